@@ -1,0 +1,161 @@
+# fatpack - one static executable from a C program and its assets.
+#
+#   make                 build the bundler, the runtime and the server into build/
+#   make check           run the test suite (ends with "N passed, N failed")
+#   make check-san       the same suite with ASan+UBSan builds, in build-san/
+#   make demo            build examples/site with --serve and run it on loopback
+#   make install PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# The first build runs scripts/setup.sh, which installs the Debian packages the
+# project needs and builds a musl, decompression-only zstd from Debian's source
+# package into build/zstd. build/ mirrors the installed tree:
+#   build/bin/fatpack  build/lib/fatpack/{libfatpack.a,libzstd.a,fatpack-serve}
+#   build/include/fatpack.h
+
+VERSION   := 1.0.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SAN       ?= 0
+
+WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wvla
+DEFS      := -D_GNU_SOURCE -DFATPACK_VERSION='"$(VERSION)"'
+
+ifeq ($(SAN),1)
+B         := build-san
+CC        := clang
+SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+CFLAGS    ?= -O1 -g
+HOST_CFLAGS := $(CFLAGS) $(SANFLAGS)
+# The runtime cannot be sanitized inside a static musl binary: in this build it
+# is compiled for glibc with the sanitizers, linked dynamically, and the
+# bundler is told so (FATPACK_SAN_TOOLCHAIN).
+RT_CC     := clang
+RT_CFLAGS := $(CFLAGS) $(SANFLAGS) -pthread
+RT_ZSTD_LIB :=
+DEFS      += -DFATPACK_SAN_TOOLCHAIN=1
+else
+B         := build
+CC        := gcc
+CFLAGS    ?= -O2 -g
+HOST_CFLAGS := $(CFLAGS)
+RT_CC     := musl-gcc
+RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread
+RT_ZSTD_LIB := $(B)/lib/fatpack/libzstd.a
+endif
+
+ZSTD_MUSL := build/zstd/libzstd.a
+ZSTD_INC  := build/zstd/include
+
+PKGS      := libarchive libzstd libelf inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Runtime: linked into every fat binary.
+RT_SRC    := stub/archive.c stub/sha256.c stub/runtime.c stub/entry.c \
+             stub/extract.c
+# Built-in static file server (fatpack build --serve).
+SERVE_SRC := $(wildcard stub/serve*.c stub/http*.c)
+# Bundler: the fatpack command, sharing the reader with the runtime.
+BUNDLER_SRC := $(wildcard bundler/*.c) stub/archive.c stub/sha256.c
+
+RT_OBJ      := $(RT_SRC:%.c=$(B)/obj/rt/%.o)
+SERVE_OBJ   := $(SERVE_SRC:%.c=$(B)/obj/rt/%.o)
+BUNDLER_OBJ := $(BUNDLER_SRC:%.c=$(B)/obj/host/%.o)
+
+FATPACK   := $(B)/bin/fatpack
+LIBFP     := $(B)/lib/fatpack/libfatpack.a
+SERVE_BIN := $(B)/lib/fatpack/fatpack-serve
+HEADER    := $(B)/include/fatpack.h
+
+SETUP_STAMP := build/.setup-done
+
+.PHONY: all setup check check-san demo install clean bench fuzz
+all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB)
+
+# --- set-up: packages and the musl zstd decoder -----------------------------
+$(SETUP_STAMP): scripts/setup.sh
+	bash scripts/setup.sh
+	@mkdir -p $(@D) && touch $@
+
+setup: $(SETUP_STAMP)
+
+$(ZSTD_MUSL): $(SETUP_STAMP)
+
+ifeq ($(SAN),0)
+$(RT_ZSTD_LIB): $(ZSTD_MUSL)
+	@mkdir -p $(@D)
+	cp $< $@
+endif
+
+# --- runtime ----------------------------------------------------------------
+ifeq ($(SAN),1)
+RT_INC := -Iinclude -Istub
+else
+RT_INC := -Iinclude -Istub -I$(ZSTD_INC)
+endif
+
+$(B)/obj/rt/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*.h
+	@mkdir -p $(@D)
+	$(RT_CC) $(WARN) $(DEFS) $(RT_CFLAGS) $(RT_INC) -c $< -o $@
+
+$(LIBFP): $(RT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(HEADER): include/fatpack.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+ifeq ($(SAN),1)
+$(SERVE_BIN): $(SERVE_OBJ) $(LIBFP)
+	@mkdir -p $(@D)
+	$(RT_CC) $(RT_CFLAGS) -Wl,--wrap=main $(SERVE_OBJ) $(LIBFP) -lzstd -o $@
+else
+$(SERVE_BIN): $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB)
+	@mkdir -p $(@D)
+	$(RT_CC) $(RT_CFLAGS) -static -s -Wl,--gc-sections -Wl,--wrap=main \
+	    $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB) -o $@
+endif
+
+# --- bundler ----------------------------------------------------------------
+$(B)/obj/host/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*.h bundler/*.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(HOST_CFLAGS) -Iinclude -Istub -Ibundler \
+	    $(PKG_CFLAGS) -c $< -o $@
+
+$(FATPACK): $(BUNDLER_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $^ $(PKG_LIBS) -pthread -o $@
+
+# --- tests, demo, install ---------------------------------------------------
+check: all
+	bash tests/run.sh $(B)
+
+check-san:
+	$(MAKE) SAN=1 all
+	bash tests/run.sh build-san
+
+demo: all
+	bash examples/demo.sh $(B)
+
+bench: all
+	bash bench/run.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fatpack \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(FATPACK) $(DESTDIR)$(PREFIX)/bin/fatpack
+	install -m 644 $(LIBFP) $(DESTDIR)$(PREFIX)/lib/fatpack/libfatpack.a
+	test -z "$(RT_ZSTD_LIB)" || install -m 644 $(RT_ZSTD_LIB) \
+	    $(DESTDIR)$(PREFIX)/lib/fatpack/libzstd.a
+	install -m 755 $(SERVE_BIN) $(DESTDIR)$(PREFIX)/lib/fatpack/fatpack-serve
+	install -m 644 include/fatpack.h $(DESTDIR)$(PREFIX)/include/fatpack.h
+	for m in docs/*.1; do [ -e "$$m" ] || continue; \
+	    install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done
+
+clean:
+	rm -rf build/bin build/lib build/include build/obj build-san

@@ -1,0 +1,48 @@
+/*
+ * build.h - what `fatpack build` is asked to do. Filled from the fatpack file
+ * (bundler/config.c) first, then from the command line (bundler/cmd_build.c),
+ * so flags override the file.
+ */
+#ifndef FP_BUILD_H
+#define FP_BUILD_H
+
+#include <stddef.h>
+
+struct asset_source {
+	char *path;       /* folder, or .tar/.tar.* /.zip archive read with libarchive */
+	char *prefix;     /* where it lands in the index ("" for the root) */
+	char **exclude;   /* fnmatch(3) patterns matched against the index path */
+	size_t n_exclude;
+};
+
+struct build_opts {
+	/* the program: C sources compiled with the fatpack toolchain, or one
+	 * program already linked with `fatpack cc`, or the built-in server */
+	char **sources;   size_t n_sources;
+	char *program;
+	int serve;                      /* --serve: the program is fatpack-serve */
+	char **cflags;    size_t n_cflags;   /* extra compiler flags */
+	char **libs;      size_t n_libs;     /* extra link arguments (-lm, ...) */
+
+	struct asset_source *assets;    size_t n_assets;
+
+	char *output;       /* path or pattern: {name} {version} {build} */
+	char *link;         /* stable symlink to the newest output, or NULL */
+	char *name;
+	char *version;
+	int level;          /* zstd level, 1..19; default 3 */
+	int jobs;           /* compression threads; 0 = one per core */
+	int strip;          /* strip the program before appending (default 1) */
+	int allow_dynamic;  /* accept a dynamically linked program (tests, sanitizers) */
+
+	/* built-in server settings (stored as serve.* metadata) */
+	char *listen;
+	char *spa_fallback;
+	char *cache_control;
+
+	int quiet, verbose;
+};
+
+void build_opts_init(struct build_opts *o);
+
+#endif

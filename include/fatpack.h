@@ -1,0 +1,115 @@
+/*
+ * fatpack.h - the runtime API of a fat binary.
+ *
+ * A program linked with `fatpack cc` (or built by `fatpack build`) carries its
+ * assets appended to its own executable. At start, before main() runs, the
+ * runtime opens the executable (/proc/self/exe, or the path the kernel passed
+ * when /proc is absent), keeps that descriptor for the life of the process and
+ * reads the asset index. Asset contents are decoded on first use and stay valid,
+ * at the same address, until the process exits. Every function here is
+ * thread-safe.
+ *
+ * Functions that can fail return 0 on success or a negative FATPACK_E* code;
+ * fatpack_strerror() turns a code into a one-line message.
+ *
+ * The on-disk format is specified in docs/FORMAT.md.
+ */
+#ifndef FATPACK_H
+#define FATPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FATPACK_VERSION_MAJOR 1 /* format version this runtime reads */
+
+/* Error codes. All are negative; 0 means success. */
+#define FATPACK_ENOTFAT    (-1)  /* the executable carries no fatpack payload */
+#define FATPACK_ELOST      (-2)  /* runtime present, payload lost (stripped?) */
+#define FATPACK_ETRUNC     (-3)  /* the file was cut short */
+#define FATPACK_ECHECKSUM  (-4)  /* a checksum did not match: the file is corrupt */
+#define FATPACK_EVERSION   (-5)  /* unsupported format major version */
+#define FATPACK_ECORRUPT   (-6)  /* malformed trailer, index or frame */
+#define FATPACK_ENOENT     (-7)  /* no asset at that path */
+#define FATPACK_EISDIR     (-8)  /* the path is a folder, not a file */
+#define FATPACK_EIO        (-9)  /* reading the executable failed (see errno) */
+#define FATPACK_ENOMEM     (-10) /* out of memory */
+#define FATPACK_ERANGE     (-11) /* index out of range */
+
+/* Entry types. */
+#define FATPACK_FILE 0
+#define FATPACK_DIR  1
+
+/* What the index says about one entry. Strings point into the index and live as
+ * long as the process. */
+struct fatpack_entry {
+	size_t index;           /* position in path order, 0 .. fatpack_count()-1 */
+	const char *path;       /* NUL-terminated, relative, e.g. "css/site.css" */
+	size_t path_len;
+	const char *mime;       /* e.g. "text/css"; "" when unknown */
+	uint64_t size;          /* decoded size in bytes; 0 for folders */
+	int64_t mtime;          /* seconds since the epoch */
+	uint32_t mode;          /* permission bits, 0644 or 0755 */
+	int type;               /* FATPACK_FILE or FATPACK_DIR */
+	const unsigned char *sha256; /* 32 bytes: SHA-256 of the decoded content */
+};
+
+/* Where an asset's zstd frame lies in the executable, for serving it as-is with
+ * Content-Encoding: zstd (e.g. with sendfile). The frame decodes to exactly the
+ * asset's bytes and carries a content checksum. */
+struct fatpack_frame {
+	int fd;                 /* the runtime's descriptor of the executable */
+	uint64_t offset;        /* absolute offset of the frame in that file */
+	uint64_t length;        /* frame length in bytes; 0 for an empty file */
+};
+
+/* The result of loading the payload at start: 0, or why it could not be used.
+ * Every other call returns this error while the payload is unusable. */
+int fatpack_status(void);
+
+/* A one-line description of an error code (never NULL). */
+const char *fatpack_strerror(int err);
+
+/* Number of entries (files and folders) in the index. */
+size_t fatpack_count(void);
+
+/* Looks up an entry by path without decoding it. The path must be in index form:
+ * no leading or trailing slash, no "." or ".." parts. */
+int fatpack_stat(const char *path, struct fatpack_entry *out);
+
+/* The entry at position i in path order, for iteration:
+ *     for (size_t i = 0; i < fatpack_count(); i++) fatpack_entry_at(i, &e);  */
+int fatpack_entry_at(size_t i, struct fatpack_entry *out);
+
+/* Decodes (on first use) and returns the content of a file. *data stays valid
+ * for the life of the process and is followed by a NUL byte that is not counted
+ * in *size. A corrupt frame returns FATPACK_ECHECKSUM or FATPACK_ECORRUPT and
+ * never any of its bytes. */
+int fatpack_get(const char *path, const void **data, size_t *size);
+
+/* The same, by position in path order. */
+int fatpack_get_at(size_t i, const void **data, size_t *size);
+
+/* A read-only stream over a file's content. NULL on failure, with errno set
+ * (ENOENT: no such asset, EISDIR: a folder, EIO: corrupt, ENOMEM). */
+FILE *fatpack_fopen(const char *path);
+
+/* The raw zstd frame of the entry at position i (see struct fatpack_frame). */
+int fatpack_frame_at(size_t i, struct fatpack_frame *out);
+
+/* A build metadata value (docs/FORMAT.md, "Metadata"), e.g. "version";
+ * NULL when absent. The string lives as long as the process. */
+const char *fatpack_meta(const char *key);
+
+/* Absolute offset of the payload in the executable. */
+uint64_t fatpack_payload_offset(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FATPACK_H */

@@ -1,0 +1,64 @@
+/*
+ * archive.h - reading a fatpack artifact from an open file descriptor.
+ *
+ * This is the one reader of the format (docs/FORMAT.md). The runtime wraps a
+ * process-wide instance of it (stub/runtime.c); the bundler's read commands
+ * (ls, cat, extract, info, verify) use it on any artifact without running it.
+ * It holds no global state and does no caching: decoding is the caller's
+ * business. Errors are the FATPACK_E* codes of include/fatpack.h.
+ */
+#ifndef FP_ARCHIVE_H
+#define FP_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fatpack.h"
+
+struct fp_archive {
+	int fd;                    /* not owned: the caller closes it */
+	uint64_t file_size;
+	uint64_t payload_offset;   /* absolute */
+	uint64_t payload_size;
+	uint64_t index_offset;     /* payload-relative */
+	uint64_t index_size;
+	unsigned version_major, version_minor;
+	unsigned char *index;      /* index frame data (after its 8-byte header), owned */
+	size_t index_len;
+	uint32_t count;            /* entries */
+	uint32_t entry_size;
+	const unsigned char *entries;
+	const char *strtab;
+	uint32_t strtab_size;
+	const char *meta;
+	uint32_t meta_size;
+	char **paths;              /* NUL-terminated copies of each path, owned */
+	char **mimes;              /* NUL-terminated copies of each MIME type, owned */
+};
+
+/* Reads and validates the trailer and the index of the file open on fd
+ * (all checks of docs/FORMAT.md sections 2 and 4). On failure returns a FATPACK_E*
+ * code and, when detail is not NULL, writes a one-line explanation into it. */
+int fp_archive_open(struct fp_archive *a, int fd, char *detail, size_t detail_len);
+
+/* Releases what fp_archive_open allocated (not the descriptor). */
+void fp_archive_close(struct fp_archive *a);
+
+/* Fills *e for entry i (no decoding). */
+int fp_archive_entry(const struct fp_archive *a, size_t i, struct fatpack_entry *e);
+
+/* Binary search for path (index form). Returns the position, or -1. */
+long fp_archive_find(const struct fp_archive *a, const char *path, size_t path_len);
+
+/* Absolute frame location of entry i. */
+int fp_archive_frame(const struct fp_archive *a, size_t i, struct fatpack_frame *f);
+
+/* Decodes entry i into a new malloc'd buffer of size+1 bytes (NUL-terminated),
+ * checking the frame's zstd checksum, its decoded size and its SHA-256.
+ * *out is set only on success. */
+int fp_archive_decode(const struct fp_archive *a, size_t i, void **out, size_t *size);
+
+/* Value of a metadata key (a pointer into the index, not NUL-terminated). */
+const char *fp_archive_meta(const struct fp_archive *a, const char *key, size_t *len);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * format.h - constants of the on-disk format, shared by the writer
+ * (bundler/pack.c) and the reader (stub/archive.c). docs/FORMAT.md is the spec.
+ */
+#ifndef FP_FORMAT_H
+#define FP_FORMAT_H
+
+#define FP_VERSION_MAJOR 1
+#define FP_VERSION_MINOR 0
+
+#define FP_ALIGN 4096u                 /* payload_offset alignment */
+
+#define FP_TRAILER_MAGIC 0x184D2A5Fu   /* zstd skippable frame */
+#define FP_TRAILER_SIZE 96u
+#define FP_TRAILER_DATA 88u
+#define FP_TRAILER_SIG "FATPACK"       /* 8 bytes with its NUL */
+
+#define FP_INDEX_MAGIC 0x184D2A5Eu     /* zstd skippable frame */
+#define FP_INDEX_SIG "FPINDEX"         /* 8 bytes with its NUL */
+#define FP_INDEX_HEADER 32u
+#define FP_ENTRY_SIZE 96u
+
+#define FP_TYPE_FILE 0
+#define FP_TYPE_DIR 1
+
+#define FP_PATH_MAX 4096u
+#define FP_WINDOW_LOG_MAX 23           /* RFC 9659: 8 MiB */
+
+#define FP_RUNTIME_SECTION ".fatpack"
+#define FP_RUNTIME_MARK "fatpack-runtime 1"
+
+/* Trailer field offsets */
+#define FP_T_SIG 8
+#define FP_T_MAJOR 16
+#define FP_T_MINOR 18
+#define FP_T_FLAGS 20
+#define FP_T_PAYLOAD_OFF 24
+#define FP_T_PAYLOAD_SIZE 32
+#define FP_T_INDEX_OFF 40
+#define FP_T_INDEX_SIZE 48
+#define FP_T_INDEX_SHA 56
+#define FP_T_CHECK 88
+
+/* Index header field offsets (from the start of the frame data) */
+#define FP_I_COUNT 8
+#define FP_I_ENTRY_SIZE 12
+#define FP_I_STRTAB 16
+#define FP_I_META 20
+
+/* Entry field offsets */
+#define FP_E_FRAME_OFF 0
+#define FP_E_FRAME_SIZE 8
+#define FP_E_SIZE 16
+#define FP_E_MTIME 24
+#define FP_E_PATH_OFF 32
+#define FP_E_PATH_LEN 36
+#define FP_E_MIME_OFF 40
+#define FP_E_MIME_LEN 44
+#define FP_E_MODE 48
+#define FP_E_TYPE 52
+#define FP_E_SHA 64
+
+#endif
