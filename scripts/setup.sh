@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# setup.sh - install what fatpack needs on a Debian machine, and build the musl,
+# decompression-only zstd the runtime links against.
+#
+# Debian ships no zstd built for musl, so this fetches Debian's own zstd source
+# package (signature-checked by apt against the Debian archive keyring) with a
+# private apt configuration under build/apt: the system's apt sources are not
+# touched. Run it as root, or with the packages already installed.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build="$top/build"
+
+PACKAGES=(
+	build-essential musl-tools musl-dev pkg-config dpkg-dev binutils
+	libarchive-dev libzstd-dev libelf-dev libinih-dev
+	zstd tar file jq curl xz-utils
+	clang libclang-rt-14-dev
+	media-types
+)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+missing_packages() {
+	local p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || printf '%s\n' "$p"
+	done
+}
+
+install_packages() {
+	local missing
+	mapfile -t missing < <(missing_packages)
+	[ "${#missing[@]}" -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		say "missing packages: ${missing[*]} (run as root, or install them)"
+		exit 1
+	fi
+	say "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# apt-get with a private configuration: deb-src for the running release only.
+private_apt() {
+	local dir="$build/apt"
+	local codename
+	codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}")
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+		"http://deb.debian.org/debian" "$codename" >"$dir/sources.list"
+	APT_OPTS=(
+		-o "Dir::Etc::SourceList=$dir/sources.list"
+		-o "Dir::Etc::SourceParts=/nonexistent"
+		-o "Dir::State::Lists=$dir/lists"
+		-o "Dir::Cache=$dir/cache"
+		-o "APT::Sandbox::User=root"
+	)
+}
+
+build_zstd_musl() {
+	local out="$build/zstd"
+	[ -f "$out/libzstd.a" ] && [ -f "$out/include/zstd.h" ] && return 0
+	private_apt
+	local src="$build/zstd-src"
+	rm -rf "$src" && mkdir -p "$src"
+	say "fetching Debian's zstd source package"
+	apt-get "${APT_OPTS[@]}" update -q >/dev/null
+	(cd "$src" && apt-get "${APT_OPTS[@]}" source --download-only -q libzstd >/dev/null)
+	local dsc
+	dsc=$(ls "$src"/*.dsc)
+	(cd "$src" && dpkg-source --no-check -x "$dsc" tree >/dev/null)
+	say "building zstd (decompression only) with musl-gcc"
+	make -s -C "$src/tree/lib" libzstd.a CC=musl-gcc \
+		ZSTD_LIB_COMPRESSION=0 ZSTD_LIB_DICTBUILDER=0 ZSTD_LIB_DEPRECATED=0 \
+		ZSTD_LEGACY_SUPPORT=0 ZSTD_NO_ASM=0 \
+		CFLAGS="-Os -ffunction-sections -fdata-sections -DZSTD_NO_TRACE" \
+		>/dev/null
+	mkdir -p "$out/include"
+	cp "$src/tree/lib/libzstd.a" "$out/libzstd.a"
+	cp "$src/tree/lib/zstd.h" "$src/tree/lib/zstd_errors.h" "$out/include/"
+	rm -rf "$src"
+}
+
+install_packages
+build_zstd_musl
+say "ready"
