@@ -124,7 +124,7 @@ endif
 # --- bundler ----------------------------------------------------------------
 $(B)/obj/host/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*.h bundler/*.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) $(HOST_CFLAGS) -Iinclude -Istub -Ibundler \
+	$(CC) $(WARN) $(DEFS) $(HOST_CFLAGS) -Iinclude -iquote stub -Ibundler \
 	    $(PKG_CFLAGS) -c $< -o $@
 
 $(FATPACK): $(BUNDLER_OBJ)

@@ -1,0 +1,54 @@
+/*
+ * assets.h - collecting the assets of a build into one sorted list.
+ *
+ * Sources are folders (walked; file contents are read later, one at a time)
+ * or archives read with libarchive (contents kept in memory). Paths are put in
+ * index form (docs/FORMAT.md section 4), parent folders added, modes and mtimes
+ * normalised, and the list sorted bytewise, which is the order of the index
+ * and of the tar stream.
+ */
+#ifndef FP_ASSETS_H
+#define FP_ASSETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "build.h"
+
+struct asset {
+	char *path;             /* index form */
+	int type;               /* FP_TYPE_FILE or FP_TYPE_DIR */
+	uint32_t mode;          /* 0644 or 0755 */
+	int64_t mtime;
+	uint64_t size;          /* 0 for folders */
+	const char *origin;     /* the source it came from (for messages) */
+	char *file;             /* folder sources: the file to read, else NULL */
+	unsigned char *data;    /* archive sources: the content, else NULL */
+};
+
+struct asset_list {
+	struct asset *v;
+	size_t n;
+	uint64_t total;         /* sum of file sizes */
+};
+
+/* SOURCE_DATE_EPOCH: 0 and *t set when it is set and valid, 1 when unset,
+ * -1 with a message on stderr when it is not a whole number of seconds. */
+int source_date_epoch(int64_t *t);
+
+/* Collects the n sources into l. When clamp is not NULL every mtime later than
+ * *clamp becomes *clamp. On bad input prints one line naming the source and
+ * the entry, and returns -1 (l is then empty). */
+int assets_collect(const struct asset_source *src, size_t n,
+    const int64_t *clamp, struct asset_list *l);
+
+/* The content of a file asset: *buf holds a->size bytes until asset_release.
+ * Folder files are mapped, and checked not to have changed since collection.
+ * On failure writes a one-line reason into msg and returns -1. */
+int asset_content(const struct asset *a, const unsigned char **buf,
+    char *msg, size_t msg_len);
+void asset_release(const struct asset *a, const unsigned char *buf);
+
+void assets_free(struct asset_list *l);
+
+#endif

@@ -1,0 +1,849 @@
+/*
+ * cmd_build.c - `fatpack build`: compile, check, strip, pack, write atomically.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "assets.h"
+#include "build.h"
+#include "commands.h"
+#include "config.h"
+#include "elfcheck.h"
+#include "format.h"
+#include "pack.h"
+#include "toolchain.h"
+#include "util.h"
+
+/* What the command line says beyond struct build_opts. */
+struct extra {
+	char *revision;
+	char **exclude;
+	size_t n_exclude;
+};
+
+/* Temporary files to remove if a signal ends the build. */
+#define MAX_TEMPS 3
+static char *volatile temps[MAX_TEMPS];
+
+static void
+on_signal(int sig)
+{
+	for (int i = 0; i < MAX_TEMPS; i++)
+		if (temps[i] != NULL)
+			unlink(temps[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+temp_track(int slot, char *path)
+{
+	temps[slot] = path;
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: fatpack build [OPTIONS] [SOURCE.c ... | PROGRAM]\n"
+	    "\n"
+	    "Compiles SOURCE.c files with the fatpack toolchain (musl, static), or\n"
+	    "takes a PROGRAM linked with `fatpack cc`, strips it and appends the\n"
+	    "assets as one zstd archive. With no program and no --serve, the\n"
+	    "settings come from ./fatpack.ini; options override its values and\n"
+	    "add to its lists (assets, excludes, cflags, libs).\n"
+	    "\n"
+	    "Options:\n"
+	    "  -o, --output PATH        output file (default dist/NAME); may hold\n"
+	    "                           {name} {version} {build} (revision, or the\n"
+	    "                           payload's hash)\n"
+	    "  -a, --assets DIR|ARCHIVE[=PREFIX]\n"
+	    "                           add a folder, or a .tar[.gz|.zst|.xz] or .zip\n"
+	    "                           archive, at PREFIX in the index (repeatable)\n"
+	    "  -x, --exclude GLOB       leave out paths or names matching GLOB\n"
+	    "                           (repeatable, all asset sources)\n"
+	    "  -l, --level N            zstd level 1..19 (default 3)\n"
+	    "  -j, --jobs N             compression threads (default: one per CPU)\n"
+	    "      --serve SITE         the program is the built-in static file\n"
+	    "                           server, serving SITE\n"
+	    "      --listen HOST:PORT   the server's default address (with --serve)\n"
+	    "      --spa-fallback PATH  asset served for unknown paths (with --serve)\n"
+	    "      --cache-control V    Cache-Control header value (with --serve)\n"
+	    "      --name NAME          application name (default: from the first\n"
+	    "                           source, the program or the site)\n"
+	    "      --app-version V      application version\n"
+	    "      --revision R         source revision, e.g. a git commit\n"
+	    "      --cflags STR         extra compiler flags (repeatable)\n"
+	    "      --libs STR           extra link arguments, e.g. -lm (repeatable)\n"
+	    "      --no-strip           append to the program as it is\n"
+	    "      --allow-dynamic      accept a dynamically linked program\n"
+	    "  -q, --quiet              no summary line\n"
+	    "  -v, --verbose            say what is done\n"
+	    "  -h, --help               show this help\n"
+	    "\n"
+	    "SOURCE_DATE_EPOCH, when set, clamps asset mtimes and is the build time:\n"
+	    "the same inputs then give the same bytes.\n", f);
+}
+
+enum {
+	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_NAME, OPT_VERSION,
+	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC,
+};
+
+static const struct option long_opts[] = {
+	{ "output",        required_argument, NULL, 'o' },
+	{ "assets",        required_argument, NULL, 'a' },
+	{ "exclude",       required_argument, NULL, 'x' },
+	{ "level",         required_argument, NULL, 'l' },
+	{ "jobs",          required_argument, NULL, 'j' },
+	{ "serve",         required_argument, NULL, OPT_SERVE },
+	{ "listen",        required_argument, NULL, OPT_LISTEN },
+	{ "spa-fallback",  required_argument, NULL, OPT_SPA },
+	{ "cache-control", required_argument, NULL, OPT_CACHE },
+	{ "name",          required_argument, NULL, OPT_NAME },
+	{ "app-version",   required_argument, NULL, OPT_VERSION },
+	{ "revision",      required_argument, NULL, OPT_REVISION },
+	{ "cflags",        required_argument, NULL, OPT_CFLAGS },
+	{ "libs",          required_argument, NULL, OPT_LIBS },
+	{ "no-strip",      no_argument,       NULL, OPT_NO_STRIP },
+	{ "allow-dynamic", no_argument,       NULL, OPT_DYNAMIC },
+	{ "quiet",         no_argument,       NULL, 'q' },
+	{ "verbose",       no_argument,       NULL, 'v' },
+	{ "help",          no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char short_opts[] = "o:a:x:l:j:qvh";
+
+/* ---- options ---------------------------------------------------------- */
+
+static void
+push(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+	(*v)[*n] = NULL;
+}
+
+static void
+push_words(char ***v, size_t *n, const char *s)
+{
+	char *copy = xstrdup(s), *save = NULL;
+
+	for (char *w = strtok_r(copy, " \t\n", &save); w != NULL;
+	    w = strtok_r(NULL, " \t\n", &save))
+		push(v, n, w);
+	free(copy);
+}
+
+static void
+replace(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = xstrdup(s);
+}
+
+static int
+parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		warnx("%s: '%s' is not a number in %d..%d", opt, s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* DIR=PREFIX: the last '=' splits, so a folder may hold '=' if a prefix is
+ * given ("a=b=" is folder "a=b" at the root). */
+static void
+add_source(struct build_opts *o, char *path, char *prefix)
+{
+	struct asset_source *s;
+
+	o->assets = xrealloc(o->assets, (o->n_assets + 1) * sizeof(*o->assets));
+	s = &o->assets[o->n_assets++];
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	s->prefix = prefix;
+}
+
+static void
+add_assets(struct build_opts *o, const char *arg)
+{
+	const char *eq = strrchr(arg, '=');
+
+	if (eq != NULL && eq != arg)
+		add_source(o, xasprintf("%.*s", (int)(eq - arg), arg),
+		    xstrdup(eq + 1));
+	else
+		add_source(o, xstrdup(arg), xstrdup(""));
+}
+
+/* Letters, digits, '.', '_', '-' (and extra), not starting with '.' or '-':
+ * the same words fatpack.ini accepts, safe in a file name. */
+static int
+check_word(const char *opt, const char *s, const char *extra)
+{
+	int ok = *s != '\0' && *s != '.' && *s != '-';
+
+	for (const char *p = s; ok && *p != '\0'; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._-", *p) != NULL ||
+		    strchr(extra, *p) != NULL;
+	if (!ok)
+		warnx("%s '%s' may hold only letters, digits and '._-%s', and "
+		    "starts with a letter or digit", opt, s, extra);
+	return ok ? 0 : -1;
+}
+
+static int
+check_text(const char *opt, const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			warnx("%s holds a control character", opt);
+			return -1;
+		}
+	return 0;
+}
+
+/* One option onto o. Returns 0, or 2 for a usage error. */
+static int
+apply(struct build_opts *o, struct extra *x, int c, const char *arg)
+{
+	switch (c) {
+	case 'o': replace(&o->output, arg); return 0;
+	case 'a': add_assets(o, arg); return 0;
+	case 'x': push(&x->exclude, &x->n_exclude, arg); return 0;
+	case 'l': return parse_int("--level", arg, 1, 19, &o->level) ? 2 : 0;
+	case 'j': return parse_int("--jobs", arg, 0, 1024, &o->jobs) ? 2 : 0;
+	case 'q': o->quiet = 1; return 0;
+	case 'v': o->verbose = 1; return 0;
+	case OPT_SERVE:
+		o->serve = 1;
+		add_source(o, xstrdup(arg), xstrdup(""));
+		return 0;
+	case OPT_LISTEN: replace(&o->listen, arg); return check_text("--listen", arg) ? 2 : 0;
+	case OPT_SPA:
+		while (*arg == '/')
+			arg++;
+		replace(&o->spa_fallback, arg);
+		return check_text("--spa-fallback", arg) ? 2 : 0;
+	case OPT_CACHE:
+		replace(&o->cache_control, arg);
+		return check_text("--cache-control", arg) ? 2 : 0;
+	case OPT_NAME: replace(&o->name, arg); return check_word("--name", arg, "") ? 2 : 0;
+	case OPT_VERSION:
+		replace(&o->version, arg);
+		return check_word("--app-version", arg, "+~") ? 2 : 0;
+	case OPT_REVISION:
+		replace(&x->revision, arg);
+		return check_word("--revision", arg, "+~") ? 2 : 0;
+	case OPT_CFLAGS: push_words(&o->cflags, &o->n_cflags, arg); return 0;
+	case OPT_LIBS: push_words(&o->libs, &o->n_libs, arg); return 0;
+	case OPT_NO_STRIP: o->strip = 0; return 0;
+	case OPT_DYNAMIC: o->allow_dynamic = 1; return 0;
+	default: return 2;
+	}
+}
+
+static int
+is_source(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 2 && strcmp(s + n - 2, ".c") == 0;
+}
+
+static int
+add_positional(struct build_opts *o, const char *arg)
+{
+	if (is_source(arg)) {
+		if (o->program != NULL)
+			goto mixed;
+		push(&o->sources, &o->n_sources, arg);
+		return 0;
+	}
+	if (o->program != NULL || o->n_sources > 0)
+		goto mixed;
+	o->program = xstrdup(arg);
+	return 0;
+mixed:
+	warnx("build takes SOURCE.c files or one PROGRAM, not both (at '%s')",
+	    arg);
+	return 2;
+}
+
+/* Whether argv names what to build (sources, a program or --serve). A first
+ * pass: the fatpack file is read only when it does not, and before the
+ * options are applied, so that they override it. */
+static int
+names_program(int argc, char **argv, int *help)
+{
+	int c, found = 0;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		found |= c == OPT_SERVE;
+		*help |= c == 'h';
+	}
+	return found || optind < argc;
+}
+
+static int
+parse(int argc, char **argv, struct build_opts *o, struct extra *x)
+{
+	int c, rc = 0, help = 0;
+
+	build_opts_init(o);
+	if (!names_program(argc, argv, &help) && !help &&
+	    access(CONFIG_FILE, F_OK) == 0 && config_load(CONFIG_FILE, o) < 0)
+		return 1;
+	optind = 0;
+	opterr = 1;
+	while (rc == 0 &&
+	    (c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		rc = apply(o, x, c, optarg);
+	}
+	for (int i = optind; rc == 0 && i < argc; i++)
+		rc = add_positional(o, argv[i]);
+	return rc;
+}
+
+static int
+check_opts(const struct build_opts *o)
+{
+	int programs = (o->n_sources > 0) + (o->program != NULL) + o->serve;
+
+	if (programs == 0) {
+		warnx("nothing to build: give SOURCE.c files, a PROGRAM, --serve "
+		    "SITE, or write a %s (fatpack init)", CONFIG_FILE);
+		return 2;
+	}
+	if (programs > 1) {
+		warnx("--serve runs the built-in server: it takes no SOURCE.c "
+		    "or PROGRAM");
+		return 2;
+	}
+	if (!o->serve && (o->listen || o->spa_fallback || o->cache_control)) {
+		warnx("--listen, --spa-fallback and --cache-control go with --serve");
+		return 2;
+	}
+	return 0;
+}
+
+static void
+free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+opts_free(struct build_opts *o, struct extra *x)
+{
+	free_list(o->sources, o->n_sources);
+	free_list(o->cflags, o->n_cflags);
+	free_list(o->libs, o->n_libs);
+	for (size_t i = 0; i < o->n_assets; i++) {
+		free(o->assets[i].path);
+		free(o->assets[i].prefix);
+		free_list(o->assets[i].exclude, o->assets[i].n_exclude);
+	}
+	free(o->assets);
+	free(o->program);
+	free(o->output);
+	free(o->link);
+	free(o->name);
+	free(o->version);
+	free(o->listen);
+	free(o->spa_fallback);
+	free(o->cache_control);
+	free(x->revision);
+	free_list(x->exclude, x->n_exclude);
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+/* The last part of path without a trailing '/' and without suffix. */
+static char *
+base_name(const char *path, const char *suffix)
+{
+	size_t n = strlen(path), sl = strlen(suffix);
+	const char *b;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (b = path + n; b > path && b[-1] != '/'; b--)
+		;
+	n -= (size_t)(b - path);
+	if (n > sl && memcmp(b + n - sl, suffix, sl) == 0)
+		n -= sl;
+	return xasprintf("%.*s", (int)n, b);
+}
+
+static char *
+default_name(const struct build_opts *o)
+{
+	char *n = NULL, *real;
+
+	if (o->n_sources > 0)
+		return base_name(o->sources[0], ".c");
+	if (o->program != NULL)
+		return base_name(o->program, "");
+	if (o->n_assets > 0) {
+		n = base_name(o->assets[o->n_assets - 1].path, "");
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0) {
+			free(n);
+			real = realpath(o->assets[o->n_assets - 1].path, NULL);
+			n = base_name(real ? real : "site", "");
+			free(real);
+		}
+	}
+	return n ? n : xstrdup("app");
+}
+
+/* Replaces each {key} of pattern by value (value NULL: an error). */
+static char *
+expand(const char *pattern, const char *key, const char *value)
+{
+	const char *p = strstr(pattern, key);
+	char *s, *rest;
+
+	if (p == NULL)
+		return xstrdup(pattern);
+	if (value == NULL)
+		return NULL;
+	rest = expand(p + strlen(key), key, value);
+	s = xasprintf("%.*s%s%s", (int)(p - pattern), pattern, value, rest);
+	free(rest);
+	return s;
+}
+
+/* The output path with {name} and {version} filled in; {build} stays for
+ * later unless the revision gives it now. */
+static char *
+output_path(const struct build_opts *o, const struct extra *x)
+{
+	char *a, *b, *c;
+
+	a = expand(o->output ? o->output : "dist/{name}", "{name}", o->name);
+	b = expand(a, "{version}", o->version);
+	free(a);
+	if (b == NULL) {
+		warnx("output '%s' uses {version}: give --app-version", o->output);
+		return NULL;
+	}
+	if (x->revision == NULL)
+		return b;
+	c = expand(b, "{build}", x->revision);
+	free(b);
+	return c;
+}
+
+/* ---- steps ------------------------------------------------------------ */
+
+static int
+mkdirs(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (char *s = strchr(p + 1, '/'); s != NULL && rc == 0;
+	    s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+			warn("%s", p);
+			rc = -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
+
+/* A new empty file next to out, for an intermediate program. */
+static char *
+temp_next_to(const char *out, const char *what, int slot)
+{
+	char *dir = xstrdup(out), *slash = strrchr(dir, '/'), *path;
+	int fd;
+
+	if (slash != NULL)
+		*slash = '\0';
+	path = xasprintf("%s/.fatpack-%s.XXXXXX", slash ? dir : ".", what);
+	free(dir);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		warn("%s", path);
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	temp_track(slot, path);
+	return path;
+}
+
+static void
+temp_remove(char *path, int slot)
+{
+	if (path == NULL)
+		return;
+	temp_track(slot, NULL);
+	unlink(path);
+	free(path);
+}
+
+static void
+print_argv(const char *what, char **v, size_t n)
+{
+	fprintf(stderr, "fatpack: %s:", what);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, " %s", v[i]);
+	fputc('\n', stderr);
+}
+
+/* Compiles and links the sources into a new temporary file. */
+static char *
+compile(const struct build_opts *o, const char *out)
+{
+	size_t n = o->n_sources + o->n_cflags + 2 + o->n_libs, k = 0;
+	char **args = xcalloc(n + 1, sizeof(*args));
+	char *tmp = temp_next_to(out, "cc", 0);
+	int rc;
+
+	if (tmp == NULL) {
+		free(args);
+		return NULL;
+	}
+	for (size_t i = 0; i < o->n_sources; i++)
+		args[k++] = o->sources[i];
+	for (size_t i = 0; i < o->n_cflags; i++)
+		args[k++] = o->cflags[i];
+	args[k++] = "-o";
+	args[k++] = tmp;
+	for (size_t i = 0; i < o->n_libs; i++)
+		args[k++] = o->libs[i];
+	if (o->verbose)
+		print_argv("compiling", args, n);
+	rc = toolchain_run(args, n);
+	free(args);
+	if (rc != 0) {
+		warnx("compilation failed (status %d)", rc);
+		temp_remove(tmp, 0);
+		return NULL;
+	}
+	return tmp;
+}
+
+/* How many bytes of the program file are the program: all of it, unless it is
+ * an artifact already, whose payload a new build replaces. */
+static int
+program_length(const char *path, int fd, uint64_t *len)
+{
+	struct fp_archive a;
+	struct stat st;
+	uint64_t end;
+
+	if (fstat(fd, &st) < 0) {
+		warn("%s", path);
+		return -1;
+	}
+	*len = (uint64_t)st.st_size;
+	if (fp_archive_open(&a, fd, NULL, 0) == 0) {
+		end = elfcheck_image_end(fd);
+		*len = end > 0 && end <= a.payload_offset ? end : a.payload_offset;
+		fp_archive_close(&a);
+	}
+	return 0;
+}
+
+/* Copies the program and the zero padding up to the payload. */
+static int
+write_program(int out, const char *path, uint64_t *payload_offset)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t len, done = 0;
+	unsigned char buf[1 << 16];
+	int rc = 0;
+
+	if (fd < 0) {
+		warn("%s", path);
+		return -1;
+	}
+	if (program_length(path, fd, &len) < 0) {
+		close(fd);
+		return -1;
+	}
+	while (rc == 0 && done < len) {
+		size_t n = len - done < sizeof(buf) ? (size_t)(len - done) :
+		    sizeof(buf);
+
+		if (pread_all(fd, buf, n, done) < 0 || write_all(out, buf, n) < 0) {
+			warn("%s", path);
+			rc = -1;
+		}
+		done += n;
+	}
+	close(fd);
+	*payload_offset = (len + FP_ALIGN - 1) / FP_ALIGN * FP_ALIGN;
+	memset(buf, 0, sizeof(buf));
+	if (rc == 0 && write_all(out, buf, (size_t)(*payload_offset - len)) < 0) {
+		warn("write");
+		rc = -1;
+	}
+	return rc;
+}
+
+/* The program to append to, checked and stripped; *tmp is set when it is a
+ * temporary file to remove afterwards. */
+static const char *
+prepare_program(const struct build_opts *o, const char *out, char **tmp)
+{
+	const char *prog = o->program;
+	char msg[512], *stripped;
+
+	*tmp = NULL;
+	if (o->n_sources > 0 && (prog = *tmp = compile(o, out)) == NULL)
+		return NULL;
+	if (o->serve && (prog = toolchain_serve_program()) == NULL)
+		return NULL;
+	if (elfcheck_program(prog, o->allow_dynamic, msg, sizeof(msg)) < 0) {
+		warnx("%s: %s", o->program ? o->program : prog, msg);
+		return NULL;
+	}
+	if (!o->strip)
+		return prog;
+	if (o->verbose)
+		fprintf(stderr, "fatpack: stripping %s\n", prog);
+	stripped = temp_next_to(out, "strip", 1);
+	if (stripped == NULL || toolchain_strip(prog, stripped) < 0) {
+		temp_remove(stripped, 1);
+		return NULL;
+	}
+	temp_remove(*tmp, 0);
+	temp_track(0, stripped);
+	temp_track(1, NULL);
+	*tmp = stripped;
+	return stripped;
+}
+
+/* Adds the -x patterns to every source. */
+static void
+share_excludes(struct build_opts *o, const struct extra *x)
+{
+	for (size_t i = 0; i < o->n_assets; i++)
+		for (size_t k = 0; k < x->n_exclude; k++)
+			push(&o->assets[i].exclude, &o->assets[i].n_exclude,
+			    x->exclude[k]);
+}
+
+/* Where {build} had no revision: the payload's hash names the build. The
+ * temporary file is in the same folder whatever the name. */
+static void
+name_by_content(struct outfile *of, char **out, const char *hash)
+{
+	char id[13];
+
+	memcpy(id, hash, 12);
+	id[12] = '\0';
+	free(*out);
+	*out = expand(of->path, "{build}", id);
+	free(of->path);
+	of->path = xstrdup(*out);
+}
+
+/* The stable symlink (o->link, {name} only) to the new output. */
+static int
+update_link(const struct build_opts *o, const char *out)
+{
+	char *link = expand(o->link, "{name}", o->name), *tmp, *target;
+	const char *ls = strrchr(link, '/'), *os = strrchr(out, '/');
+	struct stat st;
+	int rc = 0;
+
+	if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
+		warnx("%s: exists and is not a symlink; not replacing it", link);
+		free(link);
+		return -1;
+	}
+	/* same folder: a relative link survives moving the folder */
+	if ((ls ? ls - link : 0) == (os ? os - out : 0) &&
+	    strncmp(link, out, ls ? (size_t)(ls - link) : 0) == 0)
+		target = xstrdup(os ? os + 1 : out);
+	else if ((target = realpath(out, NULL)) == NULL)
+		target = xstrdup(out);
+	tmp = xasprintf("%s.tmp.%ld", link, (long)getpid());
+	unlink(tmp);
+	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
+		warn("%s", link);
+		unlink(tmp);
+		rc = -1;
+	}
+	free(tmp);
+	free(target);
+	free(link);
+	return rc;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+human(char *buf, size_t len, uint64_t n)
+{
+	if (n < 1000)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else if (n < 1000000)
+		snprintf(buf, len, "%.1f kB", (double)n / 1e3);
+	else if (n < 1000000000)
+		snprintf(buf, len, "%.1f MB", (double)n / 1e6);
+	else
+		snprintf(buf, len, "%.2f GB", (double)n / 1e9);
+}
+
+static void
+summary(const char *out, const struct pack_stats *st, double t0)
+{
+	char in[32], total[32];
+
+	human(in, sizeof(in), st->in_bytes);
+	human(total, sizeof(total), st->out_bytes);
+	fprintf(stderr, "%s: %" PRIu64 " assets, %s -> %s, %.2f s\n", out,
+	    st->files, in, total, now() - t0);
+}
+
+/* Writes program, padding and payload through the atomic output file. */
+static int
+write_output(const struct build_opts *o, const struct extra *x,
+    const char *prog, char **out, const struct asset_list *l,
+    int64_t build_time, struct pack_stats *st)
+{
+	struct pack_meta m = {
+		.name = o->name, .version = o->version, .revision = x->revision,
+		.listen = o->listen, .spa_fallback = o->spa_fallback,
+		.cache_control = o->cache_control, .build_time = build_time,
+	};
+	struct pack_opts po = { .level = o->level, .jobs = o->jobs };
+	struct outfile of;
+	uint64_t payload_offset;
+
+	if (outfile_open(&of, *out, 0755) < 0)
+		return -1;
+	temp_track(2, of.tmp);
+	if (write_program(of.fd, prog, &payload_offset) < 0 ||
+	    pack_write(of.fd, payload_offset, l, &m, &po, st) < 0) {
+		temp_track(2, NULL);
+		outfile_abort(&of);
+		return -1;
+	}
+	if (strstr(of.path, "{build}") != NULL)
+		name_by_content(&of, out, st->payload_sha256);
+	temp_track(2, NULL);
+	if (outfile_commit(&of) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+build(struct build_opts *o, const struct extra *x)
+{
+	double t0 = now();
+	int64_t sde, build_time;
+	int have_sde = source_date_epoch(&sde);
+	struct asset_list l = { 0 };
+	struct pack_stats st = { 0 };
+	char *out = NULL, *tmp = NULL;
+	const char *prog;
+	int rc = 1;
+
+	if (have_sde < 0)
+		return 1;
+	build_time = have_sde == 0 ? sde : (int64_t)time(NULL);
+	o->allow_dynamic |= toolchain_is_dynamic();
+	if (o->name == NULL)
+		o->name = default_name(o);
+	share_excludes(o, x);
+	if ((out = output_path(o, x)) == NULL || mkdirs(out) < 0)
+		goto done;
+	if (assets_collect(o->assets, o->n_assets, have_sde == 0 ? &sde : NULL,
+	    &l) < 0)
+		goto done;
+	if (o->verbose)
+		fprintf(stderr, "fatpack: %zu entries, %" PRIu64 " bytes of assets\n",
+		    l.n, l.total);
+	catch_signals();
+	if ((prog = prepare_program(o, out, &tmp)) == NULL)
+		goto done;
+	if (write_output(o, x, prog, &out, &l, build_time, &st) < 0)
+		goto done;
+	if (o->link != NULL && update_link(o, out) < 0)
+		goto done;
+	if (!o->quiet)
+		summary(out, &st, t0);
+	rc = 0;
+done:
+	temp_remove(tmp, 0);
+	assets_free(&l);
+	free(out);
+	return rc;
+}
+
+int
+cmd_build(int argc, char **argv)
+{
+	struct build_opts o;
+	struct extra x = { 0 };
+	int rc = parse(argc, argv, &o, &x);
+
+	if (rc == 0)
+		rc = check_opts(&o);
+	if (rc == 0)
+		rc = build(&o, &x);
+	else if (rc == 2)
+		fputs("usage: fatpack build [OPTIONS] [SOURCE.c ... | PROGRAM]\n"
+		    "`fatpack build --help` lists the options.\n", stderr);
+	opts_free(&o, &x);
+	return rc < 0 ? 0 : rc;
+}

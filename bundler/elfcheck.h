@@ -1,0 +1,25 @@
+/*
+ * elfcheck.h - what libelf says about a program before fatpack appends to it.
+ */
+#ifndef FP_ELFCHECK_H
+#define FP_ELFCHECK_H
+
+#include <stddef.h>
+
+/* Checks that the file at path is an ELF executable for this machine,
+ * statically linked (no PT_INTERP, no DT_NEEDED) unless allow_dynamic, and
+ * holding the fatpack runtime (the .fatpack section). On failure writes into
+ * msg one line saying what is wrong and how to fix it (e.g. "dynamically
+ * linked (needs libc.so.6): link it with `fatpack cc`") and returns -1. */
+int elfcheck_program(const char *path, int allow_dynamic, char *msg, size_t len);
+
+/* Whether the file open on fd is an ELF file holding the .fatpack section:
+ * 1 yes, 0 no. Used to tell "payload lost" from "not a fat binary". */
+int elfcheck_has_runtime(int fd);
+
+/* The size the ELF image itself occupies in the file (the end of its last
+ * section or segment, whichever is further), or 0 if fd is not ELF. A file
+ * longer than this holds appended data. */
+unsigned long long elfcheck_image_end(int fd);
+
+#endif

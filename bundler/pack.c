@@ -1,0 +1,743 @@
+/*
+ * pack.c - the writer of the fatpack format (docs/FORMAT.md).
+ *
+ * Every entry becomes a header frame (the previous file's tar padding, a pax
+ * header when needed, the ustar block) and, for a non-empty file, a content
+ * frame. A pool of threads compresses entries out of order, largest first,
+ * inside a window that slides along the index order; the calling thread writes
+ * the finished frames in index order. Each frame is compressed alone with
+ * parameters that depend only on the level and its size, so the bytes do not
+ * depend on the number of threads.
+ *
+ * The tar headers are written here rather than with libarchive's pax writer:
+ * libarchive adds a pax header for every non-ASCII path (FORMAT.md allows one
+ * only when a field does not fit ustar), and it cannot emit an entry's header
+ * without also consuming or zero-filling the entry's body, which we compress
+ * as a separate frame.
+ */
+#include <err.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ZSTD_getCParams, to know when the level's window needs capping; the
+ * shared libzstd exports it. */
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
+
+#include "format.h"
+#include "mime.h"
+#include "pack.h"
+#include "sha256.h"
+#include "util.h"
+
+#define TAR_BLOCK 512u
+#define USTAR_MAX_OCTAL 077777777777LL    /* 11 octal digits: 8 GiB - 1 */
+#define WINDOW_ENTRIES 1024               /* entries in flight at most */
+#define WINDOW_BYTES (128u << 20)         /* their input bytes at most */
+#define OUTBUF (1u << 20)
+#define MSG_LEN 512
+
+/* ---- tar headers ------------------------------------------------------ */
+
+static void
+octal(unsigned char *field, size_t width, uint64_t v)
+{
+	char tmp[32];
+
+	snprintf(tmp, sizeof(tmp), "%0*" PRIo64, (int)width - 1, v);
+	memcpy(field, tmp, width - 1);
+	field[width - 1] = '\0';
+}
+
+/* One ustar block. name is split into prefix/name by the caller. */
+static void
+ustar_block(unsigned char b[TAR_BLOCK], const char *prefix, size_t plen,
+    const char *name, size_t nlen, char type, unsigned mode, uint64_t size,
+    uint64_t mtime)
+{
+	unsigned sum = 0;
+
+	memset(b, 0, TAR_BLOCK);
+	memcpy(b, name, nlen);
+	octal(b + 100, 8, mode);
+	octal(b + 108, 8, 0);                /* uid */
+	octal(b + 116, 8, 0);                /* gid */
+	octal(b + 124, 12, size);
+	octal(b + 136, 12, mtime);
+	memset(b + 148, ' ', 8);             /* checksum, counted as blanks */
+	b[156] = (unsigned char)type;
+	memcpy(b + 257, "ustar", 6);
+	memcpy(b + 263, "00", 2);
+	octal(b + 329, 8, 0);                /* devmajor */
+	octal(b + 337, 8, 0);                /* devminor */
+	memcpy(b + 345, prefix, plen);
+	for (size_t i = 0; i < TAR_BLOCK; i++)
+		sum += b[i];
+	octal(b + 148, 7, sum);
+	b[155] = ' ';
+}
+
+/* Where to split name into ustar prefix (<= 155) and name (1..100): the
+ * position of the '/', 0 when name fits whole, -1 when it cannot be split. */
+static long
+ustar_split(const char *name, size_t len)
+{
+	if (len <= 100)
+		return 0;
+	for (size_t s = len - 101 > 0 ? len - 101 : 0; s < len - 1 && s <= 155; s++)
+		if (name[s] == '/' && s > 0)
+			return (long)s;
+	return -1;
+}
+
+/* Appends a pax record "LEN key=value\n" whose LEN counts itself. */
+static size_t
+pax_record(char *out, const char *key, const char *value)
+{
+	size_t base = strlen(key) + strlen(value) + 3, len = base, d = 0;
+
+	for (size_t v = base; v > 0; v /= 10)
+		d++;
+	len += d;
+	if (snprintf(NULL, 0, "%zu", len) > (int)d)
+		len++;
+	return (size_t)sprintf(out, "%zu %s=%s\n", len, key, value);
+}
+
+struct buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void
+buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+buf_zero(struct buf *b, size_t n)
+{
+	static const unsigned char zero[TAR_BLOCK * 2];
+
+	while (n > 0) {
+		size_t k = n < sizeof(zero) ? n : sizeof(zero);
+
+		buf_put(b, zero, k);
+		n -= k;
+	}
+}
+
+static size_t
+tar_padding(uint64_t size)
+{
+	return (size_t)((TAR_BLOCK - size % TAR_BLOCK) % TAR_BLOCK);
+}
+
+/* The pax header (type x) carrying what does not fit ustar, if anything. */
+static void
+pax_header(struct buf *b, const char *tarname, int long_name,
+    const struct asset *a)
+{
+	char *rec = xmalloc(strlen(tarname) + 128), num[32];
+	size_t len = 0;
+	unsigned char blk[TAR_BLOCK];
+	static const char pax_name[] = "././@PaxHeader";
+
+	if (a->mtime < 0 || a->mtime > USTAR_MAX_OCTAL) {
+		snprintf(num, sizeof(num), "%" PRId64, a->mtime);
+		len += pax_record(rec + len, "mtime", num);
+	}
+	if (long_name)
+		len += pax_record(rec + len, "path", tarname);
+	if (a->size > USTAR_MAX_OCTAL) {
+		snprintf(num, sizeof(num), "%" PRIu64, a->size);
+		len += pax_record(rec + len, "size", num);
+	}
+	if (len > 0) {
+		ustar_block(blk, "", 0, pax_name, sizeof(pax_name) - 1, 'x',
+		    0644, len, 0);
+		buf_put(b, blk, TAR_BLOCK);
+		buf_put(b, rec, len);
+		buf_zero(b, tar_padding(len));
+	}
+	free(rec);
+}
+
+/* The decoded bytes of entry i's header frame. */
+static void
+tar_header(struct buf *b, const struct asset_list *l, size_t i)
+{
+	const struct asset *a = &l->v[i];
+	int dir = a->type == FP_TYPE_DIR;
+	char *tarname = xasprintf("%s%s", a->path, dir ? "/" : "");
+	size_t len = strlen(tarname);
+	long split = ustar_split(tarname, len);
+	unsigned char blk[TAR_BLOCK];
+	uint64_t mtime = a->mtime < 0 || a->mtime > USTAR_MAX_OCTAL ? 0 :
+	    (uint64_t)a->mtime;
+	uint64_t size = a->size > USTAR_MAX_OCTAL ? 0 : a->size;
+
+	if (i > 0)
+		buf_zero(b, tar_padding(l->v[i - 1].size));
+	pax_header(b, tarname, split < 0, a);
+	if (split < 0)   /* the pax path wins; keep a recognisable tail */
+		ustar_block(blk, "", 0, tarname + len - 100, 100, dir ? '5' : '0',
+		    a->mode, size, mtime);
+	else if (split == 0)
+		ustar_block(blk, "", 0, tarname, len, dir ? '5' : '0', a->mode,
+		    size, mtime);
+	else
+		ustar_block(blk, tarname, (size_t)split, tarname + split + 1,
+		    len - (size_t)split - 1, dir ? '5' : '0', a->mode, size,
+		    mtime);
+	buf_put(b, blk, TAR_BLOCK);
+	free(tarname);
+}
+
+/* ---- frames ----------------------------------------------------------- */
+
+/* Compresses src into a new buffer: one frame with checksum and content size,
+ * its window capped for browsers. Parameters depend only on level and n. */
+static int
+compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n,
+    unsigned char **out, size_t *out_len, char *msg)
+{
+	ZSTD_compressionParameters cp = ZSTD_getCParams(level, n, 0);
+	size_t cap = ZSTD_compressBound(n), r;
+	unsigned char *dst;
+
+	ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1);
+	if (cp.windowLog > FP_WINDOW_LOG_MAX)
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, FP_WINDOW_LOG_MAX);
+	dst = xmalloc(cap);
+	r = ZSTD_compress2(cc, dst, cap, src, n);
+	if (ZSTD_isError(r)) {
+		snprintf(msg, MSG_LEN, "zstd: %s", ZSTD_getErrorName(r));
+		free(dst);
+		return -1;
+	}
+	if (r < cap / 2)
+		dst = xrealloc(dst, r);
+	*out = dst;
+	*out_len = r;
+	return 0;
+}
+
+/* ---- the pool --------------------------------------------------------- */
+
+enum { TODO, CLAIMED, DONE };
+
+struct task {
+	int state;
+	unsigned char *hdr, *frame;
+	size_t hdr_len, frame_len;
+	unsigned char sha[32];
+	char *err;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	const struct asset_list *l;
+	struct task *t;
+	int level;
+	int stop;
+	size_t written;      /* entries before this one are written */
+	size_t first_todo;   /* no TODO entry before this one */
+	size_t limit;        /* end of the window */
+	uint64_t in_window;  /* input bytes of the window */
+};
+
+/* Slides the end of the window as far as the budget allows (at least one). */
+static void
+widen(struct pool *p)
+{
+	while (p->limit < p->l->n && p->limit - p->written < WINDOW_ENTRIES) {
+		uint64_t sz = p->l->v[p->limit].size;
+
+		if (p->limit > p->written && p->in_window + sz > WINDOW_BYTES)
+			break;
+		p->in_window += sz;
+		p->limit++;
+	}
+}
+
+/* The largest entry still to do in the window, or n. Called locked. */
+static size_t
+claim(struct pool *p)
+{
+	size_t best = p->l->n;
+
+	if (p->first_todo < p->written)
+		p->first_todo = p->written;
+	while (p->first_todo < p->limit && p->t[p->first_todo].state != TODO)
+		p->first_todo++;
+	for (size_t i = p->first_todo; i < p->limit; i++)
+		if (p->t[i].state == TODO && (best == p->l->n ||
+		    p->l->v[i].size > p->l->v[best].size))
+			best = i;
+	if (best < p->l->n)
+		p->t[best].state = CLAIMED;
+	return best;
+}
+
+static int
+do_task(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
+    struct task *t)
+{
+	const struct asset *a = &l->v[i];
+	struct buf hdr = { 0 };
+	const unsigned char *content = NULL;
+	char msg[MSG_LEN];
+	int rc;
+
+	tar_header(&hdr, l, i);
+	rc = compress_frame(cc, level, hdr.p, hdr.len, &t->hdr, &t->hdr_len,
+	    msg);
+	free(hdr.p);
+	if (rc == 0 && a->type == FP_TYPE_FILE) {
+		rc = asset_content(a, &content, msg, sizeof(msg));
+		if (rc == 0) {
+			sha256(content, a->size, t->sha);
+			if (a->size > 0)
+				rc = compress_frame(cc, level, content, a->size,
+				    &t->frame, &t->frame_len, msg);
+			asset_release(a, content);
+		}
+	}
+	if (rc < 0)
+		t->err = xstrdup(msg);
+	return rc;
+}
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+
+	if (cc == NULL)
+		errx(1, "out of memory");
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		size_t i;
+
+		while (!p->stop && (i = claim(p)) == p->l->n)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->stop)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		do_task(cc, p->level, p->l, i, &p->t[i]);
+		pthread_mutex_lock(&p->mu);
+		p->t[i].state = DONE;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	ZSTD_freeCCtx(cc);
+	return NULL;
+}
+
+static void
+wait_done(struct pool *p, size_t i)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->t[i].state != DONE)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+mark_written(struct pool *p, size_t i)
+{
+	pthread_mutex_lock(&p->mu);
+	p->in_window -= p->l->v[i].size;
+	p->written = i + 1;
+	widen(p);
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+pool_stop(struct pool *p, pthread_t *th, int n)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int k = 0; k < n; k++)
+		pthread_join(th[k], NULL);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* Buffered output that counts payload-relative offsets and hashes the tar
+ * stream frames while hashing is on. */
+struct out {
+	int fd;
+	uint64_t off;
+	int hashing;
+	struct sha256 sha;
+	unsigned char *buf;
+	size_t len;
+	int failed;
+};
+
+static void
+out_flush(struct out *o)
+{
+	if (o->len > 0 && !o->failed && write_all(o->fd, o->buf, o->len) < 0) {
+		warn("write");
+		o->failed = 1;
+	}
+	o->len = 0;
+}
+
+static void
+out_put(struct out *o, const void *p, size_t n)
+{
+	if (o->hashing)
+		sha256_update(&o->sha, p, n);
+	o->off += n;
+	if (o->len + n > OUTBUF)
+		out_flush(o);
+	if (n >= OUTBUF) {
+		if (!o->failed && write_all(o->fd, p, n) < 0) {
+			warn("write");
+			o->failed = 1;
+		}
+		return;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+/* Where each entry's content frame went. */
+struct placed {
+	uint64_t off, len;
+	unsigned char sha[32];
+};
+
+static void
+write_entry(struct out *o, struct task *t, struct placed *pl)
+{
+	out_put(o, t->hdr, t->hdr_len);
+	if (t->frame_len > 0) {
+		pl->off = o->off;
+		pl->len = t->frame_len;
+		out_put(o, t->frame, t->frame_len);
+	}
+	memcpy(pl->sha, t->sha, 32);
+	free(t->hdr);
+	free(t->frame);
+	t->hdr = t->frame = NULL;
+}
+
+static int
+write_end_frame(struct out *o, const struct asset_list *l, int level)
+{
+	struct buf b = { 0 };
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	unsigned char *f;
+	size_t flen;
+	char msg[MSG_LEN];
+	int rc;
+
+	if (cc == NULL)
+		errx(1, "out of memory");
+	if (l->n > 0)
+		buf_zero(&b, tar_padding(l->v[l->n - 1].size));
+	buf_zero(&b, 2 * TAR_BLOCK);
+	rc = compress_frame(cc, level, b.p, b.len, &f, &flen, msg);
+	if (rc == 0) {
+		out_put(o, f, flen);
+		free(f);
+	} else {
+		warnx("%s", msg);
+	}
+	free(b.p);
+	ZSTD_freeCCtx(cc);
+	return rc;
+}
+
+static int
+jobs_of(const struct pack_opts *po)
+{
+	long n = po->jobs > 0 ? po->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+/* Compresses and writes the tar stream frames, filling pl. */
+static int
+write_stream(struct out *o, const struct asset_list *l,
+    const struct pack_opts *po, struct placed *pl)
+{
+	struct pool p;
+	int n = jobs_of(po), started = 0, rc = 0;
+	pthread_t *th = xcalloc((size_t)n, sizeof(*th));
+
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.work, NULL);
+	pthread_cond_init(&p.done, NULL);
+	p.l = l;
+	p.t = xcalloc(l->n, sizeof(*p.t));
+	p.level = po->level;
+	widen(&p);
+	for (; started < n; started++)
+		if (pthread_create(&th[started], NULL, worker, &p) != 0)
+			break;
+	if (started == 0) {
+		warnx("cannot start compression threads");
+		rc = -1;
+	}
+	for (size_t i = 0; i < l->n && rc == 0; i++) {
+		wait_done(&p, i);
+		if (p.t[i].err != NULL) {
+			warnx("%s", p.t[i].err);
+			rc = -1;
+			break;
+		}
+		write_entry(o, &p.t[i], &pl[i]);
+		mark_written(&p, i);
+	}
+	pool_stop(&p, th, started);
+	for (size_t i = 0; i < l->n; i++) {
+		free(p.t[i].hdr);
+		free(p.t[i].frame);
+		free(p.t[i].err);
+	}
+	free(p.t);
+	free(th);
+	pthread_cond_destroy(&p.work);
+	pthread_cond_destroy(&p.done);
+	pthread_mutex_destroy(&p.mu);
+	if (rc == 0)
+		rc = write_end_frame(o, l, po->level);
+	return rc;
+}
+
+/* ---- index and trailer ------------------------------------------------ */
+
+struct strtab {
+	struct buf b;
+	const char *mime[64];     /* MIME types already stored, by pointer */
+	uint32_t mime_off[64];
+	size_t n_mime;
+};
+
+static uint32_t
+strtab_add(struct strtab *s, const char *str, size_t len)
+{
+	uint32_t off = (uint32_t)s->b.len;
+
+	buf_put(&s->b, str, len);
+	return off;
+}
+
+/* MIME types repeat: each distinct one is stored once. */
+static uint32_t
+strtab_mime(struct strtab *s, const char *mime)
+{
+	uint32_t off;
+
+	for (size_t i = 0; i < s->n_mime; i++)
+		if (s->mime[i] == mime || strcmp(s->mime[i], mime) == 0)
+			return s->mime_off[i];
+	off = strtab_add(s, mime, strlen(mime));
+	if (s->n_mime < 64) {
+		s->mime[s->n_mime] = mime;
+		s->mime_off[s->n_mime++] = off;
+	}
+	return off;
+}
+
+static void
+meta_line(struct buf *b, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	buf_put(b, key, strlen(key));
+	buf_put(b, "=", 1);
+	buf_put(b, value, strlen(value));
+	buf_put(b, "\n", 1);
+}
+
+/* Keys in bytewise order, as FORMAT.md requires. */
+static int
+build_meta(struct buf *b, const struct pack_meta *m, uint64_t files,
+    const char *payload_hex)
+{
+	const char *vals[] = { m->name, m->revision, m->cache_control, m->listen,
+	    m->spa_fallback, m->version };
+	char count[32], bt[32];
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		if (vals[i] != NULL && strchr(vals[i], '\n') != NULL) {
+			warnx("metadata value '%s' holds a newline", vals[i]);
+			return -1;
+		}
+	snprintf(count, sizeof(count), "%" PRIu64, files);
+	snprintf(bt, sizeof(bt), "%" PRId64, m->build_time);
+	meta_line(b, "asset_count", count);
+	meta_line(b, "build_time", bt);
+	meta_line(b, "fatpack_version", FATPACK_VERSION);
+	meta_line(b, "name", m->name);
+	meta_line(b, "payload_sha256", payload_hex);
+	meta_line(b, "revision", m->revision);
+	meta_line(b, "serve.cache_control", m->cache_control);
+	meta_line(b, "serve.listen", m->listen);
+	meta_line(b, "serve.spa_fallback", m->spa_fallback);
+	meta_line(b, "version", m->version);
+	return 0;
+}
+
+static void
+put_entry(unsigned char *e, const struct asset *a, const struct placed *pl,
+    struct strtab *s)
+{
+	size_t plen = strlen(a->path);
+
+	memset(e, 0, FP_ENTRY_SIZE);
+	put_le64(e + FP_E_FRAME_OFF, pl->off);
+	put_le64(e + FP_E_FRAME_SIZE, pl->len);
+	put_le64(e + FP_E_SIZE, a->size);
+	put_le64(e + FP_E_MTIME, (uint64_t)a->mtime);
+	put_le32(e + FP_E_PATH_OFF, strtab_add(s, a->path, plen));
+	put_le32(e + FP_E_PATH_LEN, (uint32_t)plen);
+	if (a->type == FP_TYPE_FILE) {
+		const char *mime = mime_type(a->path);
+
+		put_le32(e + FP_E_MIME_OFF, strtab_mime(s, mime));
+		put_le32(e + FP_E_MIME_LEN, (uint32_t)strlen(mime));
+		memcpy(e + FP_E_SHA, pl->sha, 32);
+	}
+	put_le32(e + FP_E_MODE, a->mode);
+	e[FP_E_TYPE] = (unsigned char)a->type;
+}
+
+/* The index frame, header included, into b. */
+static int
+build_index(struct buf *b, const struct asset_list *l,
+    const struct placed *pl, const struct pack_meta *m, uint64_t files,
+    const char *payload_hex)
+{
+	struct strtab s;
+	struct buf meta = { 0 };
+	unsigned char hdr[8 + FP_INDEX_HEADER];
+	size_t ents = l->n * FP_ENTRY_SIZE;
+	uint64_t data;
+	unsigned char *e = xcalloc(l->n ? l->n : 1, FP_ENTRY_SIZE);
+
+	memset(&s, 0, sizeof(s));
+	for (size_t i = 0; i < l->n; i++)
+		put_entry(e + i * FP_ENTRY_SIZE, &l->v[i], &pl[i], &s);
+	if (build_meta(&meta, m, files, payload_hex) < 0) {
+		free(e);
+		free(s.b.p);
+		free(meta.p);
+		return -1;
+	}
+	data = FP_INDEX_HEADER + (uint64_t)ents + s.b.len + meta.len;
+	if (data > UINT32_MAX || l->n > UINT32_MAX) {
+		warnx("the index would exceed 4 GiB: too many assets");
+		free(e);
+		free(s.b.p);
+		free(meta.p);
+		return -1;
+	}
+	memset(hdr, 0, sizeof(hdr));
+	put_le32(hdr, FP_INDEX_MAGIC);
+	put_le32(hdr + 4, (uint32_t)data);
+	memcpy(hdr + 8, FP_INDEX_SIG, 8);
+	put_le32(hdr + 8 + FP_I_COUNT, (uint32_t)l->n);
+	put_le32(hdr + 8 + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
+	put_le32(hdr + 8 + FP_I_STRTAB, (uint32_t)s.b.len);
+	put_le32(hdr + 8 + FP_I_META, (uint32_t)meta.len);
+	buf_put(b, hdr, sizeof(hdr));
+	buf_put(b, e, ents);
+	buf_put(b, s.b.p, s.b.len);
+	buf_put(b, meta.p, meta.len);
+	free(e);
+	free(s.b.p);
+	free(meta.p);
+	return 0;
+}
+
+static void
+build_trailer(unsigned char t[FP_TRAILER_SIZE], uint64_t payload_offset,
+    uint64_t index_offset, const unsigned char *index, size_t index_size)
+{
+	unsigned char d[32];
+
+	memset(t, 0, FP_TRAILER_SIZE);
+	put_le32(t, FP_TRAILER_MAGIC);
+	put_le32(t + 4, FP_TRAILER_DATA);
+	memcpy(t + FP_T_SIG, FP_TRAILER_SIG, 8);
+	put_le16(t + FP_T_MAJOR, FP_VERSION_MAJOR);
+	put_le16(t + FP_T_MINOR, FP_VERSION_MINOR);
+	put_le64(t + FP_T_PAYLOAD_OFF, payload_offset);
+	put_le64(t + FP_T_PAYLOAD_SIZE, index_offset + index_size);
+	put_le64(t + FP_T_INDEX_OFF, index_offset);
+	put_le64(t + FP_T_INDEX_SIZE, index_size);
+	sha256(index + 8, index_size - 8, t + FP_T_INDEX_SHA);
+	sha256(t, FP_T_CHECK, d);
+	memcpy(t + FP_T_CHECK, d, 8);
+}
+
+int
+pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
+    const struct pack_meta *m, const struct pack_opts *po,
+    struct pack_stats *st)
+{
+	struct out o = { .fd = fd, .hashing = 1, .buf = xmalloc(OUTBUF) };
+	struct placed *pl = xcalloc(l->n ? l->n : 1, sizeof(*pl));
+	struct buf index = { 0 };
+	unsigned char digest[32], trailer[FP_TRAILER_SIZE];
+	char hex[65];
+	uint64_t files = 0, index_offset;
+	int rc;
+
+	sha256_init(&o.sha);
+	for (size_t i = 0; i < l->n; i++)
+		files += l->v[i].type == FP_TYPE_FILE;
+	rc = write_stream(&o, l, po, pl);
+	if (rc == 0) {
+		o.hashing = 0;
+		sha256_final(&o.sha, digest);
+		sha256_hex(digest, hex);
+		index_offset = o.off;
+		rc = build_index(&index, l, pl, m, files, hex);
+	}
+	if (rc == 0) {
+		out_put(&o, index.p, index.len);
+		build_trailer(trailer, payload_offset, index_offset, index.p,
+		    index.len);
+		out_put(&o, trailer, sizeof(trailer));
+		out_flush(&o);
+		rc = o.failed ? -1 : 0;
+	}
+	if (rc == 0 && st != NULL) {
+		st->files = files;
+		st->in_bytes = l->total;
+		st->out_bytes = o.off;
+		memcpy(st->payload_sha256, hex, sizeof(hex));
+	}
+	free(index.p);
+	free(pl);
+	free(o.buf);
+	return rc;
+}

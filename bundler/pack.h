@@ -1,0 +1,42 @@
+/*
+ * pack.h - the writer of the fatpack format (docs/FORMAT.md): the payload
+ * (tar stream frames, index frame) and the trailer.
+ */
+#ifndef FP_PACK_H
+#define FP_PACK_H
+
+#include <stdint.h>
+
+#include "assets.h"
+
+/* Build metadata; NULL strings are left out. */
+struct pack_meta {
+	const char *name;
+	const char *version;
+	const char *revision;
+	const char *listen;          /* serve.listen */
+	const char *spa_fallback;    /* serve.spa_fallback */
+	const char *cache_control;   /* serve.cache_control */
+	int64_t build_time;
+};
+
+struct pack_opts {
+	int level;                   /* zstd level, 1..19 */
+	int jobs;                    /* compression threads; 0 = one per CPU */
+};
+
+struct pack_stats {
+	uint64_t files;              /* regular files */
+	uint64_t in_bytes;           /* their decoded size */
+	uint64_t out_bytes;          /* payload and trailer */
+	char payload_sha256[65];     /* hex, as in the metadata */
+};
+
+/* Writes the payload for l and the trailer at fd's current position, which
+ * must be the absolute file offset payload_offset. The bytes do not depend on
+ * opts->jobs. On failure prints one line on stderr and returns -1. */
+int pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
+    const struct pack_meta *m, const struct pack_opts *o,
+    struct pack_stats *st);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * toolchain.c - where the runtime lives, and the compiler driver behind
+ * `fatpack cc` and `fatpack build`.
+ */
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "toolchain.h"
+#include "util.h"
+
+#ifdef FATPACK_SAN_TOOLCHAIN
+#define DEFAULT_CC "clang -fsanitize=address,undefined -fno-sanitize-recover=all " \
+	"-fno-omit-frame-pointer -g"
+/* The sanitizer runtime needs a dynamic glibc program; libzstd is the system's. */
+static const char *const link_flags[] = { "-Wl,--wrap=main" };
+#else
+#define DEFAULT_CC "musl-gcc"
+static const char *const link_flags[] = { "-static", "-Wl,--wrap=main" };
+#endif
+static const char *const link_libs[] = { "-lfatpack", "-lzstd", "-pthread" };
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Cut path at its last '/' (a path with none becomes "."). */
+static void
+strip_last(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		strcpy(path, ".");
+	else if (slash == path)
+		path[1] = '\0';
+	else
+		*slash = '\0';
+}
+
+/* The install prefix: FATPACK_HOME, or the folder above the one holding
+ * the fatpack executable (build/ mirrors an installed tree). */
+static const char *
+prefix(void)
+{
+	static char *cached;
+	const char *home = getenv("FATPACK_HOME");
+	char *exe;
+
+	if (cached != NULL)
+		return cached;
+	if (home != NULL && *home != '\0')
+		return cached = xstrdup(home);
+	exe = realpath("/proc/self/exe", NULL);
+	if (exe == NULL) {
+		warn("cannot find the fatpack executable (/proc/self/exe); "
+		    "set FATPACK_HOME to the install prefix");
+		return NULL;
+	}
+	strip_last(exe);   /* .../bin/fatpack -> .../bin */
+	strip_last(exe);   /* .../bin -> ... */
+	return cached = exe;
+}
+
+const char *
+toolchain_libdir(void)
+{
+	static char *cached;
+	const char *pre;
+	char *dir, *lib;
+
+	if (cached != NULL)
+		return cached;
+	if ((pre = prefix()) == NULL)
+		return NULL;
+	dir = xasprintf("%s/lib/fatpack", strcmp(pre, "/") ? pre : "");
+	lib = xasprintf("%s/libfatpack.a", dir);
+	if (access(lib, R_OK) < 0) {
+		warnx("runtime not found in %s (set FATPACK_HOME to the install prefix)",
+		    dir);
+		free(lib);
+		free(dir);
+		return NULL;
+	}
+	free(lib);
+	return cached = dir;
+}
+
+const char *
+toolchain_includedir(void)
+{
+	static char *cached;
+	const char *pre;
+	char *dir, *h;
+
+	if (cached != NULL)
+		return cached;
+	if ((pre = prefix()) == NULL)
+		return NULL;
+	dir = xasprintf("%s/include", strcmp(pre, "/") ? pre : "");
+	h = xasprintf("%s/fatpack.h", dir);
+	if (access(h, R_OK) < 0) {
+		warnx("fatpack.h not found in %s (set FATPACK_HOME to the install prefix)",
+		    dir);
+		free(h);
+		free(dir);
+		return NULL;
+	}
+	free(h);
+	return cached = dir;
+}
+
+const char *
+toolchain_serve_program(void)
+{
+	static char *cached;
+	const char *lib;
+	char *path;
+
+	if (cached != NULL)
+		return cached;
+	if ((lib = toolchain_libdir()) == NULL)
+		return NULL;
+	path = xasprintf("%s/fatpack-serve", lib);
+	if (access(path, X_OK) < 0) {
+		warnx("built-in server not found: %s (set FATPACK_HOME to the install prefix)",
+		    path);
+		free(path);
+		return NULL;
+	}
+	return cached = path;
+}
+
+int
+toolchain_is_dynamic(void)
+{
+#ifdef FATPACK_SAN_TOOLCHAIN
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* A growing NULL-terminated argument vector. */
+struct argv {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+argv_add(struct argv *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 32;
+		a->v = xrealloc(a->v, a->cap * sizeof(*a->v));
+	}
+	a->v[a->n++] = xstrdup(s);
+	a->v[a->n] = NULL;
+}
+
+static void
+argv_free(struct argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+}
+
+/* The compiler command, FATPACK_CC split on whitespace ("clang -g" is fine). */
+static int
+add_compiler(struct argv *a)
+{
+	const char *cc = getenv("FATPACK_CC");
+	char *copy, *word, *save;
+	size_t before = a->n;
+
+	if (cc == NULL || strspn(cc, " \t\n") == strlen(cc))
+		cc = DEFAULT_CC;
+	copy = xstrdup(cc);
+	for (word = strtok_r(copy, " \t\n", &save); word != NULL;
+	    word = strtok_r(NULL, " \t\n", &save))
+		argv_add(a, word);
+	free(copy);
+	return a->n > before ? 0 : -1;
+}
+
+/* musl-gcc does not search /usr/include (glibc's headers): an install into
+ * /usr adds its folder after musl's, so only fatpack.h comes from there. */
+static void
+add_include(struct argv *a, const char *inc)
+{
+	if (strcmp(inc, "/usr/include") == 0) {
+		argv_add(a, "-idirafter");
+		argv_add(a, inc);
+	} else {
+		char *opt = xasprintf("-I%s", inc);
+
+		argv_add(a, opt);
+		free(opt);
+	}
+}
+
+/* Whether the compiler would link with these arguments: not when it is told
+ * to stop early (-c -S -E, -M/-MM imply -E) or only asked about itself. */
+static int
+is_link(char *const *args, size_t nargs)
+{
+	static const char *const stop[] = { "-c", "-S", "-E", "-M", "-MM",
+	    "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "--help" };
+
+	if (nargs == 1 && strcmp(args[0], "-v") == 0)
+		return 0;
+	for (size_t i = 0; i < nargs; i++) {
+		if (strncmp(args[i], "-print-", 7) == 0 ||
+		    strncmp(args[i], "--print-", 8) == 0)
+			return 0;
+		for (size_t j = 0; j < NELEM(stop); j++)
+			if (strcmp(args[i], stop[j]) == 0)
+				return 0;
+	}
+	return 1;
+}
+
+static void
+add_link(struct argv *a, const char *libdir)
+{
+	char *opt = xasprintf("-L%s", libdir);
+
+	for (size_t i = 0; i < NELEM(link_flags); i++)
+		argv_add(a, link_flags[i]);
+	argv_add(a, opt);
+	free(opt);
+	for (size_t i = 0; i < NELEM(link_libs); i++)
+		argv_add(a, link_libs[i]);
+}
+
+/* Runs v and waits: its exit status, 128+signal, or 127 if it did not run. */
+static int
+spawn(char *const *v)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		warn("fork");
+		return 127;
+	}
+	if (pid == 0) {
+		execvp(v[0], v);
+		if (errno == ENOENT)
+			warnx("%s: command not found", v[0]);
+		else
+			warn("%s", v[0]);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			warn("waitpid");
+			return 127;
+		}
+	}
+	if (WIFSIGNALED(st)) {
+		warnx("%s: killed by signal %d", v[0], WTERMSIG(st));
+		return 128 + WTERMSIG(st);
+	}
+	return WEXITSTATUS(st);
+}
+
+int
+toolchain_run(char *const *args, size_t nargs)
+{
+	struct argv a = { 0 };
+	const char *inc, *lib = NULL;
+	int link = is_link(args, nargs), rc;
+
+	if (link && (lib = toolchain_libdir()) == NULL)
+		return 127;
+	if ((inc = toolchain_includedir()) == NULL)
+		return 127;
+	if (add_compiler(&a) < 0) {
+		warnx("FATPACK_CC names no compiler");
+		return 127;
+	}
+	add_include(&a, inc);
+	for (size_t i = 0; i < nargs; i++)
+		argv_add(&a, args[i]);
+	if (link)
+		add_link(&a, lib);
+	rc = spawn(a.v);
+	if (rc == 127 && strcmp(a.v[0], "musl-gcc") == 0)
+		warnx("install musl-tools, or set FATPACK_CC to a musl compiler");
+	argv_free(&a);
+	return rc;
+}
+
+int
+toolchain_strip(const char *in, const char *out)
+{
+	char *v[] = { "strip", "--strip-all", "-o", (char *)out, (char *)in, NULL };
+	int rc = spawn(v);
+
+	if (rc != 0) {
+		warnx("%s: strip failed (status %d)", in, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- fatpack cc ---------------------------------------------------------- */
+
+static void
+cc_usage(FILE *f)
+{
+	fputs("usage: fatpack cc [COMPILER ARGS...]\n"
+	    "       fatpack cc --print-prefix | --print-config\n"
+	    "\n"
+	    "Runs the C compiler (FATPACK_CC, default " DEFAULT_CC ")\n"
+	    "with the fatpack runtime: adds -I for <fatpack.h> and, when linking,\n"
+	    "links statically with -Wl,--wrap=main and the runtime libraries.\n"
+	    "Use it as CC in a Makefile: make CC=\"fatpack cc\".\n"
+	    "\n"
+	    "  --print-prefix   print the install prefix the runtime is taken from\n"
+	    "  --print-config   print CC, CFLAGS and LDLIBS as make assignments\n"
+	    "\n"
+	    "Environment: FATPACK_CC (compiler command), FATPACK_HOME (install prefix).\n",
+	    f);
+}
+
+static void
+print_words(const char *key, char **v, size_t n)
+{
+	printf("%s =", key);
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", v[i]);
+	putchar('\n');
+}
+
+/* Make assignments: CC, CFLAGS (include path), LDLIBS (link flags). */
+static int
+print_config(void)
+{
+	struct argv cc = { 0 }, cflags = { 0 }, ldlibs = { 0 };
+	const char *inc, *lib;
+
+	if ((lib = toolchain_libdir()) == NULL || (inc = toolchain_includedir()) == NULL)
+		return 1;
+	if (add_compiler(&cc) < 0) {
+		warnx("FATPACK_CC names no compiler");
+		return 1;
+	}
+	add_include(&cflags, inc);
+	add_link(&ldlibs, lib);
+	print_words("CC", cc.v, cc.n);
+	print_words("CFLAGS", cflags.v, cflags.n);
+	print_words("LDLIBS", ldlibs.v, ldlibs.n);
+	argv_free(&cc);
+	argv_free(&cflags);
+	argv_free(&ldlibs);
+	return 0;
+}
+
+int
+cmd_cc(int argc, char **argv)
+{
+	const char *pre;
+
+	if (argc < 2) {
+		cc_usage(stderr);
+		return 2;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		cc_usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--print-prefix") == 0) {
+		if ((pre = prefix()) == NULL || toolchain_libdir() == NULL)
+			return 1;
+		puts(pre);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--print-config") == 0)
+		return print_config();
+	return toolchain_run(argv + 1, (size_t)argc - 1);
+}

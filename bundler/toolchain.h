@@ -1,0 +1,34 @@
+/*
+ * toolchain.h - the compiler driver behind `fatpack cc` and `fatpack build`.
+ *
+ * The runtime's files are found relative to the fatpack executable:
+ * <exe dir>/../lib/fatpack/ and <exe dir>/../include/ (build/ mirrors an
+ * installed tree). FATPACK_HOME=<prefix> overrides that prefix, FATPACK_CC the
+ * compiler (default musl-gcc).
+ */
+#ifndef FP_TOOLCHAIN_H
+#define FP_TOOLCHAIN_H
+
+#include <stddef.h>
+
+/* Paths of the runtime's files (static strings, resolved once). NULL and a
+ * message on stderr if the runtime is not where it should be. */
+const char *toolchain_libdir(void);       /* .../lib/fatpack */
+const char *toolchain_includedir(void);   /* .../include */
+const char *toolchain_serve_program(void);/* .../lib/fatpack/fatpack-serve */
+
+/* Whether programs built by this toolchain are dynamically linked (the
+ * sanitizer build); fatpack build then accepts dynamic programs. */
+int toolchain_is_dynamic(void);
+
+/* Runs the compiler with args (like `fatpack cc args...`), adding the
+ * runtime's include path and, when linking, -static, -Wl,--wrap=main and the
+ * runtime libraries. Returns the compiler's exit status (127 if it could not
+ * be run). */
+int toolchain_run(char *const *args, size_t nargs);
+
+/* Copies in to out without symbols (strip --strip-all). 0 on success, -1 with
+ * a message on stderr on failure. */
+int toolchain_strip(const char *in, const char *out);
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * util.c - small helpers shared by the bundler's commands.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		err(1, "out of memory");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		err(1, "out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		err(1, "out of memory");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		err(1, "out of memory");
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		err(1, "out of memory");
+	return s;
+}
+
+/* The folder part of path ("." when it has none), as a new string. */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xasprintf("%.*s", (int)(slash - path), path);
+}
+
+int
+outfile_open(struct outfile *o, const char *path, unsigned mode)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir;
+
+	o->path = NULL;
+	o->tmp = NULL;
+	o->fd = -1;
+	if (*base == '\0') {
+		warnx("%s: output path names a folder, not a file", path);
+		return -1;
+	}
+	dir = dir_of(path);
+	o->tmp = xasprintf("%s/.%s.tmp.XXXXXX", dir, base);
+	o->fd = mkstemp(o->tmp);
+	if (o->fd < 0) {
+		if (errno == ENOENT)
+			warnx("%s: folder %s does not exist", path, dir);
+		else
+			warn("%s: cannot create a temporary file in %s", path, dir);
+		free(dir);
+		free(o->tmp);
+		o->tmp = NULL;
+		return -1;
+	}
+	free(dir);
+	if (fchmod(o->fd, mode & 07777) < 0) {
+		warn("%s: chmod", o->tmp);
+		outfile_abort(o);
+		return -1;
+	}
+	o->path = xstrdup(path);
+	return 0;
+}
+
+/* Makes a rename in the folder of path durable. */
+static int
+fsync_dir_of(const char *path)
+{
+	char *dir = dir_of(path);
+	int fd, rc = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		warn("%s: fsync", dir);
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}
+
+int
+outfile_commit(struct outfile *o)
+{
+	int rc;
+
+	if (fsync(o->fd) < 0) {
+		warn("%s: fsync", o->tmp);
+		outfile_abort(o);
+		return -1;
+	}
+	rc = close(o->fd);
+	o->fd = -1;
+	if (rc < 0) {
+		warn("%s: close", o->tmp);
+		outfile_abort(o);
+		return -1;
+	}
+	if (rename(o->tmp, o->path) < 0) {
+		warn("%s: rename to %s", o->tmp, o->path);
+		outfile_abort(o);
+		return -1;
+	}
+	free(o->tmp);
+	o->tmp = NULL;
+	rc = fsync_dir_of(o->path);
+	free(o->path);
+	o->path = NULL;
+	return rc;
+}
+
+void
+outfile_abort(struct outfile *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	if (o->tmp != NULL)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	o->tmp = NULL;
+	o->path = NULL;
+	o->fd = -1;
+}
+
+int
+write_all(int fd, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t r;
+
+		if (off > (uint64_t)INT64_MAX) {
+			errno = EOVERFLOW;
+			return -1;
+		}
+		r = pread(fd, p, n, (off_t)off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0) {
+			errno = EIO;   /* the file ends early */
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Seconds per unit letter, or 0 if c is not one. */
+static long long
+unit_seconds(char c)
+{
+	switch (c) {
+	case 's': return 1;
+	case 'm': return 60;
+	case 'h': return 3600;
+	case 'd': return 86400;
+	case 'w': return 7 * 86400;
+	default:  return 0;
+	}
+}
+
+/* A unit is required ("14" could mean days as well as seconds), except for 0. */
+long long
+parse_duration(const char *s)
+{
+	long long n = 0, unit;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LLONG_MAX - (*p - '0')) / 10)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	if (*p == '\0')
+		return n == 0 ? 0 : -1;
+	unit = unit_seconds(*p);
+	if (unit == 0 || p[1] != '\0' || n > LLONG_MAX / unit)
+		return -1;
+	return n * unit;
+}
+
+void
+put_le16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+void
+put_le32(unsigned char *p, uint32_t v)
+{
+	put_le16(p, (uint16_t)v);
+	put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
+void
+put_le64(unsigned char *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+uint16_t
+get_le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+uint32_t
+get_le32(const unsigned char *p)
+{
+	return (uint32_t)get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
+}
+
+uint64_t
+get_le64(const unsigned char *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+int
+use_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (nc != NULL && *nc != '\0')
+		return 0;
+	return isatty(STDERR_FILENO);
+}

@@ -1,0 +1,338 @@
+/*
+ * runtime.c - the public API of include/fatpack.h over one process-wide
+ * archive: the executable's own payload.
+ *
+ * Loading reads the trailer and the index only, so start-up cost follows the
+ * number of assets, not their bytes. Contents are decoded on first use into a
+ * cache of atomic pointers: a thread that misses decodes outside any lock and
+ * publishes with compare-and-swap; if another thread won the race, the loser
+ * frees its copy and uses the winner's. Published buffers are never freed, so
+ * a pointer handed out stays valid for the life of the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "fatpack.h"
+#include "runtime.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int status = FATPACK_ENOTFAT;
+static char status_detail[256];
+static struct fp_archive archive;
+static _Atomic(void *) *cache;     /* one slot per entry, NULL until decoded */
+static char *meta;                 /* the metadata, '\n' turned into NUL */
+
+/* The executable itself. Opened once and never by path again, so a rename
+ * or a delete of the file does not change what this process reads. */
+static int
+open_self(void)
+{
+	const char *path;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	/* no /proc (a chroot or a jail): the path the kernel was given, which
+	 * is still right because nothing has run chdir() yet */
+	path = (const char *)getauxval(AT_EXECFN);
+	if (path == NULL)
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int
+load(void)
+{
+	int fd, r;
+
+	if ((fd = open_self()) < 0) {
+		snprintf(status_detail, sizeof(status_detail),
+		    "cannot open the executable: %s", strerror(errno));
+		return FATPACK_EIO;
+	}
+	r = fp_archive_open(&archive, fd, status_detail, sizeof(status_detail));
+	if (r != 0) {
+		close(fd);
+		return r;
+	}
+	cache = calloc(archive.count ? archive.count : 1, sizeof(*cache));
+	meta = malloc((size_t)archive.meta_size + 1);
+	if (cache == NULL || meta == NULL) {
+		snprintf(status_detail, sizeof(status_detail), "out of memory");
+		fp_archive_close(&archive);
+		close(fd);
+		return FATPACK_ENOMEM;
+	}
+	memcpy(meta, archive.meta, archive.meta_size);
+	meta[archive.meta_size] = '\0';
+	for (char *p = meta; (p = memchr(p, '\n', archive.meta_size -
+	    (size_t)(p - meta))) != NULL; p++)
+		*p = '\0';
+	return 0;
+}
+
+static void
+init_once(void)
+{
+	int saved = errno;
+
+	status = load();
+	errno = saved;
+}
+
+/* Every entry point goes through here: the API works even when called from a
+ * constructor that runs before entry.c loads the payload. */
+static int
+ready(void)
+{
+	pthread_once(&once, init_once);
+	return status;
+}
+
+int
+fp_runtime_init(char *detail, size_t len)
+{
+	int r = ready();
+
+	if (detail != NULL && len > 0)
+		snprintf(detail, len, "%s", r != 0 ? status_detail : "");
+	return r;
+}
+
+const struct fp_archive *
+fp_runtime_archive(void)
+{
+	return ready() == 0 ? &archive : NULL;
+}
+
+int
+fatpack_status(void)
+{
+	return ready();
+}
+
+const char *
+fatpack_strerror(int err)
+{
+	switch (err) {
+	case 0:                 return "success";
+	case FATPACK_ENOTFAT:   return "not a fat binary (no fatpack payload)";
+	case FATPACK_ELOST:     return "payload lost (executable stripped or rewritten after fatpack build?)";
+	case FATPACK_ETRUNC:    return "file truncated";
+	case FATPACK_ECHECKSUM: return "checksum mismatch";
+	case FATPACK_EVERSION:  return "unsupported format version";
+	case FATPACK_ECORRUPT:  return "corrupt payload";
+	case FATPACK_ENOENT:    return "no such asset";
+	case FATPACK_EISDIR:    return "is a folder";
+	case FATPACK_EIO:       return "error reading the executable";
+	case FATPACK_ENOMEM:    return "out of memory";
+	case FATPACK_ERANGE:    return "index out of range";
+	default:                return "unknown error";
+	}
+}
+
+size_t
+fatpack_count(void)
+{
+	return ready() == 0 ? archive.count : 0;
+}
+
+static long
+find(const char *path)
+{
+	return path != NULL ? fp_archive_find(&archive, path, strlen(path)) : -1;
+}
+
+int
+fatpack_stat(const char *path, struct fatpack_entry *out)
+{
+	long i;
+	int r;
+
+	if ((r = ready()) != 0)
+		return r;
+	if ((i = find(path)) < 0)
+		return FATPACK_ENOENT;
+	return fp_archive_entry(&archive, (size_t)i, out);
+}
+
+int
+fatpack_entry_at(size_t i, struct fatpack_entry *out)
+{
+	int r;
+
+	if ((r = ready()) != 0)
+		return r;
+	return fp_archive_entry(&archive, i, out);
+}
+
+int
+fatpack_get_at(size_t i, const void **data, size_t *size)
+{
+	struct fatpack_entry e;
+	void *mine, *seen;
+	size_t n;
+	int r;
+
+	if ((r = ready()) != 0 || (r = fp_archive_entry(&archive, i, &e)) != 0)
+		return r;
+	if (e.type == FATPACK_DIR)
+		return FATPACK_EISDIR;
+	seen = atomic_load_explicit(&cache[i], memory_order_acquire);
+	if (seen == NULL) {
+		if ((r = fp_archive_decode(&archive, i, &mine, &n)) != 0)
+			return r;
+		if (atomic_compare_exchange_strong_explicit(&cache[i], &seen, mine,
+		    memory_order_acq_rel, memory_order_acquire))
+			seen = mine;
+		else
+			free(mine);
+	}
+	*data = seen;
+	*size = (size_t)e.size;
+	return 0;
+}
+
+int
+fatpack_get(const char *path, const void **data, size_t *size)
+{
+	long i;
+	int r;
+
+	if ((r = ready()) != 0)
+		return r;
+	if ((i = find(path)) < 0)
+		return FATPACK_ENOENT;
+	return fatpack_get_at((size_t)i, data, size);
+}
+
+/* --- a FILE * over an asset ---------------------------------------------- */
+
+/* fopencookie rather than fmemopen: musl's fmemopen refuses a size of 0,
+ * and an empty asset must still open as an empty stream. */
+struct stream {
+	const char *data;
+	size_t size, pos;
+};
+
+static ssize_t
+stream_read(void *cookie, char *buf, size_t len)
+{
+	struct stream *s = cookie;
+	size_t n = s->size - s->pos;
+
+	if (n > len)
+		n = len;
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	memcpy(buf, s->data + s->pos, n);
+	s->pos += n;
+	return (ssize_t)n;
+}
+
+static int
+stream_seek(void *cookie, off_t *off, int whence)
+{
+	struct stream *s = cookie;
+	off_t base;
+
+	switch (whence) {
+	case SEEK_SET: base = 0; break;
+	case SEEK_CUR: base = (off_t)s->pos; break;
+	case SEEK_END: base = (off_t)s->size; break;
+	default: errno = EINVAL; return -1;
+	}
+	if (*off < -base || *off > (off_t)s->size - base) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->pos = (size_t)(base + *off);
+	*off = (off_t)s->pos;
+	return 0;
+}
+
+static int
+stream_close(void *cookie)
+{
+	free(cookie);
+	return 0;
+}
+
+static int
+errno_of(int err)
+{
+	switch (err) {
+	case FATPACK_ENOENT: return ENOENT;
+	case FATPACK_EISDIR: return EISDIR;
+	case FATPACK_ENOMEM: return ENOMEM;
+	default:             return EIO;
+	}
+}
+
+FILE *
+fatpack_fopen(const char *path)
+{
+	static const cookie_io_functions_t io = {
+		.read = stream_read, .seek = stream_seek, .close = stream_close,
+	};
+	struct stream *s;
+	const void *data;
+	size_t size;
+	FILE *f;
+	int r;
+
+	if ((r = fatpack_get(path, &data, &size)) != 0) {
+		errno = errno_of(r);
+		return NULL;
+	}
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return NULL;
+	*s = (struct stream){ data, size, 0 };
+	if ((f = fopencookie(s, "r", io)) == NULL)
+		free(s);
+	return f;
+}
+
+int
+fatpack_frame_at(size_t i, struct fatpack_frame *out)
+{
+	int r;
+
+	if ((r = ready()) != 0)
+		return r;
+	return fp_archive_frame(&archive, i, out);
+}
+
+const char *
+fatpack_meta(const char *key)
+{
+	size_t klen, off = 0;
+
+	if (ready() != 0 || key == NULL)
+		return NULL;
+	klen = strlen(key);
+	while (off < archive.meta_size) {
+		const char *line = meta + off;
+		size_t n = strlen(line);
+
+		if (n > klen && memcmp(line, key, klen) == 0 && line[klen] == '=')
+			return line + klen + 1;
+		off += n + 1;
+	}
+	return NULL;
+}
+
+uint64_t
+fatpack_payload_offset(void)
+{
+	return ready() == 0 ? archive.payload_offset : 0;
+}

@@ -1,0 +1,29 @@
+/*
+ * runtime.h - what the runtime's own parts share (not installed).
+ *
+ * stub/runtime.c owns the process-wide archive behind include/fatpack.h;
+ * stub/entry.c loads it before main and answers the --fatpack-* flags;
+ * stub/extract.c writes the assets to a folder for --fatpack-extract.
+ */
+#ifndef FP_RUNTIME_H
+#define FP_RUNTIME_H
+
+#include <stddef.h>
+
+#include "archive.h"
+
+/* Opens the executable and loads the index, once per process (later calls
+ * return the first result). Returns 0 or a FATPACK_E* code; detail, when not
+ * NULL, receives a one-line explanation of a failure. */
+int fp_runtime_init(char *detail, size_t len);
+
+/* The process-wide archive; valid only when fp_runtime_init returned 0. */
+const struct fp_archive *fp_runtime_archive(void);
+
+/* Writes every entry of a under dir (created if missing). An existing file
+ * is an error unless force is set. Errors go to stderr as "prog: reason".
+ * Returns 0, or 1 when anything failed. */
+int fp_extract(const struct fp_archive *a, const char *dir, int force,
+    const char *prog);
+
+#endif

@@ -1,0 +1,128 @@
+# shellcheck shell=bash
+# lib.sh - helpers for the end-to-end tests (tests/t_*.sh).
+#
+# A test script is run as `bash tests/t_NAME.sh BUILD_DIR` and starts with
+#     . "$(dirname "$0")/lib.sh"
+# It reports each check as one line "ok - NAME" or "not ok - NAME", with detail
+# lines starting with "#", and ends with `done_testing`, whose exit status says
+# whether every check passed. tests/run.sh counts the lines.
+
+set -u
+
+BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd) || exit 2
+FATPACK=$BUILD/bin/fatpack
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-test.XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+export BUILD FATPACK TOP T
+export LC_ALL=C.UTF-8
+FAILED=0
+
+ok() {
+	printf 'ok - %s\n' "$1"
+}
+
+# not_ok NAME [DETAIL]: DETAIL may hold several lines; at most 10 are shown.
+not_ok() {
+	printf 'not ok - %s\n' "$1"
+	FAILED=$((FAILED + 1))
+	if [ $# -gt 1 ] && [ -n "$2" ]; then
+		printf '%s\n' "$2" | head -n 10 | sed 's/^/#   /'
+	fi
+	return 0
+}
+
+# check NAME CMD...: ok when CMD exits 0.
+check() {
+	local name=$1 rc=0
+	shift
+	"$@" >"$T/.out" 2>"$T/.err" || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc: $*
+$(cat "$T/.err")"
+	fi
+}
+
+# crashed STATUS ERRFILE: true when the status or stderr shows a crash.
+crashed() {
+	[ "$1" -ge 128 ] || grep -Eq 'Sanitizer|runtime error' "$2"
+}
+
+# check_fails NAME REGEX CMD...: ok when CMD exits non-zero without crashing
+# and its stderr matches the extended REGEX. This is how every bad-input path
+# is tested: a clear error, a non-zero exit, never a crash.
+check_fails() {
+	local name=$1 re=$2 rc=0
+	shift 2
+	"$@" >"$T/.out" 2>"$T/.err" || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		not_ok "$name" "succeeded: $*"
+	elif crashed "$rc" "$T/.err"; then
+		not_ok "$name" "crashed (exit $rc): $*
+$(cat "$T/.err")"
+	elif ! grep -Eq -- "$re" "$T/.err"; then
+		not_ok "$name" "exit $rc but stderr does not match /$re/: $*
+stderr: $(cat "$T/.err")"
+	else
+		ok "$name"
+	fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "expected: $2
+actual:   $3"
+	fi
+}
+
+# check_grep NAME REGEX FILE: ok when a line of FILE matches the extended REGEX.
+check_grep() {
+	if grep -Eq -- "$2" "$3"; then
+		ok "$1"
+	else
+		not_ok "$1" "no line matches /$2/ in:
+$(head -n 20 "$3")"
+	fi
+}
+
+# A TCP port that was free a moment ago on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# True when the build under test is the sanitizer build.
+is_san_build() {
+	case $BUILD in
+	*/build-san) return 0 ;;
+	esac
+	"$FATPACK" --version 2>/dev/null | grep -q sanitizer
+}
+
+# True when fat binaries are static musl executables.
+is_static_build() {
+	"$FATPACK" --version 2>/dev/null | grep -q 'musl static'
+}
+
+# fp_build OUT SOURCE.c ASSETDIR...: a fat binary of one C file; says why on failure.
+fp_build() {
+	local out=$1 src=$2 a args=()
+	shift 2
+	for a in "$@"; do
+		args+=(-a "$a")
+	done
+	if ! "$FATPACK" build "$src" "${args[@]}" -o "$out" >"$T/.out" 2>"$T/.err"; then
+		not_ok "build $(basename "$out")" "$(cat "$T/.err")"
+		return 1
+	fi
+}
+
+# Ends a test script: exit status 1 when any check failed.
+done_testing() {
+	[ "$FAILED" -eq 0 ]
+	exit
+}

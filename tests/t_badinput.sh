@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# t_badinput.sh BUILD_DIR - every bad input gets a clear error and a non-zero
+# exit, never a crash: files that are not fat binaries, truncated and corrupt
+# artifacts, an unknown format version, a stripped artifact, asset archives
+# that try to escape, extraction through a symlink, a dynamic program.
+# The read commands and the fat binary's own --fatpack-* flags are both tested.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# fp.py: looks into and patches artifacts (docs/FORMAT.md).
+cat >"$T/fp.py" <<'PY'
+import hashlib, struct, sys
+
+def trailer(d):
+    return struct.unpack_from('<QQQQ', d, len(d) - 96 + 24)
+
+def index_start(d):
+    po, _, io, _ = trailer(d)
+    return po + io
+
+def frame(d, path):
+    po, _, io, isz = trailer(d)
+    idx = d[po + io + 8:po + io + isz]
+    count, esz, strsz, _ = struct.unpack_from('<IIII', idx, 8)
+    strtab = idx[32 + count * esz:32 + count * esz + strsz]
+    for i in range(count):
+        fo, fs = struct.unpack_from('<QQ', idx, 32 + i * esz)
+        po_, pl = struct.unpack_from('<II', idx, 32 + i * esz + 32)
+        if strtab[po_:po_ + pl] == path.encode():
+            return po + fo, fs
+    sys.exit('fp.py: no entry ' + path)
+
+def set_major(d, major):
+    t = len(d) - 96
+    d[t + 16:t + 18] = struct.pack('<H', major)
+    d[t + 88:t + 96] = hashlib.sha256(bytes(d[t:t + 88])).digest()[:8]
+
+cmd, f = sys.argv[1], sys.argv[2]
+d = bytearray(open(f, 'rb').read())
+if cmd == 'index-start':
+    print(index_start(d))
+elif cmd == 'frame':
+    print(*frame(d, sys.argv[3]))
+elif cmd == 'flip':
+    d[int(sys.argv[3])] ^= 0xff
+    open(f, 'wb').write(d)
+elif cmd == 'set-major':
+    set_major(d, int(sys.argv[3]))
+    open(f, 'wb').write(d)
+PY
+fp() { python3 "$T/fp.py" "$@"; }
+
+mkdir -p "$T/assets/sub" "$T/work"
+printf 'Hello\n' >"$T/assets/greeting.txt"
+printf 'other\n' >"$T/assets/other.txt"
+printf 'inside sub\n' >"$T/assets/sub/file.txt"
+head -c 200000 /dev/urandom >"$T/assets/big.bin"
+app=$T/app
+fp_build "$app" "$TOP/examples/hello/hello.c" "$T/assets" || done_testing
+
+# readers FILE REGEX: `fatpack ls/cat/verify/info` all refuse FILE.
+readers() {
+	local f=$1 re=$2 n
+	n=$(basename "$f")
+	check_fails "$n: fatpack ls" "$re" "$FATPACK" ls "$f"
+	check_fails "$n: fatpack cat" "$re" "$FATPACK" cat "$f" greeting.txt
+	check_fails "$n: fatpack verify" "$re" "$FATPACK" verify "$f"
+	check_fails "$n: fatpack info" "$re" "$FATPACK" info "$f"
+}
+
+# runs FILE REGEX: the fat binary itself refuses to list or verify.
+runs() {
+	local f=$1 re=$2 n
+	n=$(basename "$f")
+	chmod +x "$f"
+	check_fails "$n: --fatpack-verify" "$re" "$f" --fatpack-verify
+	check_fails "$n: --fatpack-list" "$re" "$f" --fatpack-list
+}
+
+# --- files that are not fat binaries
+cp /bin/true "$T/true-copy"
+printf 'just some text\n' >"$T/text-file"
+: >"$T/empty-file"
+for f in true-copy text-file empty-file; do
+	readers "$T/$f" "$f: .*not a fat binary"
+done
+check_fails "missing file: fatpack ls" "no-such-file: No such file" \
+	"$FATPACK" ls "$T/no-such-file"
+
+# --- truncated artifacts: the trailer is gone, the runtime section is there
+lost='truncated|cut short|payload lost'
+size=$(stat -c %s "$app")
+head -c $((size - 10)) "$app" >"$T/cut-trailer"
+istart=$(fp index-start "$app")
+head -c $((istart + 20)) "$app" >"$T/cut-index"
+read -r boff blen < <(fp frame "$app" big.bin)
+head -c $((boff + blen / 2)) "$app" >"$T/cut-frame"
+for f in cut-trailer cut-index cut-frame; do
+	readers "$T/$f" "$f: .*($lost)"
+	runs "$T/$f" "$lost"
+done
+# bytes missing from the middle, trailer intact: the sizes disagree
+{ head -c $((boff + 1000)) "$app"; tail -c +$((boff + 5001)) "$app"; } >"$T/cut-middle"
+readers "$T/cut-middle" "cut-middle: .*(truncated|corrupt)"
+runs "$T/cut-middle" "truncated|corrupt"
+
+# --- one flipped byte in the middle of big.bin's content frame
+cp "$app" "$T/flipped"
+fp flip "$T/flipped" $((boff + blen / 2))
+check_fails "flipped: fatpack cat names the asset" "big\.bin" \
+	"$FATPACK" cat "$T/flipped" big.bin
+check_eq "flipped: fatpack cat outputs nothing of it" 0 "$(stat -c %s "$T/.out")"
+check_eq "flipped: the other assets still read" "other" \
+	"$("$FATPACK" cat "$T/flipped" other.txt 2>&1)"
+check_fails "flipped: fatpack verify names the asset" "big\.bin" \
+	"$FATPACK" verify "$T/flipped"
+check_fails "flipped: --fatpack-verify names the asset" "big\.bin" \
+	"$T/flipped" --fatpack-verify
+check_fails "flipped: fatpack extract names the asset" "big\.bin" \
+	"$FATPACK" extract "$T/flipped" "$T/x-flipped"
+
+# --- a flipped byte in the index
+cp "$app" "$T/index-flipped"
+fp flip "$T/index-flipped" $((istart + 40))
+readers "$T/index-flipped" "index-flipped: .*checksum"
+runs "$T/index-flipped" "checksum"
+
+# --- format version 2.0, with a valid trailer checksum
+cp "$app" "$T/version2"
+fp set-major "$T/version2" 2
+readers "$T/version2" "version2: .*unsupported format version 2"
+runs "$T/version2" "unsupported format version 2"
+# the version changed without fixing the checksum
+cp "$app" "$T/badcheck"
+fp flip "$T/badcheck" $((size - 96 + 16))
+readers "$T/badcheck" "badcheck: .*trailer checksum"
+
+# --- stripped: ELF tools drop appended data
+strip -o "$T/stripped" "$app"
+readers "$T/stripped" "stripped: .*(payload lost|stripped)"
+runs "$T/stripped" "payload lost|stripped"
+
+# --- asset archives that try to write outside
+cat >"$T/evil.py" <<'PY'
+import io, sys, tarfile
+
+def add(t, name, data=b'x\n', link=None):
+    i = tarfile.TarInfo(name)
+    if link is not None:
+        i.type, i.linkname = tarfile.SYMTYPE, link
+        t.addfile(i)
+    else:
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data))
+
+kind, out = sys.argv[1], sys.argv[2]
+with tarfile.open(out, 'w', format=tarfile.PAX_FORMAT) as t:
+    add(t, 'ok.txt')
+    if kind == 'dotdot':
+        add(t, '../escaped-dotdot')
+    elif kind == 'absolute':
+        add(t, '/etc/fatpack-test-escaped')
+    elif kind == 'symlink':
+        add(t, 'evil-link', link='../../escaped-link')
+    elif kind == 'symlink-abs':
+        add(t, 'evil-abs-link', link='/etc')
+PY
+# shellcheck disable=SC2317 # called through check_fails
+in_work() { (cd "$T/work" && "$@"); }
+evil() {
+	local kind=$1 re=$2
+	python3 "$T/evil.py" "$kind" "$T/work/$kind.tar"
+	check_fails "build -a $kind.tar is refused, naming the entry" "$re" \
+		in_work "$FATPACK" build "$TOP/examples/hello/hello.c" -a "$kind.tar" -o out-evil
+	if [ -e "$T/work/out-evil" ]; then
+		not_ok "build -a $kind.tar writes no artifact" "$(ls -l "$T/work/out-evil")"
+		rm -f "$T/work/out-evil"
+	else
+		ok "build -a $kind.tar writes no artifact"
+	fi
+}
+evil dotdot '\.\./escaped-dotdot'
+evil absolute '/etc/fatpack-test-escaped'
+evil symlink 'evil-link'
+evil symlink-abs 'evil-abs-link'
+if [ -e "$T/escaped-dotdot" ] || [ -e /etc/fatpack-test-escaped ] ||
+	[ -e "$T/escaped-link" ]; then
+	not_ok "nothing was written outside" "$(ls -l "$T" /etc/fatpack-test-escaped 2>&1)"
+else
+	ok "nothing was written outside"
+fi
+
+# --- extraction into a folder where a symlink points outside
+# no_escape NAME CMD...: CMD may fail, but cleanly, and writes nothing outside.
+no_escape() {
+	local name=$1 rc=0
+	shift
+	rm -rf "$T/outside" "$T/xdir"
+	mkdir -p "$T/outside" "$T/xdir"
+	ln -s "$T/outside" "$T/xdir/sub"
+	"$@" >"$T/.out" 2>"$T/.err" || rc=$?
+	if crashed "$rc" "$T/.err"; then
+		not_ok "$name: no crash" "exit $rc: $(cat "$T/.err")"
+	elif [ -n "$(ls -A "$T/outside")" ]; then
+		not_ok "$name: nothing written through the symlink" "$(ls -lA "$T/outside")"
+	else
+		ok "$name: nothing written through the symlink"
+	fi
+}
+no_escape "fatpack extract" "$FATPACK" extract "$app" "$T/xdir"
+no_escape "fatpack extract --force" "$FATPACK" extract --force "$app" "$T/xdir"
+no_escape "--fatpack-extract" "$app" --fatpack-extract "$T/xdir"
+
+# --- a dynamically linked program
+printf 'int main(void) { return 0; }\n' >"$T/dyn.c"
+cc -o "$T/dyn" "$T/dyn.c"
+if is_san_build; then
+	# the sanitizer build accepts dynamic programs; this one lacks the runtime
+	check_fails "build of a dynamic program without runtime is refused" \
+		"dyn: .*runtime" "$FATPACK" build "$T/dyn" -a "$T/assets" -o "$T/out-dyn"
+else
+	check_fails "build of a dynamic program is refused" \
+		"dyn: .*dynamically linked" "$FATPACK" build "$T/dyn" -a "$T/assets" -o "$T/out-dyn"
+fi
+
+done_testing

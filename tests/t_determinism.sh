@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# t_determinism.sh BUILD_DIR - the same inputs give the same bytes: two copies
+# of one tree, made in a different order with different mtimes on disk, built
+# with SOURCE_DATE_EPOCH set and a different number of threads, are identical
+# artifacts; changing one asset byte or one mode changes the artifact.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+export SOURCE_DATE_EPOCH=1700000000
+
+printf 'int main(void) { return 0; }\n' >"$T/prog.c"
+
+# fill DIR ORDER: the same tree, files created in forward or reverse order.
+fill() {
+	local dir=$1 i list
+	list=$(seq 0 199)
+	[ "$2" = reverse ] && list=$(seq 199 -1 0)
+	mkdir -p "$dir/docs/deep/er" "$dir/empty"
+	for i in $list; do
+		printf 'line %d of a text asset\n' $(seq "$i") >"$dir/docs/f$i.txt"
+	done
+	# 24 MB that compresses: several compression jobs when threads are many
+	head -c 18000000 /dev/urandom | base64 >"$dir/data.b64"
+	printf '#!/bin/sh\n' >"$dir/run.sh"
+	chmod 755 "$dir/run.sh"
+	printf 'deep\n' >"$dir/docs/deep/er/x.txt"
+}
+
+fill "$T/one" forward
+mkdir -p "$T/two"
+fill "$T/two" reverse
+cp "$T/one/data.b64" "$T/two/data.b64"
+# different mtimes, all later than SOURCE_DATE_EPOCH
+find "$T/one" -exec touch -h -d '2024-01-02 03:04:05' {} +
+find "$T/two" -exec touch -h -d '2025-06-07 08:09:10' {} +
+check "the two trees hold the same bytes" diff -r "$T/one" "$T/two"
+
+# build NAME ASSETS JOBS: an artifact named app in its own folder
+# shellcheck disable=SC2317 # called through check
+build() {
+	mkdir -p "$T/$1"
+	"$FATPACK" build "$T/prog.c" -a "$2" -j "$3" -o "$T/$1/app"
+}
+
+# differs NAME A B: both built, and not the same bytes.
+differs() {
+	if [ ! -s "$2" ] || [ ! -s "$3" ]; then
+		not_ok "$1" "missing artifact"
+	elif cmp -s "$2" "$3"; then
+		not_ok "$1" "identical"
+	else
+		ok "$1"
+	fi
+}
+
+check "build of copy one with -j 1" build b1 "$T/one" 1
+check "build of copy two with -j 8" build b2 "$T/two" 8
+check "cmp: the artifacts are identical" cmp "$T/b1/app" "$T/b2/app"
+
+printf 'X' | dd of="$T/two/docs/f7.txt" bs=1 seek=3 conv=notrunc 2>/dev/null
+check "build with one asset byte changed" build b3 "$T/two" 8
+differs "one changed byte changes the artifact" "$T/b2/app" "$T/b3/app"
+
+cp "$T/one/docs/f7.txt" "$T/two/docs/f7.txt"
+touch -d '2025-06-07 08:09:10' "$T/two/docs/f7.txt"
+check "build with the byte restored" build b4 "$T/two" 4
+check "restored: identical again" cmp "$T/b1/app" "$T/b4/app"
+chmod 755 "$T/two/docs/f7.txt"
+check "build with one mode changed" build b5 "$T/two" 4
+differs "one changed mode changes the artifact" "$T/b4/app" "$T/b5/app"
+
+done_testing
