@@ -255,13 +255,13 @@ add_source_glob(struct cfg *c, const char *w)
 	glob_t g;
 	int rc;
 
-	rc = glob(pat, GLOB_ERR, NULL, &g);
+	rc = glob(pat, 0, NULL, &g);
 	free(pat);
 	free(dir);
 	if (rc == GLOB_NOMATCH)
 		return fail(c, "source pattern '%s' matches nothing", w);
 	if (rc != 0)
-		return fail(c, "source pattern '%s': cannot read its folder", w);
+		return fail(c, "source pattern '%s': out of memory", w);
 	for (size_t i = 0; i < g.gl_pathc; i++)
 		push(&c->o->sources, &c->o->n_sources, xstrdup(g.gl_pathv[i]));
 	globfree(&g);

@@ -438,7 +438,7 @@ prune(int dfd, const struct prune_opts *p)
 	int rc = 0;
 
 	if (scan_procs(&procs) < 0) {
-		warn("/proc: cannot list running processes; not pruning without");
+		warn("/proc: cannot see running programs, removing nothing");
 		return 1;
 	}
 	if (procs.hidden > 0 && !p->quiet)

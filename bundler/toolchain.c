@@ -23,7 +23,8 @@
 static const char *const link_flags[] = { "-Wl,--wrap=main" };
 #else
 #define DEFAULT_CC "musl-gcc"
-static const char *const link_flags[] = { "-static", "-Wl,--wrap=main" };
+static const char *const link_flags[] = { "-static", "-Wl,--wrap=main",
+	"-Wl,--gc-sections" };
 #endif
 static const char *const link_libs[] = { "-lfatpack", "-lzstd", "-pthread" };
 

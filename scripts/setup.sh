@@ -62,7 +62,11 @@ private_apt() {
 
 build_zstd_musl() {
 	local out="$build/zstd"
-	[ -f "$out/libzstd.a" ] && [ -f "$out/include/zstd.h" ] && return 0
+	# Small over fast: one decoder variant (no runtime BMI2 dispatch, which
+	# would link every hot function twice); the stub is in every artifact.
+	local cflags="-Os -ffunction-sections -fdata-sections -DZSTD_NO_TRACE -DDYNAMIC_BMI2=0"
+	[ -f "$out/libzstd.a" ] && [ -f "$out/include/zstd.h" ] &&
+		[ "$(cat "$out/cflags" 2>/dev/null)" = "$cflags" ] && return 0
 	private_apt
 	local src="$build/zstd-src"
 	rm -rf "$src" && mkdir -p "$src"
@@ -76,11 +80,12 @@ build_zstd_musl() {
 	make -s -C "$src/tree/lib" libzstd.a CC=musl-gcc \
 		ZSTD_LIB_COMPRESSION=0 ZSTD_LIB_DICTBUILDER=0 ZSTD_LIB_DEPRECATED=0 \
 		ZSTD_LEGACY_SUPPORT=0 ZSTD_NO_ASM=0 \
-		CFLAGS="-Os -ffunction-sections -fdata-sections -DZSTD_NO_TRACE" \
+		CFLAGS="$cflags" \
 		>/dev/null
 	mkdir -p "$out/include"
 	cp "$src/tree/lib/libzstd.a" "$out/libzstd.a"
 	cp "$src/tree/lib/zstd.h" "$src/tree/lib/zstd_errors.h" "$out/include/"
+	printf '%s' "$cflags" >"$out/cflags"
 	rm -rf "$src"
 }
 

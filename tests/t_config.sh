@@ -132,7 +132,7 @@ bad "unknown section" 2 'unknown section \[bulid\]' <<'EOF'
 [bulid]
 sources = main.c
 EOF
-bad "key outside a section" 1 'outside a section' <<'EOF'
+bad "key outside a section" 1 "key 'name' is outside a section" <<'EOF'
 name = x
 EOF
 bad "missing source" 2 "source 'src/mian.c' not found" <<'EOF'
@@ -177,11 +177,11 @@ bad "bad name" 2 "name 'my app' may hold only" <<'EOF'
 [app]
 name = my app
 EOF
-bad "unknown placeholder" 2 "unknown placeholder at '\{ver\}'" <<'EOF'
+bad "unknown placeholder" 2 "output '.*': unknown placeholder at '\{ver\}'" <<'EOF'
 [app]
 output = dist/{name}-{ver}
 EOF
-bad "sources and program" 3 'sources or program, not both' <<'EOF'
+bad "sources and program" 3 '\[build\] takes sources or program, not both' <<'EOF'
 [build]
 sources = main.c
 program = main.c
