@@ -14,7 +14,6 @@
 #include <getopt.h>
 #include <glob.h>
 #include <ini.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,7 @@
 #include "config.h"
 #include "util.h"
 
-#define MAX_LINE 65536          /* longest line accepted, a long sources list */
+#define MAX_LINE 65536          /* longest line accepted (a long sources list) */
 
 struct cfg;
 typedef int (*setter)(struct cfg *, const char *);
@@ -48,7 +47,6 @@ struct asset_sec {
 };
 
 struct cfg {
-	const char *path;       /* as given, for messages */
 	char *dir;              /* folder of the file; NULL when it is the cwd */
 	struct build_opts *o;
 	int line;               /* line being handled */
@@ -69,6 +67,10 @@ fail(struct cfg *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, sizeof(c->err), fmt, ap);
 	va_end(ap);
+	/* keys and values are quoted as written: keep the terminal safe */
+	for (char *p = c->err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	c->err_line = c->line;
 	return -1;
 }
@@ -252,19 +254,25 @@ add_source_glob(struct cfg *c, const char *w)
 {
 	char *dir = c->dir ? glob_escape(c->dir) : NULL;
 	char *pat = dir && w[0] != '/' ? xasprintf("%s/%s", dir, w) : xstrdup(w);
+	size_t before = c->o->n_sources;
 	glob_t g;
 	int rc;
 
 	rc = glob(pat, 0, NULL, &g);
 	free(pat);
 	free(dir);
-	if (rc == GLOB_NOMATCH)
-		return fail(c, "source pattern '%s' matches nothing", w);
-	if (rc != 0)
-		return fail(c, "source pattern '%s': out of memory", w);
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		push(&c->o->sources, &c->o->n_sources, xstrdup(g.gl_pathv[i]));
+	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		struct stat st;
+
+		if (stat(g.gl_pathv[i], &st) == 0 && S_ISREG(st.st_mode))
+			push(&c->o->sources, &c->o->n_sources,
+			    xstrdup(g.gl_pathv[i]));
+	}
 	globfree(&g);
+	if (rc != 0 && rc != GLOB_NOMATCH)
+		return fail(c, "source pattern '%s': out of memory", w);
+	if (c->o->n_sources == before)
+		return fail(c, "source pattern '%s' matches no file", w);
 	return 0;
 }
 
@@ -530,6 +538,8 @@ static const struct key keys[] = {
 	{ "assets", "exclude",       set_asset_exclude, 1 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= sizeof(((struct cfg *)0)->seen) / sizeof(int),
+    "struct cfg: seen[] must have a slot per key");
 
 /* "assets" or "assets.LABEL" -> the label ("" for plain [assets]), else NULL. */
 static const char *
@@ -671,6 +681,42 @@ dir_of(const char *path)
 	return xasprintf("%.*s", (int)(slash - path), path);
 }
 
+/* fgets for ini_parse_stream, counting lines so that a line too long for
+ * the parser, or holding a NUL byte, ends the parse with a clear error
+ * instead of being split or cut. */
+struct reader {
+	FILE *f;
+	int line;               /* lines read completely */
+	size_t len;             /* bytes of the current line so far */
+	int bad_line;           /* the line that was bad, or 0 */
+	const char *bad;        /* and why */
+};
+
+static char *
+read_line(char *buf, int size, void *stream)
+{
+	struct reader *r = stream;
+	size_t n;
+
+	if (r->bad_line || fgets(buf, size, r->f) == NULL)
+		return NULL;
+	n = strlen(buf);
+	r->len += n;
+	if (n > 0 && buf[n - 1] == '\n') {
+		r->line++;
+		r->len = 0;
+		return buf;
+	}
+	if (r->len > MAX_LINE)
+		r->bad = "line longer than 65536 bytes";
+	else if (n == 0 || (n + 1 < (size_t)size && !feof(r->f)))
+		r->bad = "NUL byte: not a text file";   /* fgets stopped early */
+	else
+		return buf;
+	r->bad_line = r->line + 1;
+	return NULL;
+}
+
 static void
 cfg_free(struct cfg *c)
 {
@@ -683,12 +729,12 @@ cfg_free(struct cfg *c)
 int
 config_load(const char *path, struct build_opts *o)
 {
+	struct reader r = { 0 };
 	struct cfg c;
 	FILE *f;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	c.path = path;
 	c.dir = dir_of(path);
 	c.o = o;
 
@@ -698,6 +744,7 @@ config_load(const char *path, struct build_opts *o)
 		cfg_free(&c);
 		return -1;
 	}
+	r.f = f;
 	/* Debian's libinih exposes its build options as variables. One setting
 	 * per line, comments only on their own line (so ';' and '#' can appear
 	 * in values), lines up to MAX_LINE, and stop at the first error. */
@@ -705,12 +752,15 @@ config_load(const char *path, struct build_opts *o)
 	ini_allow_inline_comments = false;
 	ini_use_stack = false;
 	ini_allow_realloc = true;
-	ini_max_line = MAX_LINE;
+	ini_max_line = MAX_LINE + 3;   /* '\r', '\n' and NUL */
 	ini_stop_on_first_error = true;
 
-	rc = ini_parse_file(f, handler, &c);
+	rc = ini_parse_stream(read_line, &r, handler, &c);
 	if (ferror(f)) {
 		warn("%s: read", path);
+		rc = -1;
+	} else if (r.bad_line) {
+		warnx("%s:%d: %s", path, r.bad_line, r.bad);
 		rc = -1;
 	} else if (rc < 0) {
 		warnx("%s: out of memory", path);

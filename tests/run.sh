@@ -75,7 +75,7 @@ run_unit() {
 	t0=$(now_ms)
 	flags=(-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 		-Wmissing-prototypes -Wvla -D_GNU_SOURCE -DFATPACK_VERSION='"test"'
-		-Iinclude -Istub -Ibundler -pthread)
+		-Iinclude -iquote stub -iquote bundler -pthread)
 	if [ "$(basename "$build")" = build-san ]; then
 		cc=clang
 		flags+=(-O1 -g '-fsanitize=address,undefined' -fno-sanitize-recover=all

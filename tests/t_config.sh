@@ -139,7 +139,7 @@ bad "missing source" 2 "source 'src/mian.c' not found" <<'EOF'
 [build]
 sources = main.c src/mian.c
 EOF
-bad "glob matching nothing" 2 "source pattern 'lib/\*.c' matches nothing" <<'EOF'
+bad "glob matching nothing" 2 "source pattern 'lib/\*.c' matches no file" <<'EOF'
 [build]
 sources = lib/*.c
 EOF
@@ -199,5 +199,7 @@ bad "missing site" 2 "site folder 'nosite' not found" <<'EOF'
 [serve]
 site = nosite
 EOF
+bad "line too long" 2 'line longer than 65536 bytes' \
+	< <(printf '[build]\ncflags = %s\n' "$(printf -- '-DX=1 %.0s' $(seq 12000))")
 
 done_testing

@@ -76,7 +76,10 @@ start() {
 	local log=$T/run.$1.log
 	"$S/releases/current" >"$log" 2>&1 &
 	PIDS+=($!)
-	sleep 0.5
+	for _ in $(seq 50); do      # until it has started and said its version
+		[ -s "$log" ] && break
+		sleep 0.1
+	done
 	check_eq "the running program is v$1" "app $1" "$(cat "$log")"
 }
 
@@ -124,7 +127,11 @@ else
 	not_ok "prune says what it removed" "$(cat "$T/.out" "$T/.err")"
 fi
 check_eq "v2 still runs" "app 1.1.0" "$(cat "$T/run.1.1.0.log")"
-kill -0 "${PIDS[1]}" 2>/dev/null && ok "v2 process alive" || not_ok "v2 process alive"
+if kill -0 "${PIDS[1]}" 2>/dev/null; then
+	ok "v2 process alive"
+else
+	not_ok "v2 process alive"
+fi
 
 # v3 is deployed but its old process (v2) keeps running, as during a
 # graceful restart: current (v3) and the running v2 both survive.

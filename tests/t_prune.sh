@@ -121,7 +121,10 @@ fresh
 cp "$T/sleeper" "$R/app-0.5.0" && touch -d '60 days ago' "$R/app-0.5.0"
 "$R/app-0.5.0" &
 pid=$!
-sleep 0.3
+for _ in $(seq 50); do      # until the exec has happened
+	[ "$(readlink "/proc/$pid/exe")" = "$R/app-0.5.0" ] && break
+	sleep 0.1
+done
 check "prune while app-0.5.0 runs" "$FATPACK" prune "$R" --older-than 14d --keep 0
 if [ -e "$R/app-0.5.0" ] && grep -qxF "kept $R/app-0.5.0 (running, pid $pid)" "$T/.out"; then
 	ok "a running program is kept"

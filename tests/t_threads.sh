@@ -5,10 +5,10 @@
 # glibc build of the same program under helgrind. A static musl binary cannot
 # be checked by helgrind: it cannot intercept the locks of a static libc.
 #
-# The assets given to the program: t/NNN.bin (256 files of 0 to 64 KiB of
-# random bytes, some empty), empty.txt, big.bin (16 MiB) and sub/deep/x.txt.
-# test_threads.c may declare extra sources in its first lines, like the unit
-# tests: /* test-sources: stub/sha256.c */
+# The program writes its own assets (`test_threads gen DIR`: each asset's bytes
+# follow from its name), so it is first linked with `fatpack cc` to generate
+# them, then built with them. It may declare extra sources in its first lines,
+# like the unit tests: /* test-sources: stub/sha256.c */
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -21,14 +21,13 @@ for s in $extra; do
 	extra_paths+=("$TOP/$s")
 done
 
-mkdir -p "$T/assets/t" "$T/assets/sub/deep"
-for ((i = 0; i < 256; i++)); do
-	head -c $(((i * 7919) % 65536 * (i % 9 != 0))) /dev/urandom \
-		>"$T/assets/t/$(printf '%03d' "$i").bin"
-done
-: >"$T/assets/empty.txt"
-head -c 16777216 /dev/urandom >"$T/assets/big.bin"
-printf 'deep\n' >"$T/assets/sub/deep/x.txt"
+if "$FATPACK" cc "$src" "${extra_paths[@]}" -o "$T/gen" 2>"$T/gen.err" &&
+	"$T/gen" gen "$T/assets" 2>>"$T/gen.err"; then
+	ok "test_threads gen writes the assets"
+else
+	not_ok "test_threads gen writes the assets" "$(cat "$T/gen.err")"
+	done_testing
+fi
 
 # run_program NAME CMD...: passes the program's ok / not ok lines through.
 run_program() {

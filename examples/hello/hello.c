@@ -31,7 +31,7 @@ main(void)
 			return 1;
 		}
 		if (e.type == FATPACK_FILE)
-			printf("%8" PRIu64 "  %-24s %s\n", e.size,
+			printf("%8" PRIu64 "  %-26s %s\n", e.size,
 			    e.mime[0] ? e.mime : "-", e.path);
 	}
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -1,0 +1,404 @@
+/*
+ * serve.c - the built-in static file server, the program of every artifact
+ * made with `fatpack build --serve SITE/`. The runtime has loaded the payload
+ * before main runs; this file reads the settings (build-time metadata,
+ * overridden by the command line and the environment), opens one
+ * SO_REUSEPORT listening socket per worker thread, and waits for SIGTERM or
+ * SIGINT to stop them gracefully.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fatpack.h"
+#include "serve.h"
+
+#define MAX_WORKERS 256
+
+struct options {
+	const char *listen;
+	int workers;
+	long max_conn;
+};
+
+static const char *prog = "fatpack-serve";
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s [options]\n"
+	    "Serves the site packed into this executable over HTTP/1.1.\n"
+	    "\n"
+	    "  --listen HOST:PORT     address to listen on; also PORT, :PORT or\n"
+	    "                         [ADDR]:PORT (default: $PORT on all interfaces\n"
+	    "                         when set, else the build's, else 127.0.0.1:8080)\n"
+	    "  --spa-fallback PATH    serve PATH for paths that are not in the site\n"
+	    "  --cache-control VALUE  Cache-Control header of every file\n"
+	    "  --workers N            event loops, one thread each (default: CPUs)\n"
+	    "  --max-connections N    open connections at most (default: 10000)\n"
+	    "  --no-access-log        no log line per request (also\n"
+	    "                         FATPACK_ACCESS_LOG=0)\n"
+	    "  --help                 this text\n", prog);
+}
+
+static long
+number(const char *opt, const char *v, long min, long max)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
+		fprintf(stderr, "%s: %s: '%s' is not a number in %ld..%ld\n", prog,
+		    opt, v, min, max);
+		exit(2);
+	}
+	return n;
+}
+
+static const char *
+check_value(const char *opt, const char *v)
+{
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			fprintf(stderr, "%s: %s: holds a control character\n", prog,
+			    opt);
+			exit(2);
+		}
+	if (strlen(v) > 512) {
+		fprintf(stderr, "%s: %s: longer than 512 bytes\n", prog, opt);
+		exit(2);
+	}
+	return v;
+}
+
+static int
+cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* Build-time settings first; the command line overrides them. */
+static void
+parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
+{
+	enum { O_LISTEN = 256, O_SPA, O_CACHE, O_WORKERS, O_MAXCONN, O_NOLOG };
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "spa-fallback", required_argument, NULL, O_SPA },
+		{ "cache-control", required_argument, NULL, O_CACHE },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "max-connections", required_argument, NULL, O_MAXCONN },
+		{ "no-access-log", no_argument, NULL, O_NOLOG },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env = getenv("FATPACK_ACCESS_LOG");
+	int c;
+
+	cfg->spa_fallback = fatpack_meta("serve.spa_fallback");
+	cfg->cache_control = fatpack_meta("serve.cache_control");
+	cfg->access_log = !(env != NULL && strcmp(env, "0") == 0);
+	o->listen = NULL;
+	o->workers = cpus();
+	o->max_conn = 10000;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_LISTEN:  o->listen = optarg; break;
+		case O_SPA:     cfg->spa_fallback = optarg; break;
+		case O_CACHE:   cfg->cache_control = optarg; break;
+		case O_WORKERS:
+			o->workers = (int)number("--workers", optarg, 1, MAX_WORKERS);
+			break;
+		case O_MAXCONN:
+			o->max_conn = number("--max-connections", optarg, 1, 1000000);
+			break;
+		case O_NOLOG:   cfg->access_log = 0; break;
+		case 'h':       usage(stdout); exit(0);
+		default:        usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+		exit(2);
+	}
+	if (cfg->spa_fallback != NULL)
+		while (*cfg->spa_fallback == '/')
+			cfg->spa_fallback++;
+	if (cfg->spa_fallback != NULL && *cfg->spa_fallback == '\0')
+		cfg->spa_fallback = NULL;
+	if (cfg->cache_control != NULL)
+		check_value("--cache-control", cfg->cache_control);
+}
+
+/* --- the listening address ------------------------------------------------ */
+
+/* PORT, :PORT (all interfaces), HOST:PORT or [ADDR]:PORT into host and port. */
+static int
+split_listen(const char *v, char *host, size_t hcap, const char **port)
+{
+	const char *colon = strrchr(v, ':');
+	size_t hn;
+
+	if (colon == NULL) {
+		snprintf(host, hcap, "127.0.0.1");
+		*port = v;
+		return 0;
+	}
+	*port = colon + 1;
+	hn = (size_t)(colon - v);
+	if (v[0] == '[') {
+		if (hn < 2 || v[hn - 1] != ']')
+			return -1;
+		v++;
+		hn -= 2;
+	} else if (memchr(v, ':', hn) != NULL) {
+		return -1;      /* a bare IPv6 address needs its brackets */
+	}
+	if (hn == 0) {
+		snprintf(host, hcap, "0.0.0.0");
+		return 0;
+	}
+	if (hn >= hcap)
+		return -1;
+	memcpy(host, v, hn);
+	host[hn] = '\0';
+	return 0;
+}
+
+static int
+resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+	    .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res;
+	char host[256];
+	const char *port;
+	char *end;
+	long p;
+	int rc;
+
+	if (split_listen(listen, host, sizeof(host), &port) != 0 ||
+	    (p = strtol(port, &end, 10), *port < '0' || *port > '9' ||
+	    *end != '\0' || p > 65535)) {
+		fprintf(stderr, "%s: listen address '%s' must be PORT, :PORT, "
+		    "HOST:PORT or [ADDR]:PORT\n", prog, listen);
+		return -1;
+	}
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		fprintf(stderr, "%s: listen address '%s': %s\n", prog, listen,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static const char *
+listen_address(const struct options *o, char *buf, size_t cap)
+{
+	const char *port = getenv("PORT");
+	const char *meta = fatpack_meta("serve.listen");
+
+	if (o->listen != NULL)
+		return o->listen;
+	if (port != NULL && *port != '\0') {
+		snprintf(buf, cap, "0.0.0.0:%s", port);
+		return buf;
+	}
+	return meta != NULL ? meta : "127.0.0.1:8080";
+}
+
+static int
+open_listener(const struct sockaddr_storage *ss, socklen_t len,
+    const char *what)
+{
+	int one = 1;
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    bind(fd, (const struct sockaddr *)ss, len) != 0 ||
+	    listen(fd, 1024) != 0) {
+		fprintf(stderr, "%s: listen on %s: %s\n", prog, what,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The first socket fixes the port (port 0 picks a free one); the others
+ * join it through SO_REUSEPORT, so the kernel spreads connections. */
+static int
+open_listeners(const char *listen, int *fds, int n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char host[INET6_ADDRSTRLEN];
+	const void *addr;
+	int port;
+
+	if (resolve(listen, &ss, &len) != 0 ||
+	    (fds[0] = open_listener(&ss, len, listen)) < 0)
+		return -1;
+	len = sizeof(ss);
+	getsockname(fds[0], (struct sockaddr *)&ss, &len);
+	for (int i = 1; i < n; i++)
+		if ((fds[i] = open_listener(&ss, len, listen)) < 0)
+			return -1;
+
+	if (ss.ss_family == AF_INET6) {
+		addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		addr = &((struct sockaddr_in *)&ss)->sin_addr;
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	inet_ntop(ss.ss_family, addr, host, sizeof(host));
+	fprintf(stderr, ss.ss_family == AF_INET6 ?
+	    "listening on http://[%s]:%d/\n" : "listening on http://%s:%d/\n",
+	    host, port);
+	return 0;
+}
+
+/* --- running -------------------------------------------------------------- */
+
+/* Connections need descriptors: take what the hard limit allows. */
+static long
+fd_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur > LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+}
+
+static void
+force_exit(int sig)
+{
+	(void)sig;
+	_exit(1);
+}
+
+/* Waits for SIGTERM or SIGINT, then tells the workers; a second signal
+ * ends the process at once. */
+static void
+wait_for_stop(const sigset_t *set, int stop_fd)
+{
+	struct sigaction sa = { .sa_handler = force_exit };
+	uint64_t one = 1;
+	int sig;
+
+	while (sigwait(set, &sig) != 0)
+		;
+	fprintf(stderr, "%s: stopping (signal %d), finishing responses\n", prog,
+	    sig);
+	if (write(stop_fd, &one, sizeof(one)) != sizeof(one))
+		_exit(1);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	pthread_sigmask(SIG_UNBLOCK, set, NULL);
+}
+
+static int
+run(struct serve_config *cfg, const char *listen, int n)
+{
+	struct worker *w[MAX_WORKERS];
+	pthread_t t[MAX_WORKERS];
+	int fds[MAX_WORKERS];
+	sigset_t set;
+	int started = 0;
+
+	if (open_listeners(listen, fds, n) != 0)
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (; started < n; started++) {
+		if ((w[started] = worker_new(cfg, fds[started])) == NULL)
+			break;
+		if ((errno = pthread_create(&t[started], NULL, worker_run,
+		    w[started])) != 0) {
+			fprintf(stderr, "%s: thread: %s\n", prog, strerror(errno));
+			worker_free(w[started]);
+			break;
+		}
+	}
+	if (started == n)
+		wait_for_stop(&set, cfg->stop_fd);
+	else if (write(cfg->stop_fd, &(uint64_t){ 1 }, 8) != 8)
+		_exit(1);
+	for (int i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		worker_free(w[i]);
+	}
+	return started == n ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct serve_config cfg = { 0 };
+	struct options o;
+	char buf[64];
+	const char *listen;
+	long budget;
+	int rc;
+
+	if (argv[0] != NULL && argv[0][0] != '\0') {
+		const char *slash = strrchr(argv[0], '/');
+
+		prog = slash ? slash + 1 : argv[0];
+	}
+	cfg.prog = prog;
+	if ((rc = fatpack_status()) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, fatpack_strerror(rc));
+		return 1;
+	}
+	parse_args(argc, argv, &o, &cfg);
+	listen = listen_address(&o, buf, sizeof(buf));
+
+	budget = fd_budget() - 16 - 2L * o.workers;
+	if (o.max_conn > budget)
+		o.max_conn = budget > o.workers ? budget : o.workers;
+	cfg.max_conn = (size_t)((o.max_conn + o.workers - 1) / o.workers);
+	if ((cfg.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		fprintf(stderr, "%s: eventfd: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	if (site_init(&cfg) != 0)
+		return 1;
+	return run(&cfg, listen, o.workers);
+}

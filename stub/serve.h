@@ -1,0 +1,66 @@
+/*
+ * serve.h - what the parts of the built-in server share (not installed).
+ *
+ * serve.c       main: options, listening sockets, worker threads, signals
+ * serve_site.c  the asset table built once at start, and path resolution
+ * serve_conn.c  one worker's event loop: connections, responses, the log
+ */
+#ifndef FP_SERVE_H
+#define FP_SERVE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SERVE_TIMEOUT 10        /* seconds: idle, slow header, stalled write */
+#define SERVE_DRAIN   10        /* seconds a graceful stop waits at most */
+
+struct serve_config {
+	const char *prog;           /* for messages */
+	const char *spa_fallback;   /* index path or NULL */
+	const char *cache_control;  /* header value or NULL */
+	int access_log;
+	size_t max_conn;            /* per worker */
+	int stop_fd;                /* eventfd, readable once a stop is asked */
+};
+
+/* One file of the site, its response headers' values precomputed. */
+struct asset {
+	size_t index;               /* position in the index */
+	const char *mime;
+	uint64_t size;              /* decoded size */
+	uint64_t zoff, zlen;        /* zstd frame in the executable; zlen 0: none */
+	int64_t mtime;
+	char etag[35];              /* "<32 hex>" */
+	char zetag[40];             /* "<32 hex>-zstd" */
+	char last_modified[30];
+};
+
+enum site_result { SITE_FILE, SITE_REDIRECT, SITE_NOTFOUND };
+
+/* Builds the asset table from the index. Returns 0, or -1 after printing why. */
+int site_init(const struct serve_config *cfg);
+
+/* The executable's descriptor, for sendfile of zstd frames. */
+int site_fd(void);
+
+/* Resolves a normalised path (http_normalize_path) held in path[0..len) with
+ * room for cap bytes: a file, a folder to redirect to with a slash, or not
+ * found. A folder's index.html is appended in place. */
+enum site_result site_resolve(char *path, size_t len, size_t cap, int dir,
+    const struct asset **out);
+
+/* The asset at an index path, or NULL (used for the SPA fallback). */
+const struct asset *site_lookup(const char *path);
+
+struct worker;
+
+/* Creates a worker around its listening socket; NULL after printing why. */
+struct worker *worker_new(const struct serve_config *cfg, int listen_fd);
+
+/* The worker's event loop; returns when a stop has drained. */
+void *worker_run(void *worker);
+
+void worker_free(struct worker *w);
+
+#endif

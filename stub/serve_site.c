@@ -1,0 +1,142 @@
+/*
+ * serve_site.c - the site as the server sees it: one struct asset per file,
+ * built once at start (proportional to the number of files, never to their
+ * bytes), and the mapping of a request path to a file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fatpack.h"
+#include "http.h"
+#include "serve.h"
+
+static struct asset *assets;    /* indexed by index position; folders unused */
+static size_t n_assets;
+static int exe_fd = -1;
+
+static void
+hex16(const unsigned char *sha, char *out)
+{
+	static const char hexdig[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hexdig[sha[i] >> 4];
+		out[2 * i + 1] = hexdig[sha[i] & 15];
+	}
+}
+
+static int
+asset_init(struct asset *a, const struct fatpack_entry *e)
+{
+	struct fatpack_frame f;
+	char hex[32];
+	int rc;
+
+	if ((rc = fatpack_frame_at(e->index, &f)) != 0)
+		return rc;
+	a->index = e->index;
+	a->mime = e->mime[0] != '\0' ? e->mime : "application/octet-stream";
+	a->size = e->size;
+	a->zoff = f.offset;
+	a->zlen = f.length;
+	a->mtime = e->mtime;
+	exe_fd = f.fd;
+	hex16(e->sha256, hex);
+	snprintf(a->etag, sizeof(a->etag), "\"%.32s\"", hex);
+	snprintf(a->zetag, sizeof(a->zetag), "\"%.32s-zstd\"", hex);
+	http_format_date(e->mtime, a->last_modified);
+	return 0;
+}
+
+int
+site_init(const struct serve_config *cfg)
+{
+	struct fatpack_entry e;
+	int rc;
+
+	n_assets = fatpack_count();
+	assets = calloc(n_assets ? n_assets : 1, sizeof(*assets));
+	if (assets == NULL) {
+		fprintf(stderr, "%s: out of memory for %zu assets\n", cfg->prog,
+		    n_assets);
+		return -1;
+	}
+	for (size_t i = 0; i < n_assets; i++) {
+		if ((rc = fatpack_entry_at(i, &e)) == 0 && e.type == FATPACK_FILE)
+			rc = asset_init(&assets[i], &e);
+		if (rc != 0) {
+			fprintf(stderr, "%s: asset %zu: %s\n", cfg->prog, i,
+			    fatpack_strerror(rc));
+			return -1;
+		}
+	}
+	if (cfg->spa_fallback != NULL && site_lookup(cfg->spa_fallback) == NULL) {
+		fprintf(stderr, "%s: spa fallback '%s' is not a file of the site\n",
+		    cfg->prog, cfg->spa_fallback);
+		return -1;
+	}
+	return 0;
+}
+
+int
+site_fd(void)
+{
+	return exe_fd;
+}
+
+/* Looks up one index path: 1 file, 0 folder, -1 absent. */
+static int
+lookup(const char *path, const struct asset **out)
+{
+	struct fatpack_entry e;
+
+	if (path[0] == '\0')
+		return 0;       /* the root is a folder even when the index has none */
+	if (fatpack_stat(path, &e) != 0)
+		return -1;
+	if (e.type != FATPACK_FILE)
+		return 0;
+	*out = &assets[e.index];
+	return 1;
+}
+
+const struct asset *
+site_lookup(const char *path)
+{
+	const struct asset *a = NULL;
+
+	return lookup(path, &a) == 1 ? a : NULL;
+}
+
+/* A folder is served through its index.html; the index may or may not
+ * record folders themselves, so the file decides. */
+static int
+append_index(char *path, size_t len, size_t cap)
+{
+	static const char idx[] = "index.html";
+	size_t sep = len > 0;
+
+	if (len + sep + sizeof(idx) > cap)
+		return -1;
+	if (sep)
+		path[len] = '/';
+	memcpy(path + len + sep, idx, sizeof(idx));
+	return 0;
+}
+
+enum site_result
+site_resolve(char *path, size_t len, size_t cap, int dir,
+    const struct asset **out)
+{
+	int kind = lookup(path, out);
+
+	if (kind == 1)
+		return dir ? SITE_NOTFOUND : SITE_FILE;
+	if (append_index(path, len, cap) != 0 || lookup(path, out) != 1) {
+		path[len] = '\0';
+		return SITE_NOTFOUND;
+	}
+	path[len] = '\0';
+	return dir ? SITE_FILE : SITE_REDIRECT;
+}
