@@ -316,8 +316,14 @@ visit(struct collect *c, char *disk, const char *rel)
 		    st.st_mtime);
 
 		it->a.size = (uint64_t)st.st_size;
-		it->a.file = real ? real : disk;
-		real = disk = path = NULL;
+		if (real != NULL) {
+			it->a.file = real;
+			real = NULL;
+		} else {
+			it->a.file = disk;
+			disk = NULL;
+		}
+		path = NULL;
 	} else {
 		warnx("%s: %s: not a regular file or folder (device, fifo or "
 		    "socket)", c->s->path, rel);
@@ -617,7 +623,8 @@ finish(struct collect *c, struct asset_list *l)
 	int rc = 0;
 
 	add_parents(c);
-	qsort(c->v, c->n, sizeof(*c->v), cmp_item);
+	if (c->n > 0)   /* no sources: c->v is NULL, which qsort may not take */
+		qsort(c->v, c->n, sizeof(*c->v), cmp_item);
 	l->v = xcalloc(c->n, sizeof(*l->v));
 	while (i < c->n && rc == 0) {
 		size_t j = i + 1;

@@ -91,15 +91,16 @@ cmp_ext(const void *a, const void *b)
 static void
 add_line(char *line, size_t *cap)
 {
-	char *save = NULL, *type, *ext;
+	char *save = NULL, *ext;
+	const char *word = strtok_r(line, " \t\r\n", &save), *type = NULL;
 
-	type = strtok_r(line, " \t\r\n", &save);
-	if (type == NULL || *type == '#')
+	if (word == NULL || *word == '#')
 		return;
-	type = xstrdup(type);
 	while ((ext = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
 		if (*ext == '#')
 			break;
+		if (type == NULL)
+			type = xstrdup(word);
 		if (n_system == *cap) {
 			*cap = *cap ? *cap * 2 : 256;
 			system_types = xrealloc(system_types,

@@ -116,6 +116,8 @@ struct buf {
 static void
 buf_put(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)   /* p may be NULL, which memcpy may not take */
+		return;
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2;
 		b->p = xrealloc(b->p, b->cap);

@@ -479,9 +479,29 @@ check_entry(const struct fp_archive *a, uint32_t i, char *detail, size_t len)
 	return 0;
 }
 
-/* Every parent folder of an entry must be a folder entry. Sorted order puts
- * the parent before the child, so this also rejects a file that is used as
- * a folder. */
+/* Binary search among entries 0 .. end-1. */
+static long
+find_in(const struct fp_archive *a, size_t end, const char *path, size_t path_len)
+{
+	size_t lo = 0, hi = end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2, n;
+		const char *p = path_of(a, mid, &n);
+		int c = cmp_bytes(p, n, path, path_len);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Every parent folder of an entry must be a folder entry, and sorted order
+ * puts it before the entry. This also rejects a file used as a folder. */
 static int
 check_parent(const struct fp_archive *a, uint32_t i, char *detail, size_t len)
 {
@@ -492,7 +512,7 @@ check_parent(const struct fp_archive *a, uint32_t i, char *detail, size_t len)
 
 	if (slash == NULL)
 		return 0;
-	p = fp_archive_find(a, path, (size_t)(slash - path));
+	p = find_in(a, i, path, (size_t)(slash - path));
 	if (p < 0 || entry_ptr(a, (size_t)p)[FP_E_TYPE] != FP_TYPE_DIR)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u parent folder missing", i);
@@ -669,21 +689,7 @@ fp_archive_entry(const struct fp_archive *a, size_t i, struct fatpack_entry *out
 long
 fp_archive_find(const struct fp_archive *a, const char *path, size_t path_len)
 {
-	size_t lo = 0, hi = a->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2, n;
-		const char *p = path_of(a, mid, &n);
-		int c = cmp_bytes(p, n, path, path_len);
-
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return find_in(a, a->count, path, path_len);
 }
 
 int

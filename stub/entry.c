@@ -340,12 +340,12 @@ static int
 cmd_help(void)
 {
 	printf("Flags answered by this fat binary (as its first argument):\n"
-	    "  " FLAG_PREFIX "info [--json]       build and payload information\n"
-	    "  " FLAG_PREFIX "list [-l]           the assets, one path per line\n"
+	    "  " FLAG_PREFIX "info [--json]          build and payload information\n"
+	    "  " FLAG_PREFIX "list [-l]              the assets, one path per line\n"
 	    "  " FLAG_PREFIX "extract DIR [--force]  write the assets under DIR\n"
-	    "  " FLAG_PREFIX "verify              check every asset's checksum\n"
-	    "  " FLAG_PREFIX "offset              the payload's offset in this file\n"
-	    "  " FLAG_PREFIX "help                this list\n");
+	    "  " FLAG_PREFIX "verify                 check every asset's checksum\n"
+	    "  " FLAG_PREFIX "offset                 the payload's offset in this file\n"
+	    "  " FLAG_PREFIX "help                   this list\n");
 	return 0;
 }
 

@@ -68,6 +68,10 @@ load(void)
 	meta = malloc((size_t)archive.meta_size + 1);
 	if (cache == NULL || meta == NULL) {
 		snprintf(status_detail, sizeof(status_detail), "out of memory");
+		free(cache);
+		free(meta);
+		cache = NULL;
+		meta = NULL;
 		fp_archive_close(&archive);
 		close(fd);
 		return FATPACK_ENOMEM;

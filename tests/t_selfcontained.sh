@@ -75,7 +75,7 @@ check_grep "MIME type of numbers.csv" 'text/csv.* data/numbers\.csv$' "$T/out"
 
 check "--fatpack-verify without /proc" in_root /hello --fatpack-verify
 check_eq "--fatpack-list without /proc" "$("$FATPACK" ls "$hello")" \
-	"$(in_root /hello --fatpack-list 2>&1)"
+	"$(in_root /hello --fatpack-list 2>"$T/err")"
 check "--fatpack-extract without /proc" in_root /hello --fatpack-extract /out
 if diff -r "$assets" "$root/out" >"$T/diff" 2>&1; then
 	ok "extracted assets are the sources"

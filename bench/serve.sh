@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# serve.sh BUILD_DIR - requests per second of the built-in server against
+# nginx serving the same files from disk (sendfile, open_file_cache), with
+# wrk on loopback: -t1 -c50 -d10s, the median of 3 runs per row, for a 4 KB
+# and a 100 KB asset, identity and zstd. nginx gets the zstd rows as
+# precompressed .zst files (Debian's nginx has no zstd module), sent with
+# sendfile like the fat binary's stored frames. Prints a Markdown table and
+# the fat binary's peak RSS. Needs the packages wrk and nginx-light.
+#
+#   BENCH_DURATION=10s BENCH_RUNS=3 BENCH_WORKERS=<CPUs> bench/serve.sh build
+set -eu
+
+build=$(cd "${1:?usage: bench/serve.sh BUILD_DIR}" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+dur=${BENCH_DURATION:-10s}
+runs=${BENCH_RUNS:-3}
+workers=${BENCH_WORKERS:-$(nproc)}
+for tool in wrk nginx zstd python3; do
+	command -v "$tool" >/dev/null || { echo "serve.sh: $tool not found" >&2; exit 1; }
+done
+
+w=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
+chmod 755 "$w"   # nginx workers may run as nobody
+nginx_pid=
+app_pid=
+cleanup() {
+	[ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null
+	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$w"
+}
+trap cleanup EXIT
+
+# Text assets, as a site's CSS and JS are: compressible but not trivially.
+mkdir -p "$w/site" "$w/zst"
+python3 - "$w/site" <<'PY'
+import random, sys
+random.seed(1)
+words = ("margin padding color border font width height display flex grid "
+         "auto none solid block inline var calc rem px em background top left "
+         "function return const let if else for while document window").split()
+def text(n):
+    out = []
+    size = 0
+    while size < n:
+        line = "  .%s-%d { %s: %d%s; }\n" % (random.choice(words), random.randrange(999),
+               random.choice(words), random.randrange(100), random.choice(["px", "rem", "%"]))
+        out.append(line)
+        size += len(line)
+    return "".join(out)[:n]
+open(sys.argv[1] + "/a4k.css", "w").write(text(4096))
+open(sys.argv[1] + "/a100k.css", "w").write(text(102400))
+PY
+for f in a4k.css a100k.css; do
+	zstd -q -3 "$w/site/$f" -o "$w/zst/$f.zst"
+done
+
+"$build/bin/fatpack" build --serve "$w/site" -o "$w/app" -q
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+app_port=$(free_port)
+"$w/app" --listen "127.0.0.1:$app_port" --workers "$workers" --no-access-log \
+	2>"$w/app.log" &
+app_pid=$!
+
+nginx_port=$(free_port)
+mkdir -p "$w/nginx/logs"
+cat >"$w/nginx/nginx.conf" <<CONF
+worker_processes $workers;
+daemon off;
+pid $w/nginx/nginx.pid;
+error_log $w/nginx/logs/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	tcp_nodelay on;
+	keepalive_requests 1000000;
+	open_file_cache max=1000 inactive=60s;
+	open_file_cache_valid 60s;
+	client_body_temp_path $w/nginx/tmp;
+	proxy_temp_path $w/nginx/tmp;
+	fastcgi_temp_path $w/nginx/tmp;
+	uwsgi_temp_path $w/nginx/tmp;
+	scgi_temp_path $w/nginx/tmp;
+	types { text/css css; }
+	server {
+		listen 127.0.0.1:$nginx_port;
+		root $w/site;
+		location /z/ {
+			alias $w/zst/;
+			default_type "text/css";
+			add_header Content-Encoding zstd;
+			add_header Vary Accept-Encoding;
+		}
+	}
+}
+CONF
+nginx -p "$w/nginx/" -c "$w/nginx/nginx.conf" 2>"$w/nginx/logs/stderr" &
+nginx_pid=$!
+sleep 1
+cat "$w/nginx/logs/stderr" "$w/nginx/logs/error.log" >&2 2>/dev/null || true
+
+# rate URL [HEADER]: the median requests/s of $runs wrk runs.
+rate() {
+	local url=$1 i
+	shift
+	for i in $(seq "$runs"); do
+		wrk -t1 -c50 -d"$dur" "$@" "$url" |
+			sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
+	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
+}
+
+# Both servers must answer as expected before they are timed.
+curl -sf -o /dev/null "http://127.0.0.1:$app_port/a4k.css"
+curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/a4k.css"
+curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/z/a4k.css.zst"
+
+echo "wrk -t1 -c50 -d$dur, median of $runs; $workers workers each; $(nproc) CPUs"
+echo "($(uname -srm); $(nginx -v 2>&1 | sed 's/.*: //'))"
+echo
+echo "| asset | encoding | bytes sent | fatpack req/s | nginx req/s | ratio |"
+echo "|---|---|---:|---:|---:|---:|"
+for f in a4k.css a100k.css; do
+	for enc in identity zstd; do
+		if [ "$enc" = zstd ]; then
+			a=$(rate "http://127.0.0.1:$app_port/$f" -H 'Accept-Encoding: zstd')
+			n=$(rate "http://127.0.0.1:$nginx_port/z/$f.zst" -H 'Accept-Encoding: zstd')
+			size=$(wc -c <"$w/zst/$f.zst")
+		else
+			a=$(rate "http://127.0.0.1:$app_port/$f")
+			n=$(rate "http://127.0.0.1:$nginx_port/$f")
+			size=$(wc -c <"$w/site/$f")
+		fi
+		echo "| $f | $enc | $size | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') |"
+	done
+done
+echo
+echo "fatpack server peak RSS after the runs: $(sed -n 's/^VmHWM: *//p' /proc/$app_pid/status)"
+echo "fatpack server binary: $(wc -c <"$w/app") bytes"
