@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# run.sh BUILD_DIR - runs every benchmark (`make bench`) and writes the
-# results, with a description of the machine, to docs/BENCH.md.
+# run.sh BUILD_DIR - runs every bench/*.sh (`make bench`) and writes the
+# Markdown each prints, with a description of the machine, to docs/BENCH.md.
+# A benchmark that fails is noted there and makes the exit status 1.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,6 +10,7 @@ out=$top/docs/BENCH.md
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 
+failed=0
 debian=$(cat /etc/debian_version 2>/dev/null || echo unknown)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 
@@ -25,10 +27,15 @@ Linux $(uname -r), Debian $debian, $("$build/bin/fatpack" --version | head -n 1)
 Date: $(date -u +%Y-%m-%d).
 
 EOF2
-	for b in size startup build; do
-		echo "bench: $b" >&2
-		bash "$top/bench/$b.sh" "$build"
+	for b in "$top"/bench/*.sh; do
+		[ "$(basename "$b")" = run.sh ] && continue
+		echo "bench: $(basename "$b")" >&2
+		if ! bash "$b" "$build"; then
+			printf '## %s\n\nFailed on this machine: see its output.\n\n' "$(basename "$b")"
+			failed=1
+		fi
 	done
 } >"$tmp"
 cp "$tmp" "$out"
 echo "bench: wrote $out" >&2
+exit "$failed"

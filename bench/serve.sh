@@ -7,11 +7,12 @@
 # sendfile like the fat binary's stored frames. Prints a Markdown table and
 # the fat binary's peak RSS. Needs the packages wrk and nginx-light.
 #
-#   BENCH_DURATION=10s BENCH_RUNS=3 BENCH_WORKERS=<CPUs> bench/serve.sh build
+#   BENCH_DURATION=10s BENCH_RUNS=3 BENCH_WORKERS=<CPUs> \
+#   BENCH_ASSETS="a4k.css a100k.css" BENCH_ENCODINGS="identity zstd" \
+#       bench/serve.sh build
 set -eu
 
 build=$(cd "${1:?usage: bench/serve.sh BUILD_DIR}" && pwd)
-top=$(cd "$(dirname "$0")/.." && pwd)
 dur=${BENCH_DURATION:-10s}
 runs=${BENCH_RUNS:-3}
 workers=${BENCH_WORKERS:-$(nproc)}
@@ -104,14 +105,28 @@ nginx_pid=$!
 sleep 1
 cat "$w/nginx/logs/stderr" "$w/nginx/logs/error.log" >&2 2>/dev/null || true
 
-# rate URL [HEADER]: the median requests/s of $runs wrk runs.
-rate() {
-	local url=$1 i
-	shift
-	for i in $(seq "$runs"); do
-		wrk -t1 -c50 -d"$dur" "$@" "$url" |
-			sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
-	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
+# one URL [HEADER]: requests/s of one wrk run.
+one() {
+	wrk -t1 -c50 -d"$dur" "$@" | sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
+}
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
+}
+
+# row APP_URL NGINX_URL [HEADER]: runs alternate between the two servers, so
+# a change in the machine's load touches both; sets a and n to the medians.
+row() {
+	local app_url=$1 nginx_url=$2
+	shift 2
+	: >"$w/a.runs"
+	: >"$w/n.runs"
+	for _ in $(seq "$runs"); do
+		one "$app_url" "$@" >>"$w/a.runs"
+		one "$nginx_url" "$@" >>"$w/n.runs"
+	done
+	a=$(median <"$w/a.runs")
+	n=$(median <"$w/n.runs")
 }
 
 # Both servers must answer as expected before they are timed.
@@ -124,15 +139,16 @@ echo "($(uname -srm); $(nginx -v 2>&1 | sed 's/.*: //'))"
 echo
 echo "| asset | encoding | bytes sent | fatpack req/s | nginx req/s | ratio |"
 echo "|---|---|---:|---:|---:|---:|"
-for f in a4k.css a100k.css; do
-	for enc in identity zstd; do
+for f in ${BENCH_ASSETS:-a4k.css a100k.css}; do
+	for enc in ${BENCH_ENCODINGS:-identity zstd}; do
 		if [ "$enc" = zstd ]; then
-			a=$(rate "http://127.0.0.1:$app_port/$f" -H 'Accept-Encoding: zstd')
-			n=$(rate "http://127.0.0.1:$nginx_port/z/$f.zst" -H 'Accept-Encoding: zstd')
+			row "http://127.0.0.1:$app_port/$f" \
+				"http://127.0.0.1:$nginx_port/z/$f.zst" \
+				-H 'Accept-Encoding: zstd'
 			size=$(wc -c <"$w/zst/$f.zst")
 		else
-			a=$(rate "http://127.0.0.1:$app_port/$f")
-			n=$(rate "http://127.0.0.1:$nginx_port/$f")
+			row "http://127.0.0.1:$app_port/$f" \
+				"http://127.0.0.1:$nginx_port/$f"
 			size=$(wc -c <"$w/site/$f")
 		fi
 		echo "| $f | $enc | $size | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') |"

@@ -30,6 +30,7 @@ struct build_opts {
 	char *link;         /* stable symlink to the newest output, or NULL */
 	char *name;
 	char *version;
+	char *revision;     /* source revision; NULL: ask git */
 	int level;          /* zstd level, 1..19; default 3 */
 	int jobs;           /* compression threads; 0 = one per core */
 	int strip;          /* strip the program before appending (default 1) */

@@ -7,10 +7,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,9 +27,10 @@
 #include "toolchain.h"
 #include "util.h"
 
+extern char **environ;
+
 /* What the command line says beyond struct build_opts. */
 struct extra {
-	char *revision;
 	char **exclude;
 	size_t n_exclude;
 };
@@ -78,8 +81,11 @@ usage(FILE *f)
 	    "\n"
 	    "Options:\n"
 	    "  -o, --output PATH        output file (default dist/NAME); may hold\n"
-	    "                           {name} {version} {build} (revision, or the\n"
-	    "                           payload's hash)\n"
+	    "                           {name} {version} {build}: {build} is the\n"
+	    "                           --revision, else the short git revision,\n"
+	    "                           else 12 hex digits of the payload's hash\n"
+	    "      --link PATH          symlink updated to the new output, e.g.\n"
+	    "                           dist/{name} ({name} only)\n"
 	    "  -a, --assets DIR|ARCHIVE[=PREFIX]\n"
 	    "                           add a folder, or a .tar[.gz|.zst|.xz] or .zip\n"
 	    "                           archive, at PREFIX in the index (repeatable)\n"
@@ -95,26 +101,33 @@ usage(FILE *f)
 	    "      --name NAME          application name (default: from the first\n"
 	    "                           source, the program or the site)\n"
 	    "      --app-version V      application version\n"
-	    "      --revision R         source revision, e.g. a git commit\n"
+	    "      --revision R         source revision (default: `git rev-parse\n"
+	    "                           HEAD` when the current folder is in a git\n"
+	    "                           work tree)\n"
 	    "      --cflags STR         extra compiler flags (repeatable)\n"
 	    "      --libs STR           extra link arguments, e.g. -lm (repeatable)\n"
 	    "      --no-strip           append to the program as it is\n"
 	    "      --allow-dynamic      accept a dynamically linked program\n"
-	    "  -q, --quiet              no summary line\n"
-	    "  -v, --verbose            say what is done\n"
+	    "  -q, --quiet              no progress bar, no summary line\n"
+	    "  -v, --verbose            say what is done, and the summary line\n"
 	    "  -h, --help               show this help\n"
 	    "\n"
+	    "On a terminal a progress bar shows on stderr for builds that take more\n"
+	    "than half a second, and a summary line ends the build; when stderr is\n"
+	    "not a terminal a successful build prints nothing unless -v is given.\n"
 	    "SOURCE_DATE_EPOCH, when set, clamps asset mtimes and is the build time:\n"
-	    "the same inputs then give the same bytes.\n", f);
+	    "the same inputs then give the same bytes.\n"
+	    "Exit status: 0 built, 1 failed, 2 usage error.\n", f);
 }
 
 enum {
 	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_NAME, OPT_VERSION,
-	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC,
+	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC, OPT_LINK,
 };
 
 static const struct option long_opts[] = {
 	{ "output",        required_argument, NULL, 'o' },
+	{ "link",          required_argument, NULL, OPT_LINK },
 	{ "assets",        required_argument, NULL, 'a' },
 	{ "exclude",       required_argument, NULL, 'x' },
 	{ "level",         required_argument, NULL, 'l' },
@@ -236,6 +249,24 @@ check_text(const char *opt, const char *s)
 	return 0;
 }
 
+/* The link keeps one name across builds, as fatpack.ini's link does. */
+static int
+check_link(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || s[n - 1] == '/') {
+		warnx("--link '%s' must name a file, not a folder", s);
+		return -1;
+	}
+	if (strstr(s, "{version}") != NULL || strstr(s, "{build}") != NULL) {
+		warnx("--link '%s': the link keeps one name across builds, so it "
+		    "takes {name} only", s);
+		return -1;
+	}
+	return check_text("--link", s);
+}
+
 /* One option onto o. Returns 0, or 2 for a usage error. */
 static int
 apply(struct build_opts *o, struct extra *x, int c, const char *arg)
@@ -265,8 +296,9 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 	case OPT_VERSION:
 		replace(&o->version, arg);
 		return check_word("--app-version", arg, "+~") ? 2 : 0;
+	case OPT_LINK: replace(&o->link, arg); return check_link(arg) ? 2 : 0;
 	case OPT_REVISION:
-		replace(&x->revision, arg);
+		replace(&o->revision, arg);
 		return check_word("--revision", arg, "+~") ? 2 : 0;
 	case OPT_CFLAGS: push_words(&o->cflags, &o->n_cflags, arg); return 0;
 	case OPT_LIBS: push_words(&o->libs, &o->n_libs, arg); return 0;
@@ -391,10 +423,10 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->link);
 	free(o->name);
 	free(o->version);
+	free(o->revision);
 	free(o->listen);
 	free(o->spa_fallback);
 	free(o->cache_control);
-	free(x->revision);
 	free_list(x->exclude, x->n_exclude);
 }
 
@@ -456,9 +488,9 @@ expand(const char *pattern, const char *key, const char *value)
 }
 
 /* The output path with {name} and {version} filled in; {build} stays for
- * later unless the revision gives it now. */
+ * later (the payload's hash) unless build_id gives it now. */
 static char *
-output_path(const struct build_opts *o, const struct extra *x)
+output_path(const struct build_opts *o, const char *build_id)
 {
 	char *a, *b, *c;
 
@@ -469,11 +501,72 @@ output_path(const struct build_opts *o, const struct extra *x)
 		warnx("output '%s' uses {version}: give --app-version", o->output);
 		return NULL;
 	}
-	if (x->revision == NULL)
+	if (build_id == NULL)
 		return b;
-	c = expand(b, "{build}", x->revision);
+	c = expand(b, "{build}", build_id);
 	free(b);
 	return c;
+}
+
+/* ---- the source revision ---------------------------------------------- */
+
+/* What `git rev-parse ARG HEAD` prints in the current folder, or NULL when
+ * git is missing or fails (not a work tree, no commit yet): a revision is
+ * a nicety, never a reason to fail a build. */
+static char *
+git_rev_parse(const char *arg)
+{
+	char *argv[] = { "git", "rev-parse", (char *)arg, "HEAD", NULL };
+	posix_spawn_file_actions_t fa;
+	char buf[128];
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+	int fds[2], status, spawned;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	spawned = posix_spawnp(&pid, "git", &fa, NULL, argv, environ) == 0;
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	while (spawned && len < sizeof(buf) - 1 &&
+	    ((n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0 ||
+	    (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(fds[0]);
+	while (spawned && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!spawned || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return NULL;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	/* an object name, nothing else, goes into file names and metadata */
+	if (len == 0 || strspn(buf, "0123456789abcdef") != len)
+		return NULL;
+	return xstrdup(buf);
+}
+
+/* Fills o->revision from git unless given; *build_id is what {build}
+ * becomes: the given revision, the short git revision, or NULL (the
+ * payload's hash, known once it is written). */
+static void
+find_revision(struct build_opts *o, char **build_id)
+{
+	*build_id = NULL;
+	if (o->revision != NULL) {
+		*build_id = xstrdup(o->revision);
+		return;
+	}
+	if ((o->revision = git_rev_parse("--verify")) == NULL)
+		return;
+	*build_id = git_rev_parse("--short");
+	if (o->verbose)
+		fprintf(stderr, "fatpack: revision %s (git)\n", o->revision);
 }
 
 /* ---- steps ------------------------------------------------------------ */
@@ -743,6 +836,52 @@ human(char *buf, size_t len, uint64_t n)
 		snprintf(buf, len, "%.2f GB", (double)n / 1e9);
 }
 
+/* A progress bar on a terminal's stderr, drawn only once a build has taken
+ * half a second and at most ten times a second, so that fast builds and
+ * logs show none. Plain text and carriage returns: no escape sequences. */
+struct progress {
+	double start, last;
+	uint64_t files, bytes;          /* totals */
+	int width;                      /* columns drawn, to erase them */
+};
+
+#define PROGRESS_DELAY 0.5
+#define PROGRESS_PERIOD 0.1
+#define BAR 24
+
+static void
+progress_draw(void *arg, uint64_t files, uint64_t bytes)
+{
+	struct progress *p = arg;
+	double t = now();
+	char bar[BAR + 1], done[32], total[32];
+	int pct, n;
+
+	if (t - p->start < PROGRESS_DELAY || t - p->last < PROGRESS_PERIOD)
+		return;
+	p->last = t;
+	pct = p->bytes > 0 ? (int)(bytes * 100 / p->bytes) : 100;
+	memset(bar, '.', BAR);
+	memset(bar, '#', (size_t)(pct * BAR / 100));
+	bar[BAR] = '\0';
+	human(done, sizeof(done), bytes);
+	human(total, sizeof(total), p->bytes);
+	n = fprintf(stderr, "\r[%s] %3d%%  %s / %s  %" PRIu64 " / %" PRIu64
+	    " files", bar, pct, done, total, files, p->files) - 1;
+	if (n < p->width)
+		fprintf(stderr, "%*s", p->width - n, "");
+	if (n > p->width)
+		p->width = n;
+}
+
+static void
+progress_erase(struct progress *p)
+{
+	if (p->width > 0)
+		fprintf(stderr, "\r%*s\r", p->width, "");
+	p->width = 0;
+}
+
 static void
 summary(const char *out, const struct pack_stats *st, double t0)
 {
@@ -756,24 +895,38 @@ summary(const char *out, const struct pack_stats *st, double t0)
 
 /* Writes program, padding and payload through the atomic output file. */
 static int
-write_output(const struct build_opts *o, const struct extra *x,
-    const char *prog, char **out, const struct asset_list *l,
-    int64_t build_time, struct pack_stats *st)
+write_output(const struct build_opts *o, const char *prog, char **out,
+    const struct asset_list *l, int64_t build_time, struct pack_stats *st,
+    double t0)
 {
+	struct progress bar = {
+		.start = t0, .files = 0, .bytes = l->total,
+	};
 	struct pack_meta m = {
-		.name = o->name, .version = o->version, .revision = x->revision,
+		.name = o->name, .version = o->version, .revision = o->revision,
 		.listen = o->listen, .spa_fallback = o->spa_fallback,
 		.cache_control = o->cache_control, .build_time = build_time,
 	};
 	struct pack_opts po = { .level = o->level, .jobs = o->jobs };
 	struct outfile of;
 	uint64_t payload_offset;
+	int rc;
+
+	for (size_t i = 0; i < l->n; i++)
+		bar.files += l->v[i].type == FP_TYPE_FILE;
+	if (!o->quiet && isatty(STDERR_FILENO)) {
+		po.progress = progress_draw;
+		po.progress_arg = &bar;
+	}
 
 	if (outfile_open(&of, *out, 0755) < 0)
 		return -1;
 	temp_track(2, of.tmp);
-	if (write_program(of.fd, prog, &payload_offset) < 0 ||
-	    pack_write(of.fd, payload_offset, l, &m, &po, st) < 0) {
+	rc = write_program(of.fd, prog, &payload_offset);
+	if (rc == 0)
+		rc = pack_write(of.fd, payload_offset, l, &m, &po, st);
+	progress_erase(&bar);
+	if (rc < 0) {
 		temp_track(2, NULL);
 		outfile_abort(&of);
 		return -1;
@@ -794,7 +947,7 @@ build(struct build_opts *o, const struct extra *x)
 	int have_sde = source_date_epoch(&sde);
 	struct asset_list l = { 0 };
 	struct pack_stats st = { 0 };
-	char *out = NULL, *tmp = NULL;
+	char *out = NULL, *tmp = NULL, *build_id = NULL;
 	const char *prog;
 	int rc = 1;
 
@@ -805,7 +958,8 @@ build(struct build_opts *o, const struct extra *x)
 	if (o->name == NULL)
 		o->name = default_name(o);
 	share_excludes(o, x);
-	if ((out = output_path(o, x)) == NULL || mkdirs(out) < 0)
+	find_revision(o, &build_id);
+	if ((out = output_path(o, build_id)) == NULL || mkdirs(out) < 0)
 		goto done;
 	if (assets_collect(o->assets, o->n_assets, have_sde == 0 ? &sde : NULL,
 	    &l) < 0)
@@ -816,16 +970,18 @@ build(struct build_opts *o, const struct extra *x)
 	catch_signals();
 	if ((prog = prepare_program(o, out, &tmp)) == NULL)
 		goto done;
-	if (write_output(o, x, prog, &out, &l, build_time, &st) < 0)
+	if (write_output(o, prog, &out, &l, build_time, &st, t0) < 0)
 		goto done;
 	if (o->link != NULL && update_link(o, out) < 0)
 		goto done;
-	if (!o->quiet)
+	/* CI logs stay clean: a build that worked says so on a terminal */
+	if (!o->quiet && (o->verbose || isatty(STDERR_FILENO)))
 		summary(out, &st, t0);
 	rc = 0;
 done:
 	temp_remove(tmp, 0);
 	assets_free(&l);
+	free(build_id);
 	free(out);
 	return rc;
 }

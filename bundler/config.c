@@ -163,6 +163,16 @@ set_version(struct cfg *c, const char *v)
 	return 0;
 }
 
+static int
+set_revision(struct cfg *c, const char *v)
+{
+	if (!is_word(v, "._+~-") || v[0] == '.' || v[0] == '-')
+		return fail(c, "revision '%s' may hold only letters, digits and "
+		    "'.', '_', '+', '~', '-'", v);
+	c->o->revision = xstrdup(v);
+	return 0;
+}
+
 /* The placeholders cmd_build expands in an output name. */
 static int
 check_pattern(struct cfg *c, const char *v)
@@ -521,6 +531,7 @@ set_cache_control(struct cfg *c, const char *v)
 static const struct key keys[] = {
 	{ "app",    "name",          set_name,          0 },
 	{ "app",    "version",       set_version,       0 },
+	{ "app",    "revision",      set_revision,      0 },
 	{ "app",    "output",        set_output,        0 },
 	{ "app",    "link",          set_link,          0 },
 	{ "app",    "level",         set_level,         0 },
@@ -890,6 +901,8 @@ write_app(FILE *f, const char *name)
 	    "[app]\n"
 	    "name = %s\n"
 	    "version = 0.1.0\n"
+	    "; the source revision recorded in the build (default: the git commit)\n"
+	    "; revision = 1a2b3c4\n"
 	    "; {name} {version} and {build} (the git revision, or a content id)\n"
 	    "output = dist/{name}-{version}\n"
 	    "; a stable symlink to the newest build ({name} is its only placeholder)\n"

@@ -488,6 +488,7 @@ write_stream(struct out *o, const struct asset_list *l,
     const struct pack_opts *po, struct placed *pl)
 {
 	struct pool p;
+	uint64_t files = 0, bytes = 0;
 	int n = jobs_of(po), started = 0, rc = 0;
 	pthread_t *th = xcalloc((size_t)n, sizeof(*th));
 
@@ -515,6 +516,12 @@ write_stream(struct out *o, const struct asset_list *l,
 		}
 		write_entry(o, &p.t[i], &pl[i]);
 		mark_written(&p, i);
+		if (l->v[i].type == FP_TYPE_FILE) {
+			files++;
+			bytes += l->v[i].size;
+		}
+		if (po->progress != NULL)
+			po->progress(po->progress_arg, files, bytes);
 	}
 	pool_stop(&p, th, started);
 	for (size_t i = 0; i < l->n; i++) {

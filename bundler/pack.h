@@ -23,6 +23,10 @@ struct pack_meta {
 struct pack_opts {
 	int level;                   /* zstd level, 1..19 */
 	int jobs;                    /* compression threads; 0 = one per CPU */
+	/* called by the writing thread after each entry is written, with the
+	 * files and their decoded bytes written so far; may be NULL */
+	void (*progress)(void *arg, uint64_t files, uint64_t bytes);
+	void *progress_arg;
 };
 
 struct pack_stats {

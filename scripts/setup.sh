@@ -17,6 +17,8 @@ PACKAGES=(
 	zstd tar file jq curl xz-utils
 	clang libclang-rt-14-dev
 	media-types
+	# test tools: crafted inputs, the real browser test
+	python3 util-linux chromium fonts-liberation
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }

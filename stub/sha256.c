@@ -3,8 +3,11 @@
  *
  * Portable C: bytes are assembled into big-endian words by hand, so the code
  * is the same on any host and under any libc. On x86-64 processors with the
- * SHA extensions the block function uses them instead: a fat binary hashes
- * its whole index at start-up, and that is most of its start-up time.
+ * SHA extensions the block function uses them instead: hashing the assets is
+ * a large part of `fatpack build`, and a fat binary hashes its whole index at
+ * start-up. Only that block function is compiled for the extensions, so the
+ * rest of the file runs on any x86-64; which one runs is decided once, from
+ * cpuid, which works the same under glibc and in a static musl binary.
  */
 #include <string.h>
 
@@ -14,8 +17,8 @@
 #define HAVE_SHANI 1
 #include <cpuid.h>
 #include <immintrin.h>
-#include <stdatomic.h>
 #endif
+#include <stdatomic.h>
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -53,110 +56,192 @@ store_be32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
+/* The functions of FIPS 180-4 section 4.1.2. */
+#define CH(x, y, z)	(((x) & (y)) ^ (~(x) & (z)))
+#define MAJ(x, y, z)	(((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+#define BSIG0(x)	(ror(x, 2) ^ ror(x, 13) ^ ror(x, 22))
+#define BSIG1(x)	(ror(x, 6) ^ ror(x, 11) ^ ror(x, 25))
+#define SSIG0(x)	(ror(x, 7) ^ ror(x, 18) ^ ((x) >> 3))
+#define SSIG1(x)	(ror(x, 17) ^ ror(x, 19) ^ ((x) >> 10))
+
+/*
+ * Round i of section 6.2.2 step 3. Instead of moving all eight working
+ * variables down by one, each round only writes d and h, and the next round
+ * is called with the names rotated: eight rounds bring them back in place.
+ */
+#define ROUND(a, b, c, d, e, f, g, h, i) do {				\
+	uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + w[i];	\
+	d += t1;							\
+	h = t1 + BSIG0(a) + MAJ(a, b, c);				\
+} while (0)
+
 static void
-compress(uint32_t h[8], const unsigned char block[64])
+blocks_portable(uint32_t s[8], const unsigned char *p, size_t n)
 {
-	uint32_t w[64], a, b, c, d, e, f, g, k, t1, t2;
+	uint32_t w[64], a, b, c, d, e, f, g, h;
 	int i;
 
-	for (i = 0; i < 16; i++)
-		w[i] = load_be32(block + 4 * i);
-	for (; i < 64; i++) {
-		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	for (; n > 0; n--, p += 64) {
+		for (i = 0; i < 16; i++)
+			w[i] = load_be32(p + 4 * i);
+		for (; i < 64; i++)
+			w[i] = SSIG1(w[i - 2]) + w[i - 7] + SSIG0(w[i - 15]) +
+			    w[i - 16];
+		a = s[0]; b = s[1]; c = s[2]; d = s[3];
+		e = s[4]; f = s[5]; g = s[6]; h = s[7];
+		for (i = 0; i < 64; i += 8) {
+			ROUND(a, b, c, d, e, f, g, h, i);
+			ROUND(h, a, b, c, d, e, f, g, i + 1);
+			ROUND(g, h, a, b, c, d, e, f, i + 2);
+			ROUND(f, g, h, a, b, c, d, e, i + 3);
+			ROUND(e, f, g, h, a, b, c, d, i + 4);
+			ROUND(d, e, f, g, h, a, b, c, i + 5);
+			ROUND(c, d, e, f, g, h, a, b, i + 6);
+			ROUND(b, c, d, e, f, g, h, a, i + 7);
+		}
+		s[0] += a; s[1] += b; s[2] += c; s[3] += d;
+		s[4] += e; s[5] += f; s[6] += g; s[7] += h;
 	}
-	a = h[0]; b = h[1]; c = h[2]; d = h[3];
-	e = h[4]; f = h[5]; g = h[6]; k = h[7];
-	for (i = 0; i < 64; i++) {
-		t1 = k + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
-		    ((e & f) ^ (~e & g)) + K[i] + w[i];
-		t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +
-		    ((a & b) ^ (a & c) ^ (b & c));
-		k = g; g = f; f = e; e = d + t1;
-		d = c; c = b; b = a; a = t1 + t2;
-	}
-	h[0] += a; h[1] += b; h[2] += c; h[3] += d;
-	h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
 #ifdef HAVE_SHANI
-/* The SHA extensions keep the state as ABEF and CDGH, not ABCD and EFGH. */
-__attribute__((target("sha,sse4.1,ssse3")))
-static void
-blocks_shani(uint32_t h[8], const unsigned char *p, size_t n)
+#define SHANI __attribute__((target("sha,sse4.1")))
+/* Even at -Os: a call would move the state through memory every 4 rounds. */
+#define SHANI_INLINE static inline __attribute__((always_inline)) SHANI
+
+/*
+ * Four rounds, for W[4j .. 4j+3] in w. sha256rnds2 does two rounds on the
+ * state held as ABEF and CDGH, taking W+K from the low half of its third
+ * operand, and returns the new ABEF; the old ABEF is then the new CDGH, so
+ * the second call swaps the roles and four rounds end with them in place.
+ */
+SHANI_INLINE void
+rounds4(__m128i *abef, __m128i *cdgh, __m128i w, int j)
 {
-	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
-	    0x0405060700010203LL);
-	__m128i abcd = _mm_loadu_si128((const __m128i *)&h[0]);
-	__m128i efgh = _mm_loadu_si128((const __m128i *)&h[4]);
-	__m128i cdab = _mm_shuffle_epi32(abcd, 0xB1);
-	__m128i hgfe = _mm_shuffle_epi32(efgh, 0x1B);
+	__m128i wk = _mm_add_epi32(w,
+	    _mm_loadu_si128((const __m128i *)&K[4 * j]));
+
+	*cdgh = _mm_sha256rnds2_epu32(*cdgh, *abef, wk);
+	*abef = _mm_sha256rnds2_epu32(*abef, *cdgh,
+	    _mm_shuffle_epi32(wk, 0x0e));
+}
+
+/* W[t .. t+3] from W[t-16 .. t-1], held four to a vector. */
+SHANI_INLINE __m128i
+schedule(__m128i w16, __m128i w12, __m128i w8, __m128i w4)
+{
+	__m128i t = _mm_sha256msg1_epu32(w16, w12);	/* W[t-16] + s0(W[t-15]) */
+
+	t = _mm_add_epi32(t, _mm_alignr_epi8(w4, w8, 4)); /* + W[t-7] */
+	return _mm_sha256msg2_epu32(t, w4);		/* + s1(W[t-2]) */
+}
+
+/*
+ * The instructions keep the state as ABEF and CDGH, A in the top lane, not
+ * as ABCD and EFGH: shuffle it in before the first block and out after the
+ * last.
+ */
+static SHANI void
+blocks_shani(uint32_t s[8], const unsigned char *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11,
+	    4, 5, 6, 7, 0, 1, 2, 3);
+	__m128i abcd = _mm_loadu_si128((const __m128i *)&s[0]);
+	__m128i efgh = _mm_loadu_si128((const __m128i *)&s[4]);
+	__m128i cdab = _mm_shuffle_epi32(abcd, 0xb1);
+	__m128i hgfe = _mm_shuffle_epi32(efgh, 0x1b);
 	__m128i abef = _mm_alignr_epi8(cdab, hgfe, 8);
-	__m128i cdgh = _mm_blend_epi16(hgfe, cdab, 0xF0);
+	__m128i cdgh = _mm_blend_epi16(hgfe, cdab, 0xf0);
 	__m128i feba, dchg;
 
 	for (; n > 0; n--, p += 64) {
-		__m128i save_abef = abef, save_cdgh = cdgh, w[4], k;
-		int g;
+		__m128i abef0 = abef, cdgh0 = cdgh, w0, w1, w2, w3;
+		int j;
 
-		for (g = 0; g < 4; g++)
-			w[g] = _mm_shuffle_epi8(_mm_loadu_si128(
-			    (const __m128i *)(p + 16 * g)), bswap);
-		/* 16 groups of 4 rounds; w[g & 3] holds W[4g .. 4g+3] */
-		for (g = 0; g < 16; g++) {
-			k = _mm_add_epi32(w[g & 3],
-			    _mm_loadu_si128((const __m128i *)&K[4 * g]));
-			/* two rounds each; the old ABEF becomes the new CDGH */
-			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
-			k = _mm_shuffle_epi32(k, 0x0E);
-			abef = _mm_sha256rnds2_epu32(abef, cdgh, k);
-			if (g < 12) {
-				__m128i t = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
-
-				t = _mm_add_epi32(t, _mm_alignr_epi8(w[(g + 3) & 3],
-				    w[(g + 2) & 3], 4));
-				w[g & 3] = _mm_sha256msg2_epu32(t, w[(g + 3) & 3]);
-			}
+		w0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), bswap);
+		w1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16)),
+		    bswap);
+		w2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 32)),
+		    bswap);
+		w3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)),
+		    bswap);
+		rounds4(&abef, &cdgh, w0, 0);
+		rounds4(&abef, &cdgh, w1, 1);
+		rounds4(&abef, &cdgh, w2, 2);
+		rounds4(&abef, &cdgh, w3, 3);
+		for (j = 4; j < 16; j += 4) {
+			w0 = schedule(w0, w1, w2, w3);
+			rounds4(&abef, &cdgh, w0, j);
+			w1 = schedule(w1, w2, w3, w0);
+			rounds4(&abef, &cdgh, w1, j + 1);
+			w2 = schedule(w2, w3, w0, w1);
+			rounds4(&abef, &cdgh, w2, j + 2);
+			w3 = schedule(w3, w0, w1, w2);
+			rounds4(&abef, &cdgh, w3, j + 3);
 		}
-		abef = _mm_add_epi32(abef, save_abef);
-		cdgh = _mm_add_epi32(cdgh, save_cdgh);
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
 	}
-	feba = _mm_shuffle_epi32(abef, 0x1B);
-	dchg = _mm_shuffle_epi32(cdgh, 0xB1);
-	_mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(feba, dchg, 0xF0));
-	_mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+	feba = _mm_shuffle_epi32(abef, 0x1b);
+	dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+	_mm_storeu_si128((__m128i *)&s[0], _mm_blend_epi16(feba, dchg, 0xf0));
+	_mm_storeu_si128((__m128i *)&s[4], _mm_alignr_epi8(dchg, feba, 8));
 }
 
+/* cpuid leaf 7 EBX bit 29: SHA; leaf 1 ECX: the SSE levels used with it. */
 static int
-have_shani(void)
+cpu_has_shani(void)
 {
-	static _Atomic int known = -1;   /* cpuid may trap in a VM: ask once */
 	unsigned a, b, c, d;
-	int yes = 0;
 
-	if (atomic_load_explicit(&known, memory_order_relaxed) >= 0)
-		return atomic_load_explicit(&known, memory_order_relaxed);
-	if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) && (c & bit_SSSE3) &&
-	    __get_cpuid_count(7, 0, &a, &b, &c, &d))
-		yes = (b >> 29) & 1;
-	atomic_store_explicit(&known, yes, memory_order_relaxed);
-	return yes;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) ||
+	    !(c & bit_SSE4_1))
+		return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b & bit_SHA) != 0;
 }
 #endif
+
+/* -1 until the first block is hashed: cpuid is slow in a virtual machine. */
+static _Atomic int use_shani = -1;
+static _Atomic int force_portable;
+
+static int
+shani_usable(void)
+{
+	int yes = atomic_load_explicit(&use_shani, memory_order_relaxed);
+
+	if (yes < 0) {
+#ifdef HAVE_SHANI
+		yes = cpu_has_shani();
+#else
+		yes = 0;
+#endif
+		atomic_store_explicit(&use_shani, yes, memory_order_relaxed);
+	}
+	return yes && !atomic_load_explicit(&force_portable,
+	    memory_order_relaxed);
+}
+
+int
+sha256_force_portable(int on)
+{
+	atomic_store_explicit(&force_portable, on != 0, memory_order_relaxed);
+	return shani_usable();
+}
 
 /* Hashes n whole 64-byte blocks. */
 static void
-blocks(uint32_t h[8], const unsigned char *p, size_t n)
+blocks(uint32_t s[8], const unsigned char *p, size_t n)
 {
 #ifdef HAVE_SHANI
-	if (have_shani()) {
-		blocks_shani(h, p, n);
+	if (shani_usable()) {
+		blocks_shani(s, p, n);
 		return;
 	}
 #endif
-	for (; n > 0; n--, p += 64)
-		compress(h, p);
+	blocks_portable(s, p, n);
 }
 
 void

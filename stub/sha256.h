@@ -20,4 +20,11 @@ void sha256_final(struct sha256 *s, unsigned char out[32]);
 void sha256(const void *data, size_t len, unsigned char out[32]);
 void sha256_hex(const unsigned char digest[32], char out[65]);
 
+/*
+ * For tests and benchmarks only: on != 0 makes every later block use the
+ * portable code; 0 restores the default. Returns 1 if blocks are now hashed
+ * with the CPU's SHA extensions, else 0.
+ */
+int sha256_force_portable(int on);
+
 #endif

@@ -52,7 +52,8 @@ fp_build "$T/app2" "$T/waiter.c" "$T/v2" || done_testing
 run_case() {
 	local name=$1 action=$2 pid rc=0 i
 	cp "$T/app1" "$T/live/app"
-	rm -f "$T/fifo" && mkfifo "$T/fifo"
+	# a fresh output file: "ready" must come from this run
+	rm -f "$T/fifo" "$T/out" && mkfifo "$T/fifo"
 	timeout 60 "$T/live/app" "$T/fifo" >"$T/out" 2>"$T/err" &
 	pid=$!
 	for ((i = 0; i < 300; i++)); do

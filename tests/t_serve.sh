@@ -39,11 +39,11 @@ raw() { python3 -c "$RAW" "$PORT"; }
 
 # start NAME ARGS...: runs the app on a free port; sets PID and PORT.
 start() {
-	local name=$1 i
+	local name=$1
 	shift
 	"$APP" --listen 127.0.0.1:0 "$@" 2>"$T/$name.log" &
 	PID=$!
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
 			"$T/$name.log" 2>/dev/null)
 		[ -n "$PORT" ] && return 0
@@ -194,9 +194,9 @@ get '/a%00b'
 check_eq "NUL in path -> 400" 400 "$(status)"
 
 # --- raw requests --------------------------------------------------------------
-resp=$(printf 'GET /js/app.js HTTP/1.1\r\nHost: x\r\n\r\nHEAD /index.html HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n' | raw | tr -d '\r' | grep '^HTTP/')
+resp=$(printf 'GET /js/app.js HTTP/1.1\r\nHost: x\r\n\r\nHEAD /index.html HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n' | raw | tr -d '\r' | grep '^HTTP/' | paste -sd ' ')
 check_eq "pipelined requests answered in order" \
-	"HTTP/1.1 200 OK HTTP/1.1 200 OK HTTP/1.1 404 Not Found" "$(echo $resp)"
+	"HTTP/1.1 200 OK HTTP/1.1 200 OK HTTP/1.1 404 Not Found" "$resp"
 
 bad_total=0 bad_ok=0 bad_fail=""
 for f in "$TOP"/tests/fuzz/bad_requests/*; do
