@@ -143,7 +143,12 @@ demo: all
 	bash examples/demo.sh $(B)
 
 bench: all
+	bash scripts/setup.sh --bench
 	bash bench/run.sh $(B)
+
+# A longer libFuzzer run of the HTTP request parser than the one in make check.
+fuzz: all
+	FATPACK_FUZZ_SECONDS=$${FATPACK_FUZZ_SECONDS:-300} bash tests/t_fuzz.sh $(B)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fatpack \

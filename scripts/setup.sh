@@ -21,6 +21,10 @@ PACKAGES=(
 	python3 util-linux chromium fonts-liberation
 )
 
+# `setup.sh --bench` adds what bench/ compares against.
+BENCH_PACKAGES=(wrk nginx-light hyperfine)
+[ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
+
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 missing_packages() {
