@@ -1,6 +1,6 @@
 /* test-libs: -lzstd */
 /*
- * test_runtime.c - unit tests of the format reader (stub/archive.c) and of
+ * test_runtime.c - unit tests of the format reader (stub/archive.c),
  * on artifacts crafted in memory (SHA-256 itself: test_sha256.c).
  *
  * Built for the host against the system libzstd by tests/run.sh; the two
