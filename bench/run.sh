@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:?usage: bench/run.sh BUILD_DIR}
 out=$top/docs/BENCH.md
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+trap 'rm -f "$tmp" "$tmp.part"' EXIT
 
 failed=0
 debian=$(cat /etc/debian_version 2>/dev/null || echo unknown)
@@ -30,7 +30,13 @@ EOF2
 	for b in "$top"/bench/*.sh; do
 		[ "$(basename "$b")" = run.sh ] && continue
 		echo "bench: $(basename "$b")" >&2
-		if ! bash "$b" "$build"; then
+		if bash "$b" "$build" >"$tmp.part"; then
+			# a section of its own, even when the script prints no heading
+			head -n 1 "$tmp.part" | grep -q '^#' ||
+				printf '## %s\n\n' "$(basename "$b")"
+			cat "$tmp.part"
+			echo
+		else
 			printf '## %s\n\nFailed on this machine: see its output.\n\n' "$(basename "$b")"
 			failed=1
 		fi

@@ -12,23 +12,25 @@ FPVER=$("$FATPACK" --version | sed -n 's/^fatpack //p')
 
 # --- (a) SIGKILL never leaves a partial artifact ----------------------------
 
-# About 80 MB of random and text files: a level 6 build takes a couple of
-# seconds, so the kills below land in every phase (setup, program, payload).
+# About 80 MB of random and text files: a level 12 build on one thread takes
+# a couple of seconds, so the kills below land in every phase (collecting the
+# assets, stripping the program, compressing, renaming).
 mkdir -p "$T/big" "$T/dist"
 for i in $(seq 1 16); do
 	head -c 2500000 /dev/urandom >"$T/big/r$i.bin"
 	seq 1 200000 | sed "s/^/$i text /" >"$T/big/t$i.txt"
 done
 
-# big_build VERSION [DELAY]: builds $T/dist/app; with DELAY, sends SIGKILL
-# after DELAY seconds. Sets RC to the build's exit status (137: killed).
+# big_build VERSION [DELAY [SIGNAL]]: builds $T/dist/app; with DELAY, sends
+# SIGNAL (default KILL) after DELAY seconds. Sets RC to the build's exit
+# status (137: killed by SIGKILL, 143: by SIGTERM).
 big_build() {
-	"$FATPACK" build --serve "$T/big" -o "$T/dist/app" -l 6 -q \
+	"$FATPACK" build --serve "$T/big" -o "$T/dist/app" -l 12 -j 1 -q \
 		--app-version "$1" 2>"$T/kill.err" &
 	local pid=$!
 	if [ $# -gt 1 ]; then
 		sleep "$2"
-		kill -KILL "$pid" 2>/dev/null
+		kill -"${3:-KILL}" "$pid" 2>/dev/null
 	fi
 	RC=0
 	wait "$pid" 2>/dev/null || RC=$?
@@ -39,7 +41,7 @@ version_of() {
 	"$FATPACK" info --json "$1" 2>/dev/null | jq -r .version
 }
 
-for d in 0.05 0.2 0.5 1; do
+for d in 0.05 0.2 0.5 1 2; do
 	rm -f "$T/dist/app"
 	big_build 0.1 "$d"
 	if [ "$RC" -eq 137 ] && [ ! -e "$T/dist/app" ]; then
@@ -55,7 +57,7 @@ done
 big_build 1
 check_eq "a first artifact is built" "0 1" "$RC $(version_of "$T/dist/app")"
 sum1=$(sha256sum <"$T/dist/app")
-for d in 0.05 0.2 0.5 1; do
+for d in 0.05 0.2 0.5 1 2; do
 	big_build 2 "$d"
 	now=$(sha256sum <"$T/dist/app")
 	if [ "$RC" -eq 137 ] && [ "$now" = "$sum1" ]; then
@@ -83,13 +85,9 @@ check_eq "prune removed the old artifact, not the temporary files" \
 find "$T/dist" -name '.*' -type f -delete
 
 # SIGTERM (and SIGINT, SIGHUP) remove the temporary files before dying.
-"$FATPACK" build --serve "$T/big" -o "$T/dist/app" -l 6 -q 2>/dev/null &
-pid=$!
-sleep 0.7
-kill -TERM "$pid"
-wait "$pid" 2>/dev/null
-check_eq "SIGTERM leaves no temporary file" "" \
-	"$(find "$T/dist" -name '.*' -type f)"
+big_build 4 1 TERM
+check_eq "SIGTERM ends the build and leaves no temporary file" "143 " \
+	"$RC $(find "$T/dist" -name '.*' -type f)"
 rm -rf "$T/big" "$T/dist"
 
 # --- (b) build metadata, from git, --revision and fatpack.ini --------------
