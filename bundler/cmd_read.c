@@ -374,7 +374,9 @@ disk_header(struct walk *w, struct archive_entry *te, const struct fatpack_entry
 {
 	struct stat st;
 
-	if (!w->force && lstat(archive_entry_pathname(te), &st) == 0 &&
+	/* e->path, not the tar name: a folder's tar name ends in '/', and lstat
+	 * would then follow a symlink planted where the folder goes. */
+	if (!w->force && lstat(e->path, &st) == 0 &&
 	    (e->type != FATPACK_DIR || !S_ISDIR(st.st_mode))) {
 		warnx("%s: %s: already exists (use --force to overwrite)", w->app, e->path);
 		return -1;

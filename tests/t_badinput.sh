@@ -210,6 +210,17 @@ no_escape() {
 no_escape "fatpack extract" "$FATPACK" extract "$app" "$T/xdir"
 no_escape "fatpack extract --force" "$FATPACK" extract --force "$app" "$T/xdir"
 no_escape "--fatpack-extract" "$app" --fatpack-extract "$T/xdir"
+# without --force, both extractors refuse a planted symlink and leave it alone
+for cmd in "fatpack extract" "--fatpack-extract"; do
+	rm -rf "$T/xdir" && mkdir -p "$T/xdir" && ln -s "$T/outside" "$T/xdir/sub"
+	if [ "$cmd" = "fatpack extract" ]; then
+		set -- "$FATPACK" extract "$app" "$T/xdir"
+	else
+		set -- "$app" --fatpack-extract "$T/xdir"
+	fi
+	check_fails "$cmd: a symlink in the way is refused" "sub.*(exists|force)" "$@"
+	check "$cmd: the symlink is left in place" test -L "$T/xdir/sub"
+done
 
 # --- a dynamically linked program
 printf 'int main(void) { return 0; }\n' >"$T/dyn.c"
