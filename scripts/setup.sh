@@ -18,7 +18,7 @@ PACKAGES=(
 	clang libclang-rt-14-dev
 	media-types
 	# test tools: crafted inputs, the real browser test
-	python3 util-linux chromium fonts-liberation
+	python3 util-linux chromium fonts-liberation git
 )
 
 # `setup.sh --bench` adds what bench/ compares against.
