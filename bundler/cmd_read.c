@@ -319,8 +319,9 @@ walk_match(struct walk *w, struct archive_entry *te, struct fatpack_entry *e)
 		return -1;
 	}
 	if (archive_entry_filetype(te) != (e->type == FATPACK_DIR ? AE_IFDIR : AE_IFREG) ||
-	    (!dir && (uint64_t)archive_entry_size(te) != e->size)) {
-		warnx("%s: %s: tar header disagrees with the index (type or size)",
+	    (!dir && (uint64_t)archive_entry_size(te) != e->size) ||
+	    archive_entry_perm(te) != (e->mode & 07777)) {
+		warnx("%s: %s: tar header disagrees with the index (type, size or mode)",
 		    w->app, e->path);
 		return -1;
 	}
@@ -381,6 +382,8 @@ disk_header(struct walk *w, struct archive_entry *te, const struct fatpack_entry
 		warnx("%s: %s: already exists (use --force to overwrite)", w->app, e->path);
 		return -1;
 	}
+	/* permission bits only: no set-id or sticky bits from an archive */
+	archive_entry_set_perm(te, e->mode & 0777);
 	if (archive_write_header(w->disk, te) < ARCHIVE_OK) {
 		warnx("%s: %s: %s", w->app, e->path, archive_error_string(w->disk));
 		return -1;

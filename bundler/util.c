@@ -86,6 +86,7 @@ outfile_open(struct outfile *o, const char *path, unsigned mode)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
+	mode_t mask;
 	char *dir;
 
 	o->path = NULL;
@@ -109,7 +110,10 @@ outfile_open(struct outfile *o, const char *path, unsigned mode)
 		return -1;
 	}
 	free(dir);
-	if (fchmod(o->fd, mode & 07777) < 0) {
+	/* mkstemp ignores the umask: apply it, as open(2) would have */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(o->fd, mode & 07777 & ~mask) < 0) {
 		warn("%s: chmod", o->tmp);
 		outfile_abort(o);
 		return -1;

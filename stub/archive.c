@@ -26,6 +26,7 @@
 #define ZSTD_FRAME_MAGIC 0xFD2FB528u
 #define ZSTD_FHD_CHECKSUM 0x04u        /* Content_Checksum_flag (RFC 8878) */
 #define FP_MIME_MAX 255u
+#define ZSTD_RATIO_MAX ((128u << 10) / 4)
 
 /* ELF64 offsets used to tell "payload lost" from "not a fat binary". */
 #define ELF_HDR_SIZE 64u
@@ -726,6 +727,10 @@ check_frame(const unsigned char *src, size_t src_len, uint64_t size)
 		return FATPACK_ECORRUPT;
 	if (ZSTD_getFrameContentSize(src, src_len) != size)
 		return FATPACK_ECORRUPT;
+	/* a block of 4 bytes (header and one RLE byte) decodes to 128 KiB at
+	 * most: a frame claiming more than that ratio is corrupt */
+	if (size / ZSTD_RATIO_MAX > src_len)
+		return FATPACK_ECORRUPT;
 	if (ZSTD_findFrameCompressedSize(src, src_len) != src_len)
 		return FATPACK_ECORRUPT;
 	return 0;
@@ -749,9 +754,11 @@ decompress(unsigned char *out, size_t size, const unsigned char *src,
 	return n == size ? 0 : FATPACK_ECORRUPT;
 }
 
+/* Reads and checks entry e's frame before allocating anything of the size
+ * the index claims, then decodes it into a new buffer of size + 1 bytes. */
 static int
-decode_frame(const struct fp_archive *a, const unsigned char *e,
-    unsigned char *out, size_t size)
+decode_frame(const struct fp_archive *a, const unsigned char *e, size_t size,
+    unsigned char **out)
 {
 	uint64_t fsize = le64(e + FP_E_FRAME_SIZE);
 	unsigned char *src;
@@ -765,8 +772,10 @@ decode_frame(const struct fp_archive *a, const unsigned char *e,
 	    a->payload_offset + le64(e + FP_E_FRAME_OFF));
 	if (r == 0)
 		r = check_frame(src, (size_t)fsize, size);
-	if (r == 0)
-		r = decompress(out, size, src, (size_t)fsize);
+	if (r == 0 && (*out = malloc(size + 1)) == NULL)
+		r = FATPACK_ENOMEM;
+	if (r == 0 && (r = decompress(*out, size, src, (size_t)fsize)) != 0)
+		free(*out);
 	free(src);
 	return r;
 }
@@ -785,18 +794,16 @@ fp_archive_decode(const struct fp_archive *a, size_t i, void **out, size_t *size
 	if (e[FP_E_TYPE] == FP_TYPE_DIR)
 		return FATPACK_EISDIR;
 	n = (size_t)le64(e + FP_E_SIZE);   /* fits: checked at open */
-	if ((buf = malloc(n + 1)) == NULL)
-		return FATPACK_ENOMEM;
 	if (n > 0)
-		r = decode_frame(a, e, buf, n);
-	if (r == 0) {
-		sha256(buf, n, sum);
-		if (memcmp(sum, e + FP_E_SHA, 32) != 0)
-			r = FATPACK_ECHECKSUM;
-	}
-	if (r != 0) {
-		free(buf);
+		r = decode_frame(a, e, n, &buf);
+	else if ((buf = malloc(1)) == NULL)
+		r = FATPACK_ENOMEM;
+	if (r != 0)
 		return r;
+	sha256(buf, n, sum);
+	if (memcmp(sum, e + FP_E_SHA, 32) != 0) {
+		free(buf);
+		return FATPACK_ECHECKSUM;
 	}
 	buf[n] = '\0';
 	*out = buf;

@@ -35,6 +35,20 @@ def set_major(d, major):
     d[t + 16:t + 18] = struct.pack('<H', major)
     d[t + 88:t + 96] = hashlib.sha256(bytes(d[t:t + 88])).digest()[:8]
 
+def set_size(d, path, size):
+    t = len(d) - 96
+    po, _, io, isz = trailer(d)
+    start = po + io + 8
+    idx = d[start:po + io + isz]
+    count, esz, strsz, _ = struct.unpack_from('<IIII', idx, 8)
+    strtab = idx[32 + count * esz:32 + count * esz + strsz]
+    for i in range(count):
+        so, sl = struct.unpack_from('<II', idx, 32 + i * esz + 32)
+        if strtab[so:so + sl] == path.encode():
+            struct.pack_into('<Q', d, start + 32 + i * esz + 16, size)
+    d[t + 56:t + 88] = hashlib.sha256(bytes(d[start:po + io + isz])).digest()
+    d[t + 88:t + 96] = hashlib.sha256(bytes(d[t:t + 88])).digest()[:8]
+
 cmd, f = sys.argv[1], sys.argv[2]
 d = bytearray(open(f, 'rb').read())
 if cmd == 'index-start':
@@ -43,6 +57,9 @@ elif cmd == 'frame':
     print(*frame(d, sys.argv[3]))
 elif cmd == 'flip':
     d[int(sys.argv[3])] ^= 0xff
+    open(f, 'wb').write(d)
+elif cmd == 'set-size':
+    set_size(d, sys.argv[3], int(sys.argv[4], 0))
     open(f, 'wb').write(d)
 elif cmd == 'set-major':
     set_major(d, int(sys.argv[3]))
@@ -118,6 +135,14 @@ check_fails "flipped: --fatpack-verify names the asset" "big\.bin" \
 	"$T/flipped" --fatpack-verify
 check_fails "flipped: fatpack extract names the asset" "big\.bin" \
 	"$FATPACK" extract "$T/flipped" "$T/x-flipped"
+
+# --- an index that claims a huge size: refused before any allocation of it
+cp "$app" "$T/huge-size"
+fp set-size "$T/huge-size" greeting.txt 0xf800000000000003
+check_fails "huge-size: fatpack cat says corrupt" "greeting\.txt: corrupt" \
+	"$FATPACK" cat "$T/huge-size" greeting.txt
+check_fails "huge-size: --fatpack-verify says corrupt" "greeting\.txt.*corrupt" \
+	"$T/huge-size" --fatpack-verify
 
 # --- a flipped byte in the index
 cp "$app" "$T/index-flipped"
@@ -220,6 +245,89 @@ for cmd in "fatpack extract" "--fatpack-extract"; do
 	fi
 	check_fails "$cmd: a symlink in the way is refused" "sub.*(exists|force)" "$@"
 	check "$cmd: the symlink is left in place" test -L "$T/xdir/sub"
+done
+
+# --- a set-id mode: in the tar header only, then in the index too
+cat >"$T/setid.py" <<'PY'
+# setid.py IN OUT PATH MODE WHERE: gives PATH the octal MODE in its tar header
+# (WHERE=tar) or in its tar header and its index entry (WHERE=both), then
+# re-lays the payload so that every checksum and payload_sha256 hold.
+import hashlib, struct, subprocess, sys
+
+def frame_len(b, o):
+    if struct.unpack_from('<I', b, o)[0] != 0xFD2FB528:
+        return 8 + struct.unpack_from('<I', b, o + 4)[0]
+    fhd, p = b[o + 4], o + 5
+    p += (0 if fhd & 0x20 else 1) + [0, 1, 2, 4][fhd & 3]
+    p += [1 if fhd & 0x20 else 0, 2, 4, 8][fhd >> 6]
+    while True:
+        h = int.from_bytes(b[p:p + 3], 'little')
+        p += 3 + (1 if (h >> 1) & 3 == 1 else h >> 3)
+        if h & 1:
+            return p - o + (4 if fhd & 4 else 0)
+
+def zstd(args, b):
+    return subprocess.run(['zstd', '-q'] + args, input=b, check=True,
+                          capture_output=True).stdout
+
+src, dst, path, mode, where = sys.argv[1:6]
+mode = int(mode, 8)
+d = open(src, 'rb').read()
+t = len(d) - 96
+po, _, io, isz = struct.unpack_from('<QQQQ', d, t + 24)
+idx = bytearray(d[po + io + 8:po + io + isz])
+count, esz, strsz, _ = struct.unpack_from('<IIII', idx, 8)
+strtab = bytes(idx[32 + count * esz:32 + count * esz + strsz])
+offs = {}
+for i in range(count):
+    e = 32 + i * esz
+    so, sl = struct.unpack_from('<II', idx, e + 32)
+    if strtab[so:so + sl] == path.encode() and where == 'both':
+        struct.pack_into('<I', idx, e + 48, mode)
+    if struct.unpack_from('<Q', idx, e + 8)[0]:
+        offs[struct.unpack_from('<Q', idx, e)[0]] = e
+pay, o, new = d[po:po + io], 0, b''
+while o < len(pay):
+    n = frame_len(pay, o)
+    f = pay[o:o + n]
+    if o in offs:
+        struct.pack_into('<QQ', idx, offs[o], len(new), n)
+    else:
+        raw = bytearray(zstd(['-dc'], f))
+        h = len(raw) - 512
+        if raw[h:h + len(path)] + b'\0' == path.encode() + b'\0':
+            raw[h + 100:h + 108] = b'%07o\0' % mode
+            raw[h + 148:h + 156] = b' ' * 8
+            raw[h + 148:h + 156] = b'%06o\0 ' % sum(raw[h:h + 512])
+            f = zstd(['-c', '--content-size', '--check'], bytes(raw))
+    new += f
+    o += n
+old, hexnew = hashlib.sha256(pay).hexdigest(), hashlib.sha256(new).hexdigest()
+idx = bytes(idx).replace(old.encode(), hexnew.encode())
+tr = bytearray(d[t:])
+iframe = struct.pack('<II', 0x184D2A5E, len(idx)) + idx
+struct.pack_into('<QQQQ', tr, 24, po, len(new) + len(iframe), len(new), len(iframe))
+tr[56:88] = hashlib.sha256(idx).digest()
+tr[88:96] = hashlib.sha256(bytes(tr[:88])).digest()[:8]
+open(dst, 'wb').write(d[:po] + new + iframe + bytes(tr))
+PY
+python3 "$T/setid.py" "$app" "$T/setid-tar" other.txt 4755 tar
+check_fails "setid-tar: fatpack verify sees the tar header disagree" \
+	"other\.txt: tar header disagrees" "$FATPACK" verify "$T/setid-tar"
+check_fails "setid-tar: fatpack extract refuses it" "other\.txt: tar header" \
+	"$FATPACK" extract "$T/setid-tar" "$T/x-setid-tar"
+python3 "$T/setid.py" "$app" "$T/setid-both" other.txt 4755 both
+check "setid-both: the crafted artifact reads" "$FATPACK" verify "$T/setid-both"
+chmod +x "$T/setid-both"
+for cmd in "fatpack extract" "--fatpack-extract"; do
+	rm -rf "$T/x-setid"
+	if [ "$cmd" = "fatpack extract" ]; then
+		"$FATPACK" extract "$T/setid-both" "$T/x-setid" >/dev/null 2>&1
+	else
+		"$T/setid-both" --fatpack-extract "$T/x-setid" >/dev/null 2>&1
+	fi
+	check_eq "$cmd: no set-id bit from the archive" 755 \
+		"$(stat -c %a "$T/x-setid/other.txt" 2>&1)"
 done
 
 # --- a dynamically linked program

@@ -85,6 +85,11 @@ test_outfile(const char *dir)
 	write_all(o.fd, "x", 1);
 	outfile_abort(&o);
 	check(stat(path, &st) == 0 && st.st_size == 5, "abort leaves the target alone");
+	umask(077);
+	check(outfile_open(&o, path, 0755) == 0 && outfile_commit(&o) == 0 &&
+	    stat(path, &st) == 0 && (st.st_mode & 07777) == 0700,
+	    "committed file's mode honours the umask");
+	umask(022);
 	unlink(path);
 	free(path);
 
