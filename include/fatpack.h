@@ -98,8 +98,17 @@ int fatpack_get_at(size_t i, const void **data, size_t *size);
  * (ENOENT: no such asset, EISDIR: a folder, EIO: corrupt, ENOMEM). */
 FILE *fatpack_fopen(const char *path);
 
-/* The raw zstd frame of the entry at position i (see struct fatpack_frame). */
+/* The raw zstd frame of the entry at position i (see struct fatpack_frame).
+ * Cheap: it reads only the index. Check the frame with fatpack_check_at
+ * before sending it anywhere. */
 int fatpack_frame_at(size_t i, struct fatpack_frame *out);
+
+/* Checks the content of the entry at position i (zstd checksum, size and
+ * SHA-256) without keeping its decoded bytes: 0, or FATPACK_ECHECKSUM /
+ * FATPACK_ECORRUPT. The check runs once; later calls return its result. A
+ * server sending frames as-is calls this first, so a corrupt frame is never
+ * sent. An asset already decoded by fatpack_get passed it. */
+int fatpack_check_at(size_t i);
 
 /* A build metadata value (docs/FORMAT.md, "Metadata"), e.g. "version";
  * NULL when absent. The string lives as long as the process. */

@@ -29,6 +29,7 @@ static int status = FATPACK_ENOTFAT;
 static char status_detail[256];
 static struct fp_archive archive;
 static _Atomic(void *) *cache;     /* one slot per entry, NULL until decoded */
+static _Atomic int *checked;       /* 0 unknown, 1 good, else a FATPACK_E* code */
 static char *meta;                 /* the metadata, '\n' turned into NUL */
 
 /* The executable itself. Opened once and never by path again, so a rename
@@ -65,12 +66,15 @@ load(void)
 		return r;
 	}
 	cache = calloc(archive.count ? archive.count : 1, sizeof(*cache));
+	checked = calloc(archive.count ? archive.count : 1, sizeof(*checked));
 	meta = malloc((size_t)archive.meta_size + 1);
-	if (cache == NULL || meta == NULL) {
+	if (cache == NULL || checked == NULL || meta == NULL) {
 		snprintf(status_detail, sizeof(status_detail), "out of memory");
 		free(cache);
+		free(checked);
 		free(meta);
 		cache = NULL;
+		checked = NULL;
 		meta = NULL;
 		fp_archive_close(&archive);
 		close(fd);
@@ -314,6 +318,31 @@ fatpack_frame_at(size_t i, struct fatpack_frame *out)
 	if ((r = ready()) != 0)
 		return r;
 	return fp_archive_frame(&archive, i, out);
+}
+
+int
+fatpack_check_at(size_t i)
+{
+	struct fatpack_entry e;
+	void *bytes;
+	size_t n;
+	int r;
+
+	if ((r = ready()) != 0 || (r = fp_archive_entry(&archive, i, &e)) != 0)
+		return r;
+	if (e.type == FATPACK_DIR)
+		return FATPACK_EISDIR;
+	if (atomic_load_explicit(&cache[i], memory_order_acquire) != NULL)
+		return 0;
+	if ((r = atomic_load_explicit(&checked[i], memory_order_acquire)) != 0)
+		return r == 1 ? 0 : r;
+	/* Out of memory says nothing about the frame: not remembered. */
+	if ((r = fp_archive_decode(&archive, i, &bytes, &n)) == FATPACK_ENOMEM)
+		return r;
+	if (r == 0)
+		free(bytes);
+	atomic_store_explicit(&checked[i], r == 0 ? 1 : r, memory_order_release);
+	return r;
 }
 
 const char *

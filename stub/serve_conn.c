@@ -436,8 +436,11 @@ respond_file(struct worker *w, struct conn *c, const struct http_req *r,
 		return;
 	}
 	zstd = accepts && ranged == HTTP_RANGE_NONE;
-	if (!zstd && !head_only && a->size > 0) {
-		int rc = fatpack_get_at(a->index, &data, &size);
+	if (a->size > 0) {
+		/* A stored frame is sent as it is, so it is checked first (once);
+		 * HEAD promises what GET would send, so it is checked too. */
+		int rc = zstd || head_only ? fatpack_check_at(a->index) :
+		    fatpack_get_at(a->index, &data, &size);
 
 		if (rc != 0) {
 			fprintf(stderr, "%s: asset %zu: %s\n", w->cfg->prog, a->index,
