@@ -193,19 +193,31 @@ free_ids(struct id_set *s)
 }
 
 /* The files the symlinks in DIR point to, whatever their names. */
+/* A listing of the folder open on dfd, from its start; dfd stays open. */
+static DIR *
+dir_stream(int dfd)
+{
+	DIR *d;
+	int fd = dup(dfd);
+
+	if (fd < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
 static int
 scan_links(int dfd, struct id_set *links)
 {
 	DIR *d;
 	struct dirent *e;
-	int fd = dup(dfd);
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = dir_stream(dfd)) == NULL)
 		return -1;
-	}
-	rewinddir(d);
 	while ((e = readdir(d)) != NULL) {
 		struct stat st;
 
@@ -291,16 +303,11 @@ list_artifacts(int dfd, const struct prune_opts *p, struct artifact **out,
 {
 	DIR *d;
 	struct dirent *e;
-	int fd = dup(dfd);
 
 	*out = NULL;
 	*n = 0;
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = dir_stream(dfd)) == NULL)
 		return -1;
-	}
-	rewinddir(d);
 	while ((e = readdir(d)) != NULL) {
 		struct stat st;
 
