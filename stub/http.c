@@ -205,7 +205,8 @@ parse_request_line(const char *p, size_t n, struct http_req *r)
 		return -400;
 	if (p[5] != '1')
 		return -505;
-	r->minor = p[7] - '0';
+	/* RFC 9112 2.6: a later 1.x is answered as the highest we speak, 1.1 */
+	r->minor = p[7] == '0' ? 0 : 1;
 	return 0;
 }
 

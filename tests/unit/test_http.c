@@ -69,6 +69,10 @@ test_request(void)
 	    "HTTP/1.0 closes by default");
 	check(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &r) > 0 &&
 	    r.keep_alive, "HTTP/1.0 keep-alive on request");
+	check(parse("GET / HTTP/1.7\r\nHost: x\r\n\r\n", &r) > 0 && r.minor == 1 &&
+	    r.keep_alive, "HTTP/1.7 is taken as 1.1 (RFC 9112 2.6)");
+	check(parse("GET / HTTP/1.7\r\n\r\n", &r) < 0,
+	    "HTTP/1.7 without Host is refused like 1.1");
 	check(parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r) >
 	    0 && !r.keep_alive, "Connection: close");
 	check(parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n",
