@@ -719,8 +719,8 @@ build_index(struct buf *b, const struct asset_list *l,
 
 /*
  * The index is mostly SHA-256 digests, which no level compresses: level 1
- * takes a 20,000-entry index from 2.18 MB to 0.78 MB in 10 ms, and level 19
- * does no better in 50 times as long.
+ * takes a 20,000-entry index from 2.18 MB to 0.78 MB in milliseconds, and
+ * level 19 writes 0.79 MB in half a second.
  */
 #define INDEX_LEVEL 1
 
