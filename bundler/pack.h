@@ -21,8 +21,7 @@ struct pack_meta {
 };
 
 struct pack_opts {
-	int level;                   /* zstd level, 1..19 (inputs of 16 KiB
-	                              * or less get two more, up to 19) */
+	int level;                   /* zstd level, 1..19 */
 	int jobs;                    /* compression threads; 0 = one per CPU */
 	/* called by the writing thread after each entry is written, with the
 	 * files and their decoded bytes written so far; may be NULL */

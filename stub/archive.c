@@ -226,6 +226,12 @@ check_trailer(struct fp_archive *a, const unsigned char *t, char *detail,
 		return fail(FATPACK_EVERSION, detail, len,
 		    "unsupported format version %u.%u (this runtime reads %u.x)",
 		    a->version_major, a->version_minor, FP_VERSION_MAJOR);
+	a->flags = le32(t + FP_T_FLAGS);
+	if (a->flags & ~FP_FLAGS_KNOWN)
+		return fail(FATPACK_EVERSION, detail, len,
+		    "unsupported format flags 0x%x in version %u.%u (this runtime "
+		    "knows 0x%x)", a->flags, a->version_major, a->version_minor,
+		    FP_FLAGS_KNOWN);
 	a->payload_offset = le64(t + FP_T_PAYLOAD_OFF);
 	a->payload_size = le64(t + FP_T_PAYLOAD_SIZE);
 	a->index_offset = le64(t + FP_T_INDEX_OFF);
@@ -281,6 +287,46 @@ load_index(struct fp_archive *a, const unsigned char *t, char *detail,
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: bad skippable frame header");
 	return 0;
+}
+
+/* --- zstd frames ---------------------------------------------------------- */
+
+/* A frame we accept: one zstd data frame that is exactly src_len bytes,
+ * declares the expected content size and carries a content checksum. */
+static int
+check_frame(const unsigned char *src, size_t src_len, uint64_t size)
+{
+	if (src_len < 6 || le32(src) != ZSTD_FRAME_MAGIC)
+		return FATPACK_ECORRUPT;
+	if (!(src[4] & ZSTD_FHD_CHECKSUM))
+		return FATPACK_ECORRUPT;
+	if (ZSTD_getFrameContentSize(src, src_len) != size)
+		return FATPACK_ECORRUPT;
+	/* a block of 4 bytes (header and one RLE byte) decodes to 128 KiB at
+	 * most: a frame claiming more than that ratio is corrupt */
+	if (size / ZSTD_RATIO_MAX > src_len)
+		return FATPACK_ECORRUPT;
+	if (ZSTD_findFrameCompressedSize(src, src_len) != src_len)
+		return FATPACK_ECORRUPT;
+	return 0;
+}
+
+/* Decodes src into out, exactly size bytes, zstd's own checksum checked. */
+static int
+decompress(unsigned char *out, size_t size, const unsigned char *src,
+    size_t src_len)
+{
+	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	size_t n;
+
+	if (dctx == NULL)
+		return FATPACK_ENOMEM;
+	n = ZSTD_decompressDCtx(dctx, out, size, src, src_len);
+	ZSTD_freeDCtx(dctx);
+	if (ZSTD_isError(n))
+		return ZSTD_getErrorCode(n) == ZSTD_error_checksum_wrong ?
+		    FATPACK_ECHECKSUM : FATPACK_ECORRUPT;
+	return n == size ? 0 : FATPACK_ECORRUPT;
 }
 
 /* --- index ---------------------------------------------------------------- */
@@ -623,6 +669,45 @@ check_index(struct fp_archive *a, char *detail, size_t len)
 	return 0;
 }
 
+/* Replaces the compressed index data (FORMAT.md 4.1) by its decoded bytes.
+ * The declared size is bounded by the ratio before it is allocated, so a
+ * small file cannot make us allocate much more than its own size. */
+static int
+inflate_index(struct fp_archive *a, char *detail, size_t len)
+{
+	unsigned long long n = ZSTD_getFrameContentSize(a->index, a->index_len);
+	unsigned char *out;
+	int r;
+
+	if (n == ZSTD_CONTENTSIZE_UNKNOWN || n == ZSTD_CONTENTSIZE_ERROR ||
+	    n < FP_INDEX_HEADER)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: corrupt compressed index (no usable content size)");
+	/* n > RATIO * index_len, without the product */
+	if (n / FP_ZINDEX_RATIO_MAX > a->index_len ||
+	    (n / FP_ZINDEX_RATIO_MAX == a->index_len &&
+	    n % FP_ZINDEX_RATIO_MAX != 0))
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: corrupt compressed index (%llu bytes claimed from %zu)",
+		    n, a->index_len);
+	if (check_frame(a->index, a->index_len, n) != 0)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: corrupt compressed index");
+	if ((out = malloc((size_t)n)) == NULL)
+		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
+	if ((r = decompress(out, (size_t)n, a->index, a->index_len)) != 0) {
+		free(out);
+		if (r == FATPACK_ENOMEM)
+			return fail(r, detail, len, "out of memory for the index");
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: corrupt compressed index");
+	}
+	free(a->index);
+	a->index = out;
+	a->index_len = (size_t)n;
+	return 0;
+}
+
 int
 fp_archive_open(struct fp_archive *a, int fd, char *detail, size_t len)
 {
@@ -647,6 +732,8 @@ fp_archive_open(struct fp_archive *a, int fd, char *detail, size_t len)
 		return no_trailer(fd, a->file_size, detail, len);
 	if ((r = check_trailer(a, t, detail, len)) != 0 ||
 	    (r = load_index(a, t, detail, len)) != 0 ||
+	    ((a->flags & FP_FLAG_ZINDEX) &&
+	    (r = inflate_index(a, detail, len)) != 0) ||
 	    (r = check_index(a, detail, len)) != 0) {
 		fp_archive_close(a);
 		return r;
@@ -715,44 +802,6 @@ fp_archive_frame(const struct fp_archive *a, size_t i, struct fatpack_frame *f)
 }
 
 /* --- decoding ------------------------------------------------------------- */
-
-/* A frame we accept: one zstd data frame that is exactly src_len bytes,
- * declares the expected content size and carries a content checksum. */
-static int
-check_frame(const unsigned char *src, size_t src_len, uint64_t size)
-{
-	if (src_len < 6 || le32(src) != ZSTD_FRAME_MAGIC)
-		return FATPACK_ECORRUPT;
-	if (!(src[4] & ZSTD_FHD_CHECKSUM))
-		return FATPACK_ECORRUPT;
-	if (ZSTD_getFrameContentSize(src, src_len) != size)
-		return FATPACK_ECORRUPT;
-	/* a block of 4 bytes (header and one RLE byte) decodes to 128 KiB at
-	 * most: a frame claiming more than that ratio is corrupt */
-	if (size / ZSTD_RATIO_MAX > src_len)
-		return FATPACK_ECORRUPT;
-	if (ZSTD_findFrameCompressedSize(src, src_len) != src_len)
-		return FATPACK_ECORRUPT;
-	return 0;
-}
-
-/* Decodes src into out, exactly size bytes, zstd's own checksum checked. */
-static int
-decompress(unsigned char *out, size_t size, const unsigned char *src,
-    size_t src_len)
-{
-	ZSTD_DCtx *dctx = ZSTD_createDCtx();
-	size_t n;
-
-	if (dctx == NULL)
-		return FATPACK_ENOMEM;
-	n = ZSTD_decompressDCtx(dctx, out, size, src, src_len);
-	ZSTD_freeDCtx(dctx);
-	if (ZSTD_isError(n))
-		return ZSTD_getErrorCode(n) == ZSTD_error_checksum_wrong ?
-		    FATPACK_ECHECKSUM : FATPACK_ECORRUPT;
-	return n == size ? 0 : FATPACK_ECORRUPT;
-}
 
 /* Reads and checks entry e's frame before allocating anything of the size
  * the index claims, then decodes it into a new buffer of size + 1 bytes. */

@@ -23,7 +23,8 @@ struct fp_archive {
 	uint64_t index_offset;     /* payload-relative */
 	uint64_t index_size;
 	unsigned version_major, version_minor;
-	unsigned char *index;      /* index frame data (after its 8-byte header), owned */
+	uint32_t flags;            /* FP_FLAG_* */
+	unsigned char *index;      /* index data (decoded if it was compressed), owned */
 	size_t index_len;
 	uint32_t count;            /* entries */
 	uint32_t entry_size;

@@ -6,7 +6,11 @@
 #define FP_FORMAT_H
 
 #define FP_VERSION_MAJOR 1
-#define FP_VERSION_MINOR 0
+#define FP_VERSION_MINOR 1
+
+/* Trailer flags: features a reader must know, or refuse the file. */
+#define FP_FLAG_ZINDEX 0x1u            /* the index data is one zstd frame */
+#define FP_FLAGS_KNOWN FP_FLAG_ZINDEX
 
 #define FP_ALIGN 4096u                 /* payload_offset alignment */
 
@@ -19,6 +23,7 @@
 #define FP_INDEX_SIG "FPINDEX"         /* 8 bytes with its NUL */
 #define FP_INDEX_HEADER 32u
 #define FP_ENTRY_SIZE 96u
+#define FP_ZINDEX_RATIO_MAX 64u        /* decoded size / compressed size */
 
 #define FP_TYPE_FILE 0
 #define FP_TYPE_DIR 1

@@ -7,20 +7,47 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# fp.py: looks into and patches artifacts (docs/FORMAT.md).
+# fp.py: looks into and patches artifacts (docs/FORMAT.md). With trailer
+# flag bit 0 the index data is a zstd frame (section 4.1): it is decoded with
+# the zstd CLI to read it, and encoded again after a patch.
 cat >"$T/fp.py" <<'PY'
-import hashlib, struct, sys
+import hashlib, struct, subprocess, sys
 
 def trailer(d):
     return struct.unpack_from('<QQQQ', d, len(d) - 96 + 24)
+
+def zindex(d):
+    return struct.unpack_from('<I', d, len(d) - 96 + 20)[0] & 1
+
+def zstd(args, b):
+    return subprocess.run(['zstd', '-q'] + args, input=b, check=True,
+                          capture_output=True).stdout
 
 def index_start(d):
     po, _, io, _ = trailer(d)
     return po + io
 
+def index_data(d):
+    po, _, io, isz = trailer(d)
+    idx = bytes(d[po + io + 8:po + io + isz])
+    return zstd(['-dc'], idx) if zindex(d) else idx
+
+# The artifact d with index data idx (encoded as d's flags say), every
+# size and checksum after the tar stream fixed.
+def with_index(d, idx):
+    po, _, io, _ = trailer(d)
+    if zindex(d):
+        idx = zstd(['-c', '--check', '--stream-size=%d' % len(idx)], idx)
+    tr = bytearray(d[len(d) - 96:])
+    struct.pack_into('<QQQQ', tr, 24, po, io + 8 + len(idx), io, 8 + len(idx))
+    tr[56:88] = hashlib.sha256(idx).digest()
+    tr[88:96] = hashlib.sha256(bytes(tr[:88])).digest()[:8]
+    return bytearray(d[:po + io] + struct.pack('<II', 0x184D2A5E, len(idx)) +
+                     idx + tr)
+
 def frame(d, path):
     po, _, io, isz = trailer(d)
-    idx = d[po + io + 8:po + io + isz]
+    idx = index_data(d)
     count, esz, strsz, _ = struct.unpack_from('<IIII', idx, 8)
     strtab = idx[32 + count * esz:32 + count * esz + strsz]
     for i in range(count):
@@ -36,18 +63,14 @@ def set_major(d, major):
     d[t + 88:t + 96] = hashlib.sha256(bytes(d[t:t + 88])).digest()[:8]
 
 def set_size(d, path, size):
-    t = len(d) - 96
-    po, _, io, isz = trailer(d)
-    start = po + io + 8
-    idx = d[start:po + io + isz]
+    idx = bytearray(index_data(d))
     count, esz, strsz, _ = struct.unpack_from('<IIII', idx, 8)
     strtab = idx[32 + count * esz:32 + count * esz + strsz]
     for i in range(count):
         so, sl = struct.unpack_from('<II', idx, 32 + i * esz + 32)
         if strtab[so:so + sl] == path.encode():
-            struct.pack_into('<Q', d, start + 32 + i * esz + 16, size)
-    d[t + 56:t + 88] = hashlib.sha256(bytes(d[start:po + io + isz])).digest()
-    d[t + 88:t + 96] = hashlib.sha256(bytes(d[t:t + 88])).digest()[:8]
+            struct.pack_into('<Q', idx, 32 + i * esz + 16, size)
+    return with_index(d, bytes(idx))
 
 cmd, f = sys.argv[1], sys.argv[2]
 d = bytearray(open(f, 'rb').read())
@@ -59,7 +82,7 @@ elif cmd == 'flip':
     d[int(sys.argv[3])] ^= 0xff
     open(f, 'wb').write(d)
 elif cmd == 'set-size':
-    set_size(d, sys.argv[3], int(sys.argv[4], 0))
+    d = set_size(d, sys.argv[3], int(sys.argv[4], 0))
     open(f, 'wb').write(d)
 elif cmd == 'set-major':
     set_major(d, int(sys.argv[3]))
@@ -251,7 +274,8 @@ done
 cat >"$T/setid.py" <<'PY'
 # setid.py IN OUT PATH MODE WHERE: gives PATH the octal MODE in its tar header
 # (WHERE=tar) or in its tar header and its index entry (WHERE=both), then
-# re-lays the payload so that every checksum and payload_sha256 hold.
+# re-lays the payload so that every checksum and payload_sha256 hold. A
+# compressed index (trailer flag bit 0) is decoded and encoded again.
 import hashlib, struct, subprocess, sys
 
 def frame_len(b, o):
@@ -275,7 +299,9 @@ mode = int(mode, 8)
 d = open(src, 'rb').read()
 t = len(d) - 96
 po, _, io, isz = struct.unpack_from('<QQQQ', d, t + 24)
-idx = bytearray(d[po + io + 8:po + io + isz])
+zindex = struct.unpack_from('<I', d, t + 20)[0] & 1
+idx = d[po + io + 8:po + io + isz]
+idx = bytearray(zstd(['-dc'], idx) if zindex else idx)
 count, esz, strsz, _ = struct.unpack_from('<IIII', idx, 8)
 strtab = bytes(idx[32 + count * esz:32 + count * esz + strsz])
 offs = {}
@@ -304,6 +330,8 @@ while o < len(pay):
     o += n
 old, hexnew = hashlib.sha256(pay).hexdigest(), hashlib.sha256(new).hexdigest()
 idx = bytes(idx).replace(old.encode(), hexnew.encode())
+if zindex:
+    idx = zstd(['-c', '--check', '--stream-size=%d' % len(idx)], idx)
 tr = bytearray(d[t:])
 iframe = struct.pack('<II', 0x184D2A5E, len(idx)) + idx
 struct.pack_into('<QQQQ', tr, 24, po, len(new) + len(iframe), len(new), len(iframe))

@@ -154,13 +154,14 @@ struct art {
 };
 
 static size_t
-compress_frame(struct buf *b, const void *data, size_t len, int checksum)
+compress_frame(struct buf *b, const void *data, size_t len, int checksum,
+    int content_size)
 {
 	ZSTD_CCtx *c = ZSTD_createCCtx();
 	size_t bound = ZSTD_compressBound(len), n;
 
 	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, checksum);
-	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, content_size);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, FP_WINDOW_LOG_MAX);
 	reserve(b, bound);
 	n = ZSTD_compress2(c, b->p + b->len, bound, data, len);
@@ -202,7 +203,7 @@ build(struct art *t, const struct tentry *te, size_t n, const char *meta,
 		t->frame[i] = t->b.len;
 		if (te[i].type == FP_TYPE_FILE && te[i].len > 0)
 			frame_len = compress_frame(&t->b, te[i].data, te[i].len,
-			    checksum);
+			    checksum, 1);
 		else
 			frame_len = 0;
 		t->frame_len[i] = frame_len;
@@ -313,18 +314,44 @@ expect(struct art *t, int code, const char *needle, const char *name)
 
 /* --- tests -------------------------------------------------------------------- */
 
+/* Whether the open archive holds std_entries, fields and bytes. */
+static int
+std_entries_match(const struct fp_archive *a)
+{
+	struct fatpack_entry e;
+	void *data;
+	size_t size, i;
+	int r, ok = 1;
+
+	for (i = 0; i < STD_N; i++) {
+		const struct tentry *te = &std_entries[i];
+
+		ok &= fp_archive_entry(a, i, &e) == 0 && strcmp(e.path, te->path) == 0 &&
+		    e.path_len == strlen(te->path) && strcmp(e.mime, te->mime) == 0 &&
+		    e.size == te->len && e.mtime == te->mtime && e.mode == te->mode &&
+		    e.type == te->type && e.index == i;
+		if (te->type != FP_TYPE_FILE)
+			continue;
+		r = fp_archive_decode(a, i, &data, &size);
+		ok &= r == 0 && size == te->len && memcmp(data, te->data, size) == 0 &&
+		    ((char *)data)[size] == '\0';
+		if (r == 0)
+			free(data);
+	}
+	return ok;
+}
+
 static void
 test_round_trip(void)
 {
 	struct art t;
 	struct fp_archive a;
-	struct fatpack_entry e;
 	struct fatpack_frame f;
 	char detail[256];
 	void *data;
-	size_t size, vlen, i;
+	size_t size, vlen;
 	const char *v;
-	int fd, r, ok = 1;
+	int fd, r;
 
 	build_std(&t);
 	fd = open_bytes(t.b.p, t.b.len);
@@ -340,22 +367,7 @@ test_round_trip(void)
 	check(fp_archive_find(&a, "css/site.cs", 11) == -1 &&
 	    fp_archive_find(&a, "zzz", 3) == -1 &&
 	    fp_archive_find(&a, "", 0) == -1, "find misses");
-	for (i = 0; i < STD_N; i++) {
-		const struct tentry *te = &std_entries[i];
-
-		ok &= fp_archive_entry(&a, i, &e) == 0 && strcmp(e.path, te->path) == 0 &&
-		    e.path_len == strlen(te->path) && strcmp(e.mime, te->mime) == 0 &&
-		    e.size == te->len && e.mtime == te->mtime && e.mode == te->mode &&
-		    e.type == te->type && e.index == i;
-		if (te->type != FP_TYPE_FILE)
-			continue;
-		r = fp_archive_decode(&a, i, &data, &size);
-		ok &= r == 0 && size == te->len && memcmp(data, te->data, size) == 0 &&
-		    ((char *)data)[size] == '\0';
-		if (r == 0)
-			free(data);
-	}
-	check(ok, "every entry's fields and bytes round-trip");
+	check(std_entries_match(&a), "every entry's fields and bytes round-trip");
 	check(fp_archive_decode(&a, 0, &data, &size) == FATPACK_EISDIR,
 	    "decoding a folder is EISDIR");
 	check(fp_archive_decode(&a, STD_N, &data, &size) == FATPACK_ERANGE,
@@ -430,13 +442,16 @@ test_trailer(void)
 
 	put16(tr + FP_T_MAJOR, 2);
 	reseal(&t);
-	expect(&t, FATPACK_EVERSION, "unsupported format version 2.0",
+	expect(&t, FATPACK_EVERSION, "unsupported format version 2.",
 	    "version 2.0 refused");
 	put16(tr + FP_T_MAJOR, 1);
 	put16(tr + FP_T_MINOR, 7);
+	reseal(&t);
+	expect(&t, 0, "", "version 1.7 accepted");
 	put32(tr + FP_T_FLAGS, 0x80);
 	reseal(&t);
-	expect(&t, 0, "", "version 1.7 with unknown flags accepted");
+	expect(&t, FATPACK_EVERSION, "unsupported format flags 0x80",
+	    "unknown flag refused");
 	put16(tr + FP_T_MINOR, 0);
 	put32(tr + FP_T_FLAGS, 0);
 
@@ -705,6 +720,177 @@ test_flips(void)
 	free(t.b.p);
 }
 
+/* --- compressed index (FORMAT.md 4.1) --------------------------------------- */
+
+/* Replaces the index frame's data by the n bytes at p (not inside t) and
+ * sets the trailer flags; offsets into the old index no longer hold. */
+static void
+set_index(struct art *t, const void *p, size_t n, uint32_t flags)
+{
+	unsigned char tr[FP_TRAILER_SIZE];
+
+	memcpy(tr, t->b.p + t->trailer, sizeof(tr));
+	t->b.len = t->index_data;
+	append(&t->b, p, n);
+	put32(t->b.p + t->index_data - 4, (uint32_t)n);
+	t->trailer = t->b.len;
+	put64(tr + FP_T_PAYLOAD_SIZE, t->b.len - t->payload);
+	put64(tr + FP_T_INDEX_SIZE, n + 8);
+	put32(tr + FP_T_FLAGS, flags);
+	append(&t->b, tr, sizeof(tr));
+	reseal(t);
+	t->entries = t->strtab = 0;
+}
+
+/* A copy of the std artifact's plain index data. */
+static struct buf
+std_index(void)
+{
+	struct art t;
+	struct buf b = { 0 };
+
+	build_std(&t);
+	append(&b, t.b.p + t.index_data, t.trailer - t.index_data);
+	free(t.b.p);
+	return b;
+}
+
+/* Adds delta to the frame content size field of the zstd frame at p. */
+static void
+shift_content_size(unsigned char *p, int delta)
+{
+	static const size_t dict_width[] = { 0, 1, 2, 4 }, fcs_width[] = { 0, 2, 4, 8 };
+	unsigned fhd = p[4], single = fhd & 0x20;
+	size_t off = 5 + (single ? 0 : 1) + dict_width[fhd & 3];
+	size_t w = fhd >> 6 == 0 ? (single ? 1 : 0) : fcs_width[fhd >> 6], k;
+	uint64_t v = 0;
+
+	for (k = 0; k < w; k++)
+		v |= (uint64_t)p[off + k] << 8 * k;
+	v += (uint64_t)(int64_t)delta;
+	for (k = 0; k < w; k++)
+		p[off + k] = (unsigned char)(v >> 8 * k);
+}
+
+/* The std artifact with index data d (flags as given): the open's code. */
+static void
+expect_index(const struct buf *d, uint32_t flags, int code, const char *needle,
+    const char *name)
+{
+	struct art t;
+
+	build_std(&t);
+	set_index(&t, d->p, d->len, flags);
+	expect(&t, code, needle, name);
+	free(t.b.p);
+}
+
+static void
+test_zindex_valid(const struct buf *z)
+{
+	struct art t;
+	struct fp_archive a;
+	char detail[256];
+	const char *v;
+	size_t vlen;
+	int fd, r;
+
+	build_std(&t);
+	set_index(&t, z->p, z->len, FP_FLAG_ZINDEX);
+	fd = open_bytes(t.b.p, t.b.len);
+	r = fp_archive_open(&a, fd, detail, sizeof(detail));
+	check(r == 0, "compressed index opens");
+	if (r == 0) {
+		check(a.count == STD_N && std_entries_match(&a),
+		    "compressed index: every entry's fields and bytes round-trip");
+		v = fp_archive_meta(&a, "version", &vlen);
+		check(v != NULL && vlen == 5 && memcmp(v, "1.2.3", 5) == 0,
+		    "compressed index: meta version");
+		fp_archive_close(&a);
+	} else {
+		printf("# %s\n", detail);
+	}
+	close(fd);
+	free(t.b.p);
+}
+
+static void
+test_zindex(void)
+{
+	/* 2^60 bytes claimed by a 40-byte frame: single segment, 8-byte
+	 * content size, checksum; one raw block of 20 bytes */
+	static const unsigned char bomb[40] = { 0x28, 0xB5, 0x2F, 0xFD, 0xE4,
+	    0, 0, 0, 0, 0, 0, 0, 0x10, 0xA1, 0x00, 0x00 };
+	static const unsigned char zeros[1 << 20];
+	static const char junk[] = "0123456789abcdef0123456789abcdef0123456789";
+	struct buf raw = std_index(), z = { 0 }, y = { 0 };
+	struct art t;
+	char detail[256];
+	size_t i, bad = 0;
+
+	compress_frame(&z, raw.p, raw.len, 1, 1);
+	test_zindex_valid(&z);
+	expect_index(&z, 0, FATPACK_ECORRUPT, "bad signature",
+	    "compressed index without the flag: bad signature");
+	expect_index(&raw, FP_FLAG_ZINDEX, FATPACK_ECORRUPT,
+	    "corrupt compressed index", "plain index with the flag refused");
+
+	append(&y, z.p, z.len);
+	y.p[y.len / 2] ^= 0x40;
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT,
+	    "corrupt compressed index", "corrupt compressed bytes, good SHA-256");
+	y.len = 0;
+	append(&y, z.p, z.len);
+	append(&y, "", 1);
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT,
+	    "corrupt compressed index", "a byte after the compressed index");
+	y.len = 0;
+	append(&y, z.p, z.len);
+	shift_content_size(y.p, 1);
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT,
+	    "corrupt compressed index", "content size one too large");
+	shift_content_size(y.p, -2);
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT,
+	    "corrupt compressed index", "content size one too small");
+	y.len = 0;
+	compress_frame(&y, raw.p, raw.len, 1, 0);
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT, "no usable content size",
+	    "compressed index without content size");
+	y.len = 0;
+	compress_frame(&y, raw.p, raw.len, 0, 1);
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT,
+	    "corrupt compressed index", "compressed index without checksum");
+	y.len = 0;
+	append(&y, bomb, sizeof(bomb));
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT, "bytes claimed",
+	    "2^60 bytes claimed: refused before allocating");
+	y.len = 0;
+	compress_frame(&y, zeros, sizeof(zeros), 1, 1);
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT, "bytes claimed",
+	    "1 MiB of zeros: over the ratio bound");
+	y.len = 0;
+	compress_frame(&y, junk, sizeof(junk) - 1, 1, 1);
+	expect_index(&y, FP_FLAG_ZINDEX, FATPACK_ECORRUPT, "bad signature",
+	    "decoded bytes are checked as an index");
+
+	/* every byte of the compressed frame changed, SHA-256 fixed: refused,
+	 * never a crash (ASan/UBSan runs make that mean something) */
+	for (i = 0; i < z.len; i++) {
+		y.len = 0;
+		append(&y, z.p, z.len);
+		y.p[i] ^= 0x11;
+		build_std(&t);
+		set_index(&t, y.p, y.len, FP_FLAG_ZINDEX);
+		if (try_open(t.b.p, t.b.len, detail) == 0)
+			bad++;
+		free(t.b.p);
+	}
+	check(bad == 0, "every changed byte of the compressed index refused");
+	free(raw.p);
+	free(z.p);
+	free(y.p);
+}
+
 int
 main(void)
 {
@@ -725,5 +911,6 @@ main(void)
 	test_meta();
 	test_decode();
 	test_flips();
+	test_zindex();
 	return failures != 0;
 }
