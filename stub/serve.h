@@ -41,6 +41,16 @@ enum site_result { SITE_FILE, SITE_REDIRECT, SITE_NOTFOUND };
 /* Builds the asset table from the index. Returns 0, or -1 after printing why. */
 int site_init(const struct serve_config *cfg);
 
+/* Frames up to this size are sent from a copy in memory, together with the
+ * response head in one sendmsg: for a small frame the second system call of
+ * sendfile costs more than the copy saves. */
+#define SMALL_FRAME (16u * 1024)
+
+/* The in-memory copy of a's zstd frame (a->zlen <= SMALL_FRAME), read from
+ * the executable on first use and kept; NULL if it cannot be had (the caller
+ * falls back to sendfile). Thread-safe. */
+const void *site_small_frame(const struct asset *a);
+
 /* The executable's descriptor, for sendfile of zstd frames. */
 int site_fd(void);
 

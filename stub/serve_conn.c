@@ -475,7 +475,10 @@ respond_file(struct worker *w, struct conn *c, const struct http_req *r,
 		return;
 	}
 	head_end(c, &h, keep, r->minor);
-	if (!head_only && zstd) {
+	if (!head_only && zstd && (data = site_small_frame(a)) != NULL) {
+		c->body = data;
+		c->blen = (size_t)a->zlen;
+	} else if (!head_only && zstd) {
 		c->zoff = (off_t)a->zoff;
 		c->zlen = a->zlen;
 	} else if (!head_only && data != NULL) {

@@ -3,15 +3,18 @@
  * built once at start (proportional to the number of files, never to their
  * bytes), and the mapping of a request path to a file.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fatpack.h"
 #include "http.h"
 #include "serve.h"
 
 static struct asset *assets;    /* indexed by index position; folders unused */
+static _Atomic(void *) *frames; /* copies of small frames, NULL until read */
 static size_t n_assets;
 static int exe_fd = -1;
 
@@ -57,7 +60,8 @@ site_init(const struct serve_config *cfg)
 
 	n_assets = fatpack_count();
 	assets = calloc(n_assets ? n_assets : 1, sizeof(*assets));
-	if (assets == NULL) {
+	frames = calloc(n_assets ? n_assets : 1, sizeof(*frames));
+	if (assets == NULL || frames == NULL) {
 		fprintf(stderr, "%s: out of memory for %zu assets\n", cfg->prog,
 		    n_assets);
 		return -1;
@@ -77,6 +81,31 @@ site_init(const struct serve_config *cfg)
 		return -1;
 	}
 	return 0;
+}
+
+const void *
+site_small_frame(const struct asset *a)
+{
+	void *mine, *seen;
+
+	if (a->zlen == 0 || a->zlen > SMALL_FRAME)
+		return NULL;
+	seen = atomic_load_explicit(&frames[a->index], memory_order_acquire);
+	if (seen != NULL)
+		return seen;
+	if ((mine = malloc((size_t)a->zlen)) == NULL)
+		return NULL;
+	if (pread(exe_fd, mine, (size_t)a->zlen, (off_t)a->zoff) != (ssize_t)a->zlen) {
+		free(mine);
+		return NULL;
+	}
+	/* Two threads may read the same frame; the loser frees its copy. */
+	if (!atomic_compare_exchange_strong_explicit(&frames[a->index], &seen,
+	    mine, memory_order_acq_rel, memory_order_acquire)) {
+		free(mine);
+		return seen;
+	}
+	return mine;
 }
 
 int
