@@ -53,13 +53,16 @@ PKGS      := libarchive libzstd libelf inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# stub/ has three rooms (docs/ARCHITECTURE.md). The format library
+# (stub/format/) and the read commands (stub/inspect/) are compiled twice:
+# for musl into the runtime, and for the host into the bundler.
+SHARED_SRC := $(wildcard stub/format/*.c stub/inspect/*.c)
 # Runtime: linked into every fat binary.
-RT_SRC    := stub/archive.c stub/sha256.c stub/runtime.c stub/entry.c \
-             stub/extract.c
+RT_SRC    := $(SHARED_SRC) $(wildcard stub/runtime/*.c)
 # Built-in static file server (fatpack build --serve).
-SERVE_SRC := $(wildcard stub/serve*.c stub/http*.c)
-# Bundler: the fatpack command, sharing the reader with the runtime.
-BUNDLER_SRC := $(wildcard bundler/*.c) stub/archive.c stub/sha256.c
+SERVE_SRC := $(wildcard stub/server/*.c)
+# Bundler: the fatpack command.
+BUNDLER_SRC := $(wildcard bundler/*.c) $(SHARED_SRC)
 
 RT_OBJ      := $(RT_SRC:%.c=$(B)/obj/rt/%.o)
 SERVE_OBJ   := $(SERVE_SRC:%.c=$(B)/obj/rt/%.o)
@@ -92,12 +95,12 @@ endif
 
 # --- runtime ----------------------------------------------------------------
 ifeq ($(SAN),1)
-RT_INC := -Iinclude -Istub
+RT_INC := -Iinclude -iquote stub
 else
-RT_INC := -Iinclude -Istub -I$(ZSTD_INC)
+RT_INC := -Iinclude -iquote stub -I$(ZSTD_INC)
 endif
 
-$(B)/obj/rt/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*.h
+$(B)/obj/rt/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*/*.h
 	@mkdir -p $(@D)
 	$(RT_CC) $(WARN) $(DEFS) $(RT_CFLAGS) $(RT_INC) -c $< -o $@
 
@@ -122,7 +125,7 @@ $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB)
 endif
 
 # --- bundler ----------------------------------------------------------------
-$(B)/obj/host/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*.h bundler/*.h
+$(B)/obj/host/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*/*.h bundler/*.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(HOST_CFLAGS) -Iinclude -iquote stub -Ibundler \
 	    $(PKG_CFLAGS) -c $< -o $@

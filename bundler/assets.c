@@ -18,7 +18,7 @@
 #include <err.h>
 
 #include "assets.h"
-#include "format.h"
+#include "format/format.h"
 #include "util.h"
 
 /* Files smaller than this are read(2) into memory; bigger ones are mapped. */

@@ -16,13 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "format/reader.h"
 #include "assets.h"
 #include "build.h"
 #include "commands.h"
 #include "config.h"
 #include "elfcheck.h"
-#include "format.h"
+#include "format/format.h"
 #include "pack.h"
 #include "toolchain.h"
 #include "util.h"
@@ -669,7 +669,7 @@ compile(const struct build_opts *o, const char *out)
 static int
 program_length(const char *path, int fd, uint64_t *len)
 {
-	struct fp_archive a;
+	struct fp_reader a;
 	struct stat st;
 	uint64_t end;
 
@@ -678,10 +678,10 @@ program_length(const char *path, int fd, uint64_t *len)
 		return -1;
 	}
 	*len = (uint64_t)st.st_size;
-	if (fp_archive_open(&a, fd, NULL, 0) == 0) {
+	if (fp_reader_open(&a, fd, NULL, 0) == 0) {
 		end = elfcheck_image_end(fd);
 		*len = end > 0 && end <= a.payload_offset ? end : a.payload_offset;
-		fp_archive_close(&a);
+		fp_reader_close(&a);
 	}
 	return 0;
 }

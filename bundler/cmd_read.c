@@ -18,11 +18,11 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "archive.h"
+#include "format/reader.h"
 #include "commands.h"
 #include "elfcheck.h"
-#include "format.h"
-#include "sha256.h"
+#include "format/format.h"
+#include "format/sha256.h"
 #include "util.h"
 
 #define IO_CHUNK (1u << 17)
@@ -74,7 +74,7 @@ errtext(int rc)
 /* Opens app and reads its trailer and index. Returns the descriptor, or -1
  * after saying why on stderr. */
 static int
-open_app(const char *app, struct fp_archive *a)
+open_app(const char *app, struct fp_reader *a)
 {
 	char detail[512] = "";
 	struct stat st;
@@ -90,7 +90,7 @@ open_app(const char *app, struct fp_archive *a)
 		close(fd);
 		return -1;
 	}
-	rc = fp_archive_open(a, fd, detail, sizeof(detail));
+	rc = fp_reader_open(a, fd, detail, sizeof(detail));
 	if (rc != 0) {
 		warnx("%s: %s", app, detail[0] ? detail : errtext(rc));
 		close(fd);
@@ -100,9 +100,9 @@ open_app(const char *app, struct fp_archive *a)
 }
 
 static void
-close_app(struct fp_archive *a, int fd)
+close_app(struct fp_reader *a, int fd)
 {
-	fp_archive_close(a);
+	fp_reader_close(a);
 	close(fd);
 }
 
@@ -114,7 +114,7 @@ struct kv {
 
 /* Steps *pos through the metadata; 0 at its end. */
 static int
-meta_next(const struct fp_archive *a, size_t *pos, struct kv *kv)
+meta_next(const struct fp_reader *a, size_t *pos, struct kv *kv)
 {
 	const char *p, *end = a->meta + a->meta_size, *eq, *nl;
 
@@ -141,10 +141,10 @@ kv_is(const struct kv *kv, const char *key)
 
 /* A metadata value as a new string, or NULL. */
 static char *
-meta_dup(const struct fp_archive *a, const char *key)
+meta_dup(const struct fp_reader *a, const char *key)
 {
 	size_t len;
-	const char *v = fp_archive_meta(a, key, &len);
+	const char *v = fp_reader_meta(a, key, &len);
 
 	return v ? xasprintf("%.*s", (int)len, v) : NULL;
 }
@@ -253,7 +253,7 @@ tarsrc_read(struct archive *ar, void *ud, const void **buf)
 }
 
 static void
-tarsrc_init(struct tarsrc *s, const struct fp_archive *a, int fd)
+tarsrc_init(struct tarsrc *s, const struct fp_reader *a, int fd)
 {
 	s->fd = fd;
 	s->pos = a->payload_offset;
@@ -282,7 +282,7 @@ tarsrc_free(struct tarsrc *s)
  * writer, also writes it. Every index entry must appear, once, in order. */
 struct walk {
 	const char *app;
-	const struct fp_archive *a;
+	const struct fp_reader *a;
 	struct archive *disk;   /* NULL: only check */
 	int force;              /* overwrite existing files */
 	int verbose;
@@ -305,7 +305,7 @@ walk_match(struct walk *w, struct archive_entry *te, struct fatpack_entry *e)
 	len = strlen(tp);
 	if (dir && len > 0 && tp[len - 1] == '/')
 		len--;
-	i = fp_archive_find(w->a, tp, len);
+	i = fp_reader_find(w->a, tp, len);
 	if (i < 0) {
 		warnx("%s: tar stream: entry '%s' is not in the index", w->app, tp);
 		return -1;
@@ -314,7 +314,7 @@ walk_match(struct walk *w, struct archive_entry *te, struct fatpack_entry *e)
 		warnx("%s: tar stream: entry '%s' is out of index order", w->app, tp);
 		return -1;
 	}
-	if (fp_archive_entry(w->a, (size_t)i, e) != 0) {
+	if (fp_reader_entry(w->a, (size_t)i, e) != 0) {
 		warnx("%s: index entry %ld is unreadable", w->app, i);
 		return -1;
 	}
@@ -465,14 +465,14 @@ mode_string(const struct fatpack_entry *e, char s[11])
 }
 
 static void
-ls_long(const struct fp_archive *a)
+ls_long(const struct fp_reader *a)
 {
 	struct fatpack_entry e;
 	int szw = 1, mimew = 1;
 	char mode[11], t[32];
 
 	for (size_t i = 0; i < a->count; i++) {
-		if (fp_archive_entry(a, i, &e) != 0)
+		if (fp_reader_entry(a, i, &e) != 0)
 			continue;
 		int n = snprintf(NULL, 0, "%" PRIu64, e.size);
 		int m = (int)strlen(e.mime[0] ? e.mime : "-");
@@ -481,7 +481,7 @@ ls_long(const struct fp_archive *a)
 		mimew = m > mimew ? m : mimew;
 	}
 	for (size_t i = 0; i < a->count; i++) {
-		if (fp_archive_entry(a, i, &e) != 0)
+		if (fp_reader_entry(a, i, &e) != 0)
 			continue;
 		mode_string(&e, mode);
 		printf("%s %*" PRIu64 " %s %-*s %s%s\n", mode, szw, e.size,
@@ -493,7 +493,7 @@ ls_long(const struct fp_archive *a)
 int
 cmd_ls(int argc, char **argv)
 {
-	struct fp_archive a;
+	struct fp_reader a;
 	struct fatpack_entry e;
 	int c, lng = 0, fd;
 
@@ -522,7 +522,7 @@ cmd_ls(int argc, char **argv)
 		ls_long(&a);
 	} else {
 		for (size_t i = 0; i < a.count; i++)
-			if (fp_archive_entry(&a, i, &e) == 0)
+			if (fp_reader_entry(&a, i, &e) == 0)
 				printf("%s%s\n", e.path, e.type == FATPACK_DIR ? "/" : "");
 	}
 	close_app(&a, fd);
@@ -535,7 +535,7 @@ static const char cat_usage[] = "fatpack cat APP PATH...";
 
 /* Writes one asset to stdout; nothing of it if it fails its checks. */
 static int
-cat_one(const char *app, const struct fp_archive *a, const char *arg)
+cat_one(const char *app, const struct fp_reader *a, const char *arg)
 {
 	const char *p;
 	size_t len, size;
@@ -544,12 +544,12 @@ cat_one(const char *app, const struct fp_archive *a, const char *arg)
 	int rc;
 
 	index_path(arg, &p, &len);
-	i = fp_archive_find(a, p, len);
+	i = fp_reader_find(a, p, len);
 	if (i < 0) {
 		warnx("%s: no asset '%s'", app, arg);
 		return -1;
 	}
-	rc = fp_archive_decode(a, (size_t)i, &data, &size);
+	rc = fp_reader_decode(a, (size_t)i, &data, &size);
 	if (rc != 0) {
 		warnx("%s: %s: %s", app, a->paths[i], errtext(rc));
 		return -1;
@@ -566,7 +566,7 @@ cat_one(const char *app, const struct fp_archive *a, const char *arg)
 int
 cmd_cat(int argc, char **argv)
 {
-	struct fp_archive a;
+	struct fp_reader a;
 	int c, fd, rc = 0;
 
 	opterr = 0;
@@ -640,7 +640,7 @@ cmd_extract(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fp_archive a;
+	struct fp_reader a;
 	struct walk w = { 0 };
 	int c, fd, rc;
 
@@ -703,18 +703,18 @@ struct totals {
 };
 
 static void
-count(const struct fp_archive *a, struct totals *t)
+count(const struct fp_reader *a, struct totals *t)
 {
 	struct fatpack_entry e;
 	struct fatpack_frame f;
 
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < a->count; i++) {
-		if (fp_archive_entry(a, i, &e) != 0 || e.type != FATPACK_FILE)
+		if (fp_reader_entry(a, i, &e) != 0 || e.type != FATPACK_FILE)
 			continue;
 		t->assets++;
 		t->decoded += e.size;
-		if (fp_archive_frame(a, i, &f) == 0)
+		if (fp_reader_frame(a, i, &f) == 0)
 			t->compressed += f.length;
 	}
 }
@@ -779,10 +779,10 @@ json_str(const char *s, size_t n)
 }
 
 static void
-json_meta(const struct fp_archive *a, const char *key)
+json_meta(const struct fp_reader *a, const char *key)
 {
 	size_t len;
-	const char *v = fp_archive_meta(a, key, &len);
+	const char *v = fp_reader_meta(a, key, &len);
 
 	printf("  \"%s\": ", key);
 	if (v != NULL)
@@ -793,10 +793,10 @@ json_meta(const struct fp_archive *a, const char *key)
 }
 
 static void
-info_json(const char *app, const struct fp_archive *a, const struct totals *t)
+info_json(const char *app, const struct fp_reader *a, const struct totals *t)
 {
 	size_t len, pos = 0;
-	const char *v = fp_archive_meta(a, "build_time", &len);
+	const char *v = fp_reader_meta(a, "build_time", &len);
 	long long bt;
 	char iso[32];
 	struct kv kv;
@@ -835,7 +835,7 @@ info_json(const char *app, const struct fp_archive *a, const struct totals *t)
 }
 
 static void
-info_text(const char *app, const struct fp_archive *a, const struct totals *t)
+info_text(const char *app, const struct fp_reader *a, const struct totals *t)
 {
 	size_t pos = 0;
 	struct kv kv;
@@ -869,7 +869,7 @@ cmd_info(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fp_archive a;
+	struct fp_reader a;
 	struct totals t;
 	int c, fd, json = 0;
 
@@ -908,7 +908,7 @@ static const char verify_usage[] = "fatpack verify APP";
 
 /* Decodes every content frame; the number of assets that fail. */
 static int
-verify_frames(const char *app, const struct fp_archive *a)
+verify_frames(const char *app, const struct fp_reader *a)
 {
 	struct fatpack_entry e;
 	void *data;
@@ -916,14 +916,14 @@ verify_frames(const char *app, const struct fp_archive *a)
 	int bad = 0, rc;
 
 	for (size_t i = 0; i < a->count; i++) {
-		if ((rc = fp_archive_entry(a, i, &e)) != 0) {
+		if ((rc = fp_reader_entry(a, i, &e)) != 0) {
 			warnx("%s: index entry %zu: %s", app, i, errtext(rc));
 			bad++;
 			continue;
 		}
 		if (e.type != FATPACK_FILE)
 			continue;
-		if ((rc = fp_archive_decode(a, i, &data, &size)) != 0) {
+		if ((rc = fp_reader_decode(a, i, &data, &size)) != 0) {
 			warnx("%s: %s: %s", app, e.path, errtext(rc));
 			bad++;
 			continue;
@@ -935,7 +935,7 @@ verify_frames(const char *app, const struct fp_archive *a)
 
 /* Recomputes payload_sha256 over the tar stream frames. */
 static int
-verify_payload_hash(const char *app, const struct fp_archive *a, int fd)
+verify_payload_hash(const char *app, const struct fp_reader *a, int fd)
 {
 	char *want = meta_dup(a, "payload_sha256"), got[65];
 	unsigned char *buf = xmalloc(IO_CHUNK), digest[32];
@@ -971,10 +971,10 @@ verify_payload_hash(const char *app, const struct fp_archive *a, int fd)
 
 /* The metadata's asset_count agrees with the index. */
 static int
-verify_asset_count(const char *app, const struct fp_archive *a, size_t assets)
+verify_asset_count(const char *app, const struct fp_reader *a, size_t assets)
 {
 	size_t len;
-	const char *v = fp_archive_meta(a, "asset_count", &len);
+	const char *v = fp_reader_meta(a, "asset_count", &len);
 	long long n;
 
 	if (v == NULL)
@@ -990,7 +990,7 @@ verify_asset_count(const char *app, const struct fp_archive *a, size_t assets)
 int
 cmd_verify(int argc, char **argv)
 {
-	struct fp_archive a;
+	struct fp_reader a;
 	struct totals t;
 	struct walk w = { 0 };
 	int c, fd, bad;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "elfcheck.h"
-#include "format.h"
+#include "format/format.h"
 
 #if defined(__x86_64__)
 #define HOST_MACHINE EM_X86_64

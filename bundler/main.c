@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "format.h"
+#include "format/format.h"
 
 #ifndef FATPACK_VERSION
 #error "FATPACK_VERSION must be defined by the build"

@@ -29,10 +29,10 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
-#include "format.h"
+#include "format/format.h"
 #include "mime.h"
 #include "pack.h"
-#include "sha256.h"
+#include "format/sha256.h"
 #include "util.h"
 
 #define TAR_BLOCK 512u

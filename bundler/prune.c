@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "format/reader.h"
 #include "commands.h"
 #include "util.h"
 
@@ -266,7 +266,7 @@ scan_procs(struct id_set *procs)
 static int
 is_fat(int dfd, const char *name, const struct stat *st)
 {
-	struct fp_archive a;
+	struct fp_reader a;
 	struct stat fst;
 	char detail[256];
 	int fd, fat = 0;
@@ -276,8 +276,8 @@ is_fat(int dfd, const char *name, const struct stat *st)
 		return 0;
 	if (fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev &&
 	    fst.st_ino == st->st_ino &&
-	    fp_archive_open(&a, fd, detail, sizeof(detail)) == 0) {
-		fp_archive_close(&a);
+	    fp_reader_open(&a, fd, detail, sizeof(detail)) == 0) {
+		fp_reader_close(&a);
 		fat = 1;
 	}
 	close(fd);

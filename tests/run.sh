@@ -61,7 +61,7 @@ run_script() {
 }
 
 # The value of "KEY: ..." declared in the first lines of a unit test, e.g.
-#     /* test-sources: stub/archive.c stub/sha256.c; test-libs: -lzstd */
+#     /* test-sources: stub/format/reader.c stub/format/sha256.c; test-libs: -lzstd */
 declared() {
 	head -n 10 "$2" | sed -n "s/.*$1:[[:space:]]*\([^;*]*\).*/\1/p" | head -n 1
 }

@@ -8,8 +8,8 @@ SECS=${FATPACK_FUZZ_SECONDS:-30}
 BIN=$T/fuzz_http
 
 if ! clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -I"$TOP/stub" "$TOP/tests/fuzz/fuzz_http.c" \
-	"$TOP/stub/http.c" -o "$BIN" 2>"$T/cc.err"; then
+	-fno-sanitize-recover=all -iquote "$TOP/stub" "$TOP/tests/fuzz/fuzz_http.c" \
+	"$TOP/stub/server/http.c" -o "$BIN" 2>"$T/cc.err"; then
 	not_ok "build the fuzz target" "$(cat "$T/cc.err")"
 	done_testing
 fi

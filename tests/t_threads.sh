@@ -6,7 +6,7 @@
 # The program writes its own assets (`test_threads gen DIR`: each asset's bytes
 # follow from its name), so it is first linked with `fatpack cc` to generate
 # them, then built with them. It may declare extra sources in its first lines,
-# like the unit tests: /* test-sources: stub/sha256.c */
+# like the unit tests: /* test-sources: stub/format/sha256.c */
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -57,9 +57,13 @@ fi
 if is_san_build; then
 	done_testing
 fi
-rt=(stub/archive.c stub/sha256.c stub/runtime.c stub/entry.c stub/extract.c)
+# every source of the runtime library, as the Makefile lists them
+rt=()
+for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/runtime/*.c; do
+	[ -e "$f" ] && rt+=("${f#"$TOP"/}")
+done
 if (cd "$TOP" && clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -pthread \
-	-Iinclude -Istub "$src" "${extra_paths[@]}" "${rt[@]}" -Wl,--wrap=main -lzstd \
+	-Iinclude -iquote stub "$src" "${extra_paths[@]}" "${rt[@]}" -Wl,--wrap=main -lzstd \
 	-o "$T/threads-tsan") 2>"$T/cc.err"; then
 	ok "ThreadSanitizer build of test_threads"
 else

@@ -1,15 +1,15 @@
 /*
  * fuzz_http.c - libFuzzer target for the server's request parser and the
- * functions it feeds (stub/http.c). Build and run with tests/t_fuzz.sh:
- *     clang -fsanitize=fuzzer,address,undefined -Istub \
- *         tests/fuzz/fuzz_http.c stub/http.c -o fuzz_http
+ * functions it feeds (stub/server/http.c). Build and run with tests/t_fuzz.sh:
+ *     clang -fsanitize=fuzzer,address,undefined -iquote stub \
+ *         tests/fuzz/fuzz_http.c stub/server/http.c -o fuzz_http
  * Seeds: tests/fuzz/corpus/.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "http.h"
+#include "server/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
-/* test-sources: stub/http.c */
+/* test-sources: stub/server/http.c */
 /*
- * test_http.c - unit tests of the server's request parser (stub/http.c), run
+ * test_http.c - unit tests of the server's request parser (stub/server/http.c), run
  * by tests/run.sh. Prints one "ok - name" / "not ok - name" line per check;
  * exit 1 if any failed.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "server/http.h"
 
 static int failed;
 

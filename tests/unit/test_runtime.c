@@ -1,6 +1,6 @@
 /* test-libs: -lzstd */
 /*
- * test_runtime.c - unit tests of the format reader (stub/archive.c),
+ * test_runtime.c - unit tests of the format reader (stub/format/reader.c),
  * on artifacts crafted in memory (SHA-256 itself: test_sha256.c).
  *
  * Built for the host against the system libzstd by tests/run.sh; the two
@@ -21,8 +21,8 @@
 
 #include <zstd.h>
 
-#include "../../stub/archive.c"
-#include "../../stub/sha256.c"
+#include "../../stub/format/reader.c"
+#include "../../stub/format/sha256.c"
 
 static int failures;
 
@@ -292,12 +292,12 @@ open_bytes(const unsigned char *p, size_t len)
 static int
 try_open(const unsigned char *p, size_t len, char detail[256])
 {
-	struct fp_archive a;
+	struct fp_reader a;
 	int fd = open_bytes(p, len), r;
 
-	r = fp_archive_open(&a, fd, detail, 256);
+	r = fp_reader_open(&a, fd, detail, 256);
 	if (r == 0)
-		fp_archive_close(&a);
+		fp_reader_close(&a);
 	close(fd);
 	return r;
 }
@@ -316,7 +316,7 @@ expect(struct art *t, int code, const char *needle, const char *name)
 
 /* Whether the open archive holds std_entries, fields and bytes. */
 static int
-std_entries_match(const struct fp_archive *a)
+std_entries_match(const struct fp_reader *a)
 {
 	struct fatpack_entry e;
 	void *data;
@@ -326,13 +326,13 @@ std_entries_match(const struct fp_archive *a)
 	for (i = 0; i < STD_N; i++) {
 		const struct tentry *te = &std_entries[i];
 
-		ok &= fp_archive_entry(a, i, &e) == 0 && strcmp(e.path, te->path) == 0 &&
+		ok &= fp_reader_entry(a, i, &e) == 0 && strcmp(e.path, te->path) == 0 &&
 		    e.path_len == strlen(te->path) && strcmp(e.mime, te->mime) == 0 &&
 		    e.size == te->len && e.mtime == te->mtime && e.mode == te->mode &&
 		    e.type == te->type && e.index == i;
 		if (te->type != FP_TYPE_FILE)
 			continue;
-		r = fp_archive_decode(a, i, &data, &size);
+		r = fp_reader_decode(a, i, &data, &size);
 		ok &= r == 0 && size == te->len && memcmp(data, te->data, size) == 0 &&
 		    ((char *)data)[size] == '\0';
 		if (r == 0)
@@ -345,7 +345,7 @@ static void
 test_round_trip(void)
 {
 	struct art t;
-	struct fp_archive a;
+	struct fp_reader a;
 	struct fatpack_frame f;
 	char detail[256];
 	void *data;
@@ -355,39 +355,39 @@ test_round_trip(void)
 
 	build_std(&t);
 	fd = open_bytes(t.b.p, t.b.len);
-	r = fp_archive_open(&a, fd, detail, sizeof(detail));
+	r = fp_reader_open(&a, fd, detail, sizeof(detail));
 	check(r == 0, "valid artifact opens");
 	if (r != 0) {
 		printf("# %s\n", detail);
 		return;
 	}
 	check(a.count == STD_N && a.payload_offset == FP_ALIGN, "count and offset");
-	check(fp_archive_find(&a, "css/site.css", 12) == 1, "find css/site.css");
-	check(fp_archive_find(&a, "css", 3) == 0, "find folder");
-	check(fp_archive_find(&a, "css/site.cs", 11) == -1 &&
-	    fp_archive_find(&a, "zzz", 3) == -1 &&
-	    fp_archive_find(&a, "", 0) == -1, "find misses");
+	check(fp_reader_find(&a, "css/site.css", 12) == 1, "find css/site.css");
+	check(fp_reader_find(&a, "css", 3) == 0, "find folder");
+	check(fp_reader_find(&a, "css/site.cs", 11) == -1 &&
+	    fp_reader_find(&a, "zzz", 3) == -1 &&
+	    fp_reader_find(&a, "", 0) == -1, "find misses");
 	check(std_entries_match(&a), "every entry's fields and bytes round-trip");
-	check(fp_archive_decode(&a, 0, &data, &size) == FATPACK_EISDIR,
+	check(fp_reader_decode(&a, 0, &data, &size) == FATPACK_EISDIR,
 	    "decoding a folder is EISDIR");
-	check(fp_archive_decode(&a, STD_N, &data, &size) == FATPACK_ERANGE,
+	check(fp_reader_decode(&a, STD_N, &data, &size) == FATPACK_ERANGE,
 	    "decoding past the end is ERANGE");
-	r = fp_archive_decode(&a, 2, &data, &size);
+	r = fp_reader_decode(&a, 2, &data, &size);
 	check(r == 0 && size == 0 && ((char *)data)[0] == '\0',
 	    "empty file decodes to a 1-byte NUL buffer");
 	if (r == 0)
 		free(data);
-	check(fp_archive_frame(&a, 1, &f) == 0 && f.fd == fd &&
+	check(fp_reader_frame(&a, 1, &f) == 0 && f.fd == fd &&
 	    f.offset == t.frame[1] && f.length == t.frame_len[1], "frame location");
-	check(fp_archive_frame(&a, 2, &f) == 0 && f.length == 0, "empty file frame");
-	check(fp_archive_frame(&a, 0, &f) == FATPACK_EISDIR, "folder has no frame");
-	v = fp_archive_meta(&a, "name", &vlen);
+	check(fp_reader_frame(&a, 2, &f) == 0 && f.length == 0, "empty file frame");
+	check(fp_reader_frame(&a, 0, &f) == FATPACK_EISDIR, "folder has no frame");
+	v = fp_reader_meta(&a, "name", &vlen);
 	check(v != NULL && vlen == 4 && memcmp(v, "demo", 4) == 0, "meta name");
-	v = fp_archive_meta(&a, "version", &vlen);
+	v = fp_reader_meta(&a, "version", &vlen);
 	check(v != NULL && vlen == 5 && memcmp(v, "1.2.3", 5) == 0, "meta version");
-	check(fp_archive_meta(&a, "nam", &vlen) == NULL &&
-	    fp_archive_meta(&a, "revision", &vlen) == NULL, "meta misses");
-	fp_archive_close(&a);
+	check(fp_reader_meta(&a, "nam", &vlen) == NULL &&
+	    fp_reader_meta(&a, "revision", &vlen) == NULL, "meta misses");
+	fp_reader_close(&a);
 	close(fd);
 	free(t.b.p);
 }
@@ -634,16 +634,16 @@ test_meta(void)
 static void
 decode_case(struct art *t, size_t i, int code, const char *name)
 {
-	struct fp_archive a;
+	struct fp_reader a;
 	char detail[256];
 	void *data = (void *)name;
 	size_t size = 12345;
 	int fd = open_bytes(t->b.p, t->b.len), r;
 
-	r = fp_archive_open(&a, fd, detail, sizeof(detail));
+	r = fp_reader_open(&a, fd, detail, sizeof(detail));
 	if (r == 0) {
-		r = fp_archive_decode(&a, i, &data, &size);
-		fp_archive_close(&a);
+		r = fp_reader_decode(&a, i, &data, &size);
+		fp_reader_close(&a);
 	}
 	close(fd);
 	check(r == code && data == (void *)name && size == 12345, name);
@@ -789,7 +789,7 @@ static void
 test_zindex_valid(const struct buf *z)
 {
 	struct art t;
-	struct fp_archive a;
+	struct fp_reader a;
 	char detail[256];
 	const char *v;
 	size_t vlen;
@@ -798,15 +798,15 @@ test_zindex_valid(const struct buf *z)
 	build_std(&t);
 	set_index(&t, z->p, z->len, FP_FLAG_ZINDEX);
 	fd = open_bytes(t.b.p, t.b.len);
-	r = fp_archive_open(&a, fd, detail, sizeof(detail));
+	r = fp_reader_open(&a, fd, detail, sizeof(detail));
 	check(r == 0, "compressed index opens");
 	if (r == 0) {
 		check(a.count == STD_N && std_entries_match(&a),
 		    "compressed index: every entry's fields and bytes round-trip");
-		v = fp_archive_meta(&a, "version", &vlen);
+		v = fp_reader_meta(&a, "version", &vlen);
 		check(v != NULL && vlen == 5 && memcmp(v, "1.2.3", 5) == 0,
 		    "compressed index: meta version");
-		fp_archive_close(&a);
+		fp_reader_close(&a);
 	} else {
 		printf("# %s\n", detail);
 	}

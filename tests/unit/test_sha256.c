@@ -1,6 +1,6 @@
-/* test-sources: stub/sha256.c */
+/* test-sources: stub/format/sha256.c */
 /*
- * test_sha256.c - unit tests of stub/sha256.c: the FIPS 180-4 example
+ * test_sha256.c - unit tests of stub/format/sha256.c: the FIPS 180-4 example
  * vectors, and the SHA-extension block function against the portable one on
  * random messages fed in random pieces. Prints one "ok - name" /
  * "not ok - name" line per check; exit 1 if any failed.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "format/sha256.h"
 
 #define MAX_LEN 10000
 #define ROUNDS	400

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "fatpack.h"
-#include "../../stub/sha256.h"
+#include "../../stub/format/sha256.h"
 
 #define NASSETS 8
 #define NTHREADS 8

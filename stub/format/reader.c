@@ -19,7 +19,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "archive.h"
+#include "reader.h"
 #include "format.h"
 #include "sha256.h"
 
@@ -210,7 +210,7 @@ has_trailer_frame(const unsigned char *t)
 }
 
 static int
-check_trailer(struct fp_archive *a, const unsigned char *t, char *detail,
+check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
     size_t len)
 {
 	unsigned char sum[32];
@@ -265,7 +265,7 @@ check_trailer(struct fp_archive *a, const unsigned char *t, char *detail,
 
 /* Reads the index frame and checks its SHA-256 and its skippable header. */
 static int
-load_index(struct fp_archive *a, const unsigned char *t, char *detail,
+load_index(struct fp_reader *a, const unsigned char *t, char *detail,
     size_t len)
 {
 	unsigned char hdr[8], sum[32];
@@ -332,7 +332,7 @@ decompress(unsigned char *out, size_t size, const unsigned char *src,
 /* --- index ---------------------------------------------------------------- */
 
 static int
-check_header(struct fp_archive *a, char *detail, size_t len)
+check_header(struct fp_reader *a, char *detail, size_t len)
 {
 	const unsigned char *p = a->index;
 	uint64_t need;
@@ -360,7 +360,7 @@ check_header(struct fp_archive *a, char *detail, size_t len)
 }
 
 static const unsigned char *
-entry_ptr(const struct fp_archive *a, size_t i)
+entry_ptr(const struct fp_reader *a, size_t i)
 {
 	return a->entries + i * a->entry_size;
 }
@@ -460,7 +460,7 @@ cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
 
 /* Entry i's path, bounds already checked by check_strings. */
 static const char *
-path_of(const struct fp_archive *a, size_t i, size_t *len)
+path_of(const struct fp_reader *a, size_t i, size_t *len)
 {
 	const unsigned char *e = entry_ptr(a, i);
 
@@ -469,13 +469,13 @@ path_of(const struct fp_archive *a, size_t i, size_t *len)
 }
 
 static int
-string_in_strtab(const struct fp_archive *a, uint32_t off, uint32_t len)
+string_in_strtab(const struct fp_reader *a, uint32_t off, uint32_t len)
 {
 	return (uint64_t)off + len <= a->strtab_size;
 }
 
 static int
-check_entry(const struct fp_archive *a, uint32_t i, char *detail, size_t len)
+check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 {
 	const unsigned char *e = entry_ptr(a, i);
 	uint64_t foff = le64(e + FP_E_FRAME_OFF), fsize = le64(e + FP_E_FRAME_SIZE);
@@ -528,7 +528,7 @@ check_entry(const struct fp_archive *a, uint32_t i, char *detail, size_t len)
 
 /* Binary search among entries 0 .. end-1. */
 static long
-find_in(const struct fp_archive *a, size_t end, const char *path, size_t path_len)
+find_in(const struct fp_reader *a, size_t end, const char *path, size_t path_len)
 {
 	size_t lo = 0, hi = end;
 
@@ -550,7 +550,7 @@ find_in(const struct fp_archive *a, size_t end, const char *path, size_t path_le
 /* Every parent folder of an entry must be a folder entry, and sorted order
  * puts it before the entry. This also rejects a file used as a folder. */
 static int
-check_parent(const struct fp_archive *a, uint32_t i, char *detail, size_t len)
+check_parent(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 {
 	size_t n;
 	const char *path = path_of(a, i, &n);
@@ -593,7 +593,7 @@ meta_line_problem(const unsigned char *p, size_t n, size_t *keylen)
 /* meta: "key=value\n" lines, keys bytewise sorted and unique, so that
  * fatpack_meta() can hand out C strings and --fatpack-info valid JSON. */
 static int
-check_meta(const struct fp_archive *a, char *detail, size_t len)
+check_meta(const struct fp_reader *a, char *detail, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)a->meta;
 	const unsigned char *end = p + a->meta_size, *prev = NULL;
@@ -622,7 +622,7 @@ check_meta(const struct fp_archive *a, char *detail, size_t len)
 
 /* One allocation holding the pointer array and the NUL-terminated copies. */
 static char **
-copy_strings(const struct fp_archive *a, int mime)
+copy_strings(const struct fp_reader *a, int mime)
 {
 	size_t off = mime ? FP_E_MIME_OFF : FP_E_PATH_OFF;
 	size_t lenoff = mime ? FP_E_MIME_LEN : FP_E_PATH_LEN;
@@ -648,7 +648,7 @@ copy_strings(const struct fp_archive *a, int mime)
 }
 
 static int
-check_index(struct fp_archive *a, char *detail, size_t len)
+check_index(struct fp_reader *a, char *detail, size_t len)
 {
 	uint32_t i;
 	int r;
@@ -673,7 +673,7 @@ check_index(struct fp_archive *a, char *detail, size_t len)
  * The declared size is bounded by the ratio before it is allocated, so a
  * small file cannot make us allocate much more than its own size. */
 static int
-inflate_index(struct fp_archive *a, char *detail, size_t len)
+inflate_index(struct fp_reader *a, char *detail, size_t len)
 {
 	unsigned long long n = ZSTD_getFrameContentSize(a->index, a->index_len);
 	unsigned char *out;
@@ -709,7 +709,7 @@ inflate_index(struct fp_archive *a, char *detail, size_t len)
 }
 
 int
-fp_archive_open(struct fp_archive *a, int fd, char *detail, size_t len)
+fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len)
 {
 	unsigned char t[FP_TRAILER_SIZE];
 	struct stat st;
@@ -735,14 +735,14 @@ fp_archive_open(struct fp_archive *a, int fd, char *detail, size_t len)
 	    ((a->flags & FP_FLAG_ZINDEX) &&
 	    (r = inflate_index(a, detail, len)) != 0) ||
 	    (r = check_index(a, detail, len)) != 0) {
-		fp_archive_close(a);
+		fp_reader_close(a);
 		return r;
 	}
 	return 0;
 }
 
 void
-fp_archive_close(struct fp_archive *a)
+fp_reader_close(struct fp_reader *a)
 {
 	free(a->index);
 	free(a->paths);
@@ -755,7 +755,7 @@ fp_archive_close(struct fp_archive *a)
 }
 
 int
-fp_archive_entry(const struct fp_archive *a, size_t i, struct fatpack_entry *out)
+fp_reader_entry(const struct fp_reader *a, size_t i, struct fatpack_entry *out)
 {
 	const unsigned char *e;
 
@@ -775,13 +775,13 @@ fp_archive_entry(const struct fp_archive *a, size_t i, struct fatpack_entry *out
 }
 
 long
-fp_archive_find(const struct fp_archive *a, const char *path, size_t path_len)
+fp_reader_find(const struct fp_reader *a, const char *path, size_t path_len)
 {
 	return find_in(a, a->count, path, path_len);
 }
 
 int
-fp_archive_frame(const struct fp_archive *a, size_t i, struct fatpack_frame *f)
+fp_reader_frame(const struct fp_reader *a, size_t i, struct fatpack_frame *f)
 {
 	const unsigned char *e;
 
@@ -806,7 +806,7 @@ fp_archive_frame(const struct fp_archive *a, size_t i, struct fatpack_frame *f)
 /* Reads and checks entry e's frame before allocating anything of the size
  * the index claims, then decodes it into a new buffer of size + 1 bytes. */
 static int
-decode_frame(const struct fp_archive *a, const unsigned char *e, size_t size,
+decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
     unsigned char **out)
 {
 	uint64_t fsize = le64(e + FP_E_FRAME_SIZE);
@@ -830,7 +830,7 @@ decode_frame(const struct fp_archive *a, const unsigned char *e, size_t size,
 }
 
 int
-fp_archive_decode(const struct fp_archive *a, size_t i, void **out, size_t *size)
+fp_reader_decode(const struct fp_reader *a, size_t i, void **out, size_t *size)
 {
 	const unsigned char *e;
 	unsigned char *buf, sum[32];
@@ -861,7 +861,7 @@ fp_archive_decode(const struct fp_archive *a, size_t i, void **out, size_t *size
 }
 
 const char *
-fp_archive_meta(const struct fp_archive *a, const char *key, size_t *len)
+fp_reader_meta(const struct fp_reader *a, const char *key, size_t *len)
 {
 	const char *p = a->meta, *end = a->meta + a->meta_size;
 	size_t klen = strlen(key);

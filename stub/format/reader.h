@@ -15,7 +15,7 @@
 
 #include "fatpack.h"
 
-struct fp_archive {
+struct fp_reader {
 	int fd;                    /* not owned: the caller closes it */
 	uint64_t file_size;
 	uint64_t payload_offset;   /* absolute */
@@ -40,26 +40,26 @@ struct fp_archive {
 /* Reads and validates the trailer and the index of the file open on fd
  * (all checks of docs/FORMAT.md sections 2 and 4). On failure returns a FATPACK_E*
  * code and, when detail is not NULL, writes a one-line explanation into it. */
-int fp_archive_open(struct fp_archive *a, int fd, char *detail, size_t detail_len);
+int fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t detail_len);
 
-/* Releases what fp_archive_open allocated (not the descriptor). */
-void fp_archive_close(struct fp_archive *a);
+/* Releases what fp_reader_open allocated (not the descriptor). */
+void fp_reader_close(struct fp_reader *a);
 
 /* Fills *e for entry i (no decoding). */
-int fp_archive_entry(const struct fp_archive *a, size_t i, struct fatpack_entry *e);
+int fp_reader_entry(const struct fp_reader *a, size_t i, struct fatpack_entry *e);
 
 /* Binary search for path (index form). Returns the position, or -1. */
-long fp_archive_find(const struct fp_archive *a, const char *path, size_t path_len);
+long fp_reader_find(const struct fp_reader *a, const char *path, size_t path_len);
 
 /* Absolute frame location of entry i. */
-int fp_archive_frame(const struct fp_archive *a, size_t i, struct fatpack_frame *f);
+int fp_reader_frame(const struct fp_reader *a, size_t i, struct fatpack_frame *f);
 
 /* Decodes entry i into a new malloc'd buffer of size+1 bytes (NUL-terminated),
  * checking the frame's zstd checksum, its decoded size and its SHA-256.
  * *out is set only on success. */
-int fp_archive_decode(const struct fp_archive *a, size_t i, void **out, size_t *size);
+int fp_reader_decode(const struct fp_reader *a, size_t i, void **out, size_t *size);
 
 /* Value of a metadata key (a pointer into the index, not NUL-terminated). */
-const char *fp_archive_meta(const struct fp_archive *a, const char *key, size_t *len);
+const char *fp_reader_meta(const struct fp_reader *a, const char *key, size_t *len);
 
 #endif

@@ -27,7 +27,7 @@
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int status = FATPACK_ENOTFAT;
 static char status_detail[256];
-static struct fp_archive archive;
+static struct fp_reader archive;
 static _Atomic(void *) *cache;     /* one slot per entry, NULL until decoded */
 static _Atomic int *checked;       /* 0 unknown, 1 good, else a FATPACK_E* code */
 static char *meta;                 /* the metadata, '\n' turned into NUL */
@@ -60,7 +60,7 @@ load(void)
 		    "cannot open the executable: %s", strerror(errno));
 		return FATPACK_EIO;
 	}
-	r = fp_archive_open(&archive, fd, status_detail, sizeof(status_detail));
+	r = fp_reader_open(&archive, fd, status_detail, sizeof(status_detail));
 	if (r != 0) {
 		close(fd);
 		return r;
@@ -76,7 +76,7 @@ load(void)
 		cache = NULL;
 		checked = NULL;
 		meta = NULL;
-		fp_archive_close(&archive);
+		fp_reader_close(&archive);
 		close(fd);
 		return FATPACK_ENOMEM;
 	}
@@ -116,7 +116,7 @@ fp_runtime_init(char *detail, size_t len)
 	return r;
 }
 
-const struct fp_archive *
+const struct fp_reader *
 fp_runtime_archive(void)
 {
 	return ready() == 0 ? &archive : NULL;
@@ -157,7 +157,7 @@ fatpack_count(void)
 static long
 find(const char *path)
 {
-	return path != NULL ? fp_archive_find(&archive, path, strlen(path)) : -1;
+	return path != NULL ? fp_reader_find(&archive, path, strlen(path)) : -1;
 }
 
 int
@@ -170,7 +170,7 @@ fatpack_stat(const char *path, struct fatpack_entry *out)
 		return r;
 	if ((i = find(path)) < 0)
 		return FATPACK_ENOENT;
-	return fp_archive_entry(&archive, (size_t)i, out);
+	return fp_reader_entry(&archive, (size_t)i, out);
 }
 
 int
@@ -180,7 +180,7 @@ fatpack_entry_at(size_t i, struct fatpack_entry *out)
 
 	if ((r = ready()) != 0)
 		return r;
-	return fp_archive_entry(&archive, i, out);
+	return fp_reader_entry(&archive, i, out);
 }
 
 int
@@ -191,13 +191,13 @@ fatpack_get_at(size_t i, const void **data, size_t *size)
 	size_t n;
 	int r;
 
-	if ((r = ready()) != 0 || (r = fp_archive_entry(&archive, i, &e)) != 0)
+	if ((r = ready()) != 0 || (r = fp_reader_entry(&archive, i, &e)) != 0)
 		return r;
 	if (e.type == FATPACK_DIR)
 		return FATPACK_EISDIR;
 	seen = atomic_load_explicit(&cache[i], memory_order_acquire);
 	if (seen == NULL) {
-		if ((r = fp_archive_decode(&archive, i, &mine, &n)) != 0)
+		if ((r = fp_reader_decode(&archive, i, &mine, &n)) != 0)
 			return r;
 		if (atomic_compare_exchange_strong_explicit(&cache[i], &seen, mine,
 		    memory_order_acq_rel, memory_order_acquire))
@@ -317,7 +317,7 @@ fatpack_frame_at(size_t i, struct fatpack_frame *out)
 
 	if ((r = ready()) != 0)
 		return r;
-	return fp_archive_frame(&archive, i, out);
+	return fp_reader_frame(&archive, i, out);
 }
 
 int
@@ -328,7 +328,7 @@ fatpack_check_at(size_t i)
 	size_t n;
 	int r;
 
-	if ((r = ready()) != 0 || (r = fp_archive_entry(&archive, i, &e)) != 0)
+	if ((r = ready()) != 0 || (r = fp_reader_entry(&archive, i, &e)) != 0)
 		return r;
 	if (e.type == FATPACK_DIR)
 		return FATPACK_EISDIR;
@@ -337,7 +337,7 @@ fatpack_check_at(size_t i)
 	if ((r = atomic_load_explicit(&checked[i], memory_order_acquire)) != 0)
 		return r == 1 ? 0 : r;
 	/* Out of memory says nothing about the frame: not remembered. */
-	if ((r = fp_archive_decode(&archive, i, &bytes, &n)) == FATPACK_ENOMEM)
+	if ((r = fp_reader_decode(&archive, i, &bytes, &n)) == FATPACK_ENOMEM)
 		return r;
 	if (r == 0)
 		free(bytes);

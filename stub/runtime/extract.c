@@ -17,13 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "format.h"
+#include "format/format.h"
 #include "runtime.h"
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 struct job {
-	const struct fp_archive *a;
+	const struct fp_reader *a;
 	const char *dir;
 	const char *prog;
 	int root;            /* descriptor of dir */
@@ -118,7 +118,7 @@ conflicts(const struct job *j)
 	size_t i;
 	int n = 0, fd;
 
-	for (i = 0; fp_archive_entry(j->a, i, &e) == 0; i++) {
+	for (i = 0; fp_reader_entry(j->a, i, &e) == 0; i++) {
 		if ((fd = open_parent(j, e.path, buf, &name, 0)) < 0)
 			continue;   /* missing parent: no conflict; others fail later */
 		if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -192,7 +192,7 @@ create_file(const struct job *j, int dfd, const char *name,
 	size_t size;
 	int fd, r;
 
-	if ((r = fp_archive_decode(j->a, e->index, &data, &size)) != 0)
+	if ((r = fp_reader_decode(j->a, e->index, &data, &size)) != 0)
 		return complain(j, e->path, "%s", fatpack_strerror(r));
 	fd = openat(dfd, name, flags, 0600);
 	if (fd < 0 && errno == EEXIST) {
@@ -265,7 +265,7 @@ finish_dirs(const struct job *j)
 	int pfd, fd, r;
 
 	while (i-- > 0) {
-		if (fp_archive_entry(j->a, i, &e) != 0 || e.type != FATPACK_DIR)
+		if (fp_reader_entry(j->a, i, &e) != 0 || e.type != FATPACK_DIR)
 			continue;
 		if ((pfd = open_parent(j, e.path, buf, &name, 0)) < 0)
 			return complain(j, e.path, "%s", strerror(errno));
@@ -303,7 +303,7 @@ make_root(const char *dir)
 }
 
 int
-fp_extract(const struct fp_archive *a, const char *dir, int force,
+fp_extract(const struct fp_reader *a, const char *dir, int force,
     const char *prog)
 {
 	struct job j = { a, dir, prog, -1, force };
@@ -321,7 +321,7 @@ fp_extract(const struct fp_archive *a, const char *dir, int force,
 		close(j.root);
 		return 1;
 	}
-	for (i = 0; r == 0 && fp_archive_entry(a, i, &e) == 0; i++)
+	for (i = 0; r == 0 && fp_reader_entry(a, i, &e) == 0; i++)
 		r = create_entry(&j, &e);
 	if (r == 0)
 		r = finish_dirs(&j);

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "archive.h"
+#include "format/reader.h"
 
 /* Opens the executable and loads the index, once per process (later calls
  * return the first result). Returns 0 or a FATPACK_E* code; detail, when not
@@ -18,12 +18,12 @@
 int fp_runtime_init(char *detail, size_t len);
 
 /* The process-wide archive; valid only when fp_runtime_init returned 0. */
-const struct fp_archive *fp_runtime_archive(void);
+const struct fp_reader *fp_runtime_archive(void);
 
 /* Writes every entry of a under dir (created if missing). An existing file
  * is an error unless force is set. Errors go to stderr as "prog: reason".
  * Returns 0, or 1 when anything failed. */
-int fp_extract(const struct fp_archive *a, const char *dir, int force,
+int fp_extract(const struct fp_reader *a, const char *dir, int force,
     const char *prog);
 
 #endif

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "fatpack.h"
-#include "format.h"
+#include "format/format.h"
 #include "runtime.h"
-#include "sha256.h"
+#include "format/sha256.h"
 
 int __real_main(int argc, char **argv);
 int __wrap_main(int argc, char **argv);
@@ -113,13 +113,13 @@ struct totals {
 };
 
 static struct totals
-count_files(const struct fp_archive *a)
+count_files(const struct fp_reader *a)
 {
 	struct totals t = { 0, 0 };
 	struct fatpack_entry e;
 	size_t i;
 
-	for (i = 0; fp_archive_entry(a, i, &e) == 0; i++) {
+	for (i = 0; fp_reader_entry(a, i, &e) == 0; i++) {
 		if (e.type != FATPACK_FILE)
 			continue;
 		t.files++;
@@ -146,7 +146,7 @@ build_time(void)
 /* Every metadata line, known or not (archive.c checked the
  * "key=value\n" shape). */
 static void
-json_meta(const struct fp_archive *a)
+json_meta(const struct fp_reader *a)
 {
 	const char *p = a->meta, *end = a->meta + a->meta_size;
 
@@ -165,7 +165,7 @@ json_meta(const struct fp_archive *a)
 }
 
 static void
-info_json(const struct fp_archive *a, struct totals t, long long bt,
+info_json(const struct fp_reader *a, struct totals t, long long bt,
     const char *iso)
 {
 	char ver[32];
@@ -199,7 +199,7 @@ or_none(const char *s)
 }
 
 static void
-info_text(const struct fp_archive *a, struct totals t, long long bt,
+info_text(const struct fp_reader *a, struct totals t, long long bt,
     const char *iso)
 {
 	printf("name:             %s\n", or_none(fatpack_meta("name")));
@@ -219,7 +219,7 @@ info_text(const struct fp_archive *a, struct totals t, long long bt,
 }
 
 static int
-cmd_info(const struct fp_archive *a, int json)
+cmd_info(const struct fp_reader *a, int json)
 {
 	struct totals t = count_files(a);
 	long long bt = build_time();
@@ -237,13 +237,13 @@ cmd_info(const struct fp_archive *a, int json)
 /* --- --fatpack-list, --fatpack-offset ------------------------------------- */
 
 static int
-cmd_list(const struct fp_archive *a, int lng)
+cmd_list(const struct fp_reader *a, int lng)
 {
 	struct fatpack_entry e;
 	char when[32];
 	size_t i;
 
-	for (i = 0; fp_archive_entry(a, i, &e) == 0; i++) {
+	for (i = 0; fp_reader_entry(a, i, &e) == 0; i++) {
 		const char *slash = e.type == FATPACK_DIR ? "/" : "";
 
 		if (!lng) {
@@ -258,7 +258,7 @@ cmd_list(const struct fp_archive *a, int lng)
 }
 
 static int
-cmd_offset(const struct fp_archive *a)
+cmd_offset(const struct fp_reader *a)
 {
 	printf("%" PRIu64 "\n", a->payload_offset);
 	return 0;
@@ -268,7 +268,7 @@ cmd_offset(const struct fp_archive *a)
 
 /* SHA-256 of the tar stream frames, payload bytes 0..index_offset-1. */
 static int
-hash_stream(const struct fp_archive *a, char hex[65])
+hash_stream(const struct fp_reader *a, char hex[65])
 {
 	static unsigned char buf[1 << 16];
 	uint64_t off = a->payload_offset, left = a->index_offset;
@@ -300,14 +300,14 @@ asset_problem(int err)
 }
 
 static int
-cmd_verify(const struct fp_archive *a)
+cmd_verify(const struct fp_reader *a)
 {
 	const char *want = fatpack_meta("payload_sha256");
 	struct fatpack_entry e;
 	size_t i, files = 0, bad = 0;
 	char hex[65];
 
-	for (i = 0; fp_archive_entry(a, i, &e) == 0; i++) {
+	for (i = 0; fp_reader_entry(a, i, &e) == 0; i++) {
 		void *data;
 		size_t n;
 		int r;
@@ -315,7 +315,7 @@ cmd_verify(const struct fp_archive *a)
 		if (e.type != FATPACK_FILE)
 			continue;
 		files++;
-		if ((r = fp_archive_decode(a, i, &data, &n)) != 0) {
+		if ((r = fp_reader_decode(a, i, &data, &n)) != 0) {
 			complain("%s: %s", e.path, asset_problem(r));
 			bad++;
 			continue;
@@ -368,7 +368,7 @@ static int
 run_flag(int argc, char **argv)
 {
 	const char *flag = argv[1] + strlen(FLAG_PREFIX);
-	const struct fp_archive *a;
+	const struct fp_reader *a;
 	char detail[256];
 	int opt = 0, r;
 
