@@ -1,6 +1,7 @@
 /*
  * format.h - constants of the on-disk format, shared by the writer
- * (bundler/pack.c) and the reader (stub/archive.c). docs/FORMAT.md is the spec.
+ * (bundler/pack.c) and the reader (reader.c). docs/FORMAT.md is the spec;
+ * the rules on single values (paths, MIME types, metadata) are in check.c.
  */
 #ifndef FP_FORMAT_H
 #define FP_FORMAT_H
@@ -29,7 +30,9 @@
 #define FP_TYPE_DIR 1
 
 #define FP_PATH_MAX 4096u
+#define FP_MIME_MAX 255u
 #define FP_WINDOW_LOG_MAX 23           /* RFC 9659: 8 MiB */
+#define FP_HEADER_VALUE_MAX 512u       /* serve.cache_control */
 
 #define FP_RUNTIME_SECTION ".fatpack"
 #define FP_RUNTIME_MARK "fatpack-runtime 1"

@@ -1,12 +1,14 @@
 /*
- * archive.c - the one reader of the fatpack format (docs/FORMAT.md).
+ * reader.c - the one reader of the fatpack format (docs/FORMAT.md).
  *
  * Everything read from the file is hostile until checked: every offset and
  * length is range-checked with arithmetic that cannot overflow, and nothing is
  * allocated from a count before the count is known to fit in bytes already
  * read. The checks run in the order the spec gives, so the first failure is
- * the one reported.
+ * the one reported. The rules on single values (paths, MIME types, metadata)
+ * are check.c's, which the writer calls too.
  */
+#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -16,22 +18,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* ZSTD_getFrameHeader: the frame's window and flags as zstd parses them */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "reader.h"
+#include "check.h"
 #include "format.h"
+#include "reader.h"
 #include "sha256.h"
 
-#define ZSTD_FRAME_MAGIC 0xFD2FB528u
-#define ZSTD_FHD_CHECKSUM 0x04u        /* Content_Checksum_flag (RFC 8878) */
-#define FP_MIME_MAX 255u
-#define ZSTD_RATIO_MAX ((128u << 10) / 4)
+/* The format is little-endian and so are the machines fatpack builds for;
+ * ELF headers are read into <elf.h>'s structures as they lie. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "fatpack reads little-endian files on little-endian machines only"
+#endif
 
-/* ELF64 offsets used to tell "payload lost" from "not a fat binary". */
-#define ELF_HDR_SIZE 64u
-#define ELF_SHDR_MIN 64u
-#define ELF_PHDR_MIN 56u
+/* A 4-byte block (a 3-byte header and one RLE byte) decodes to 128 KiB at
+ * most: a frame that claims more per compressed byte is corrupt. */
+#define ZSTD_RATIO_MAX ((128u << 10) / 4)
 
 static uint16_t
 le16(const unsigned char *p)
@@ -75,10 +80,8 @@ add_ok(uint64_t a, uint64_t b, uint64_t *sum)
 	return 1;
 }
 
-/* Reads exactly len bytes at off: 0, FATPACK_EIO (errno set) or
- * FATPACK_ETRUNC when the file ends first. */
-static int
-read_at(int fd, void *buf, size_t len, uint64_t off)
+int
+fp_read_at(int fd, void *buf, size_t len, uint64_t off)
 {
 	unsigned char *p = buf;
 
@@ -100,13 +103,14 @@ read_at(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* --- no trailer: payload lost, cut short, or not a fat binary ------------ */
+/* --- no trailer: not bundled, payload lost, cut short, not a fat binary - */
 
 struct elf_scan {
 	int fd;
-	uint64_t file_size;
 	uint64_t end;          /* end of the ELF image as its headers describe it */
-	int has_runtime;
+	int has_runtime;       /* a .fatpack section: the runtime is linked in */
+	int has_symtab;        /* fatpack build strips; a program not yet bundled
+	                        * usually still has its symbols */
 };
 
 static void
@@ -119,83 +123,94 @@ extend(struct elf_scan *s, uint64_t off, uint64_t size)
 }
 
 static void
-scan_segments(struct elf_scan *s, const unsigned char *eh)
+scan_segments(struct elf_scan *s, const Elf64_Ehdr *eh)
 {
-	uint64_t phoff = le64(eh + 0x20);
-	uint16_t entsize = le16(eh + 0x36), num = le16(eh + 0x38);
-	unsigned char ph[ELF_PHDR_MIN];
+	Elf64_Phdr ph;
 	uint16_t i;
 
-	if (num == 0 || entsize < ELF_PHDR_MIN)
+	if (eh->e_phnum == 0 || eh->e_phentsize < sizeof(ph))
 		return;
-	extend(s, phoff, (uint64_t)entsize * num);
-	for (i = 0; i < num; i++) {
-		if (read_at(s->fd, ph, sizeof(ph), phoff + (uint64_t)i * entsize) != 0)
+	extend(s, eh->e_phoff, (uint64_t)eh->e_phentsize * eh->e_phnum);
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (fp_read_at(s->fd, &ph, sizeof(ph),
+		    eh->e_phoff + (uint64_t)i * eh->e_phentsize) != 0)
 			return;
-		extend(s, le64(ph + 0x08), le64(ph + 0x20));  /* p_offset, p_filesz */
+		extend(s, ph.p_offset, ph.p_filesz);
 	}
 }
 
-/* Is the name at offset name of the section name table the runtime's? */
+/* Whether the section name at offset name of the name table is want. */
 static int
-is_runtime_name(struct elf_scan *s, const unsigned char *strsh, uint32_t name)
+name_is(struct elf_scan *s, const Elf64_Shdr *names, uint32_t name,
+    const char *want)
 {
-	char buf[sizeof(FP_RUNTIME_SECTION)];
-	uint64_t stroff = le64(strsh + 0x18), strsize = le64(strsh + 0x20);
+	char buf[16];
+	size_t n = strlen(want) + 1;
 
-	if (strsize < sizeof(buf) || name > strsize - sizeof(buf))
+	if (n > sizeof(buf) || names->sh_size < n || name > names->sh_size - n)
 		return 0;
-	if (read_at(s->fd, buf, sizeof(buf), stroff + name) != 0)
+	if (fp_read_at(s->fd, buf, n, names->sh_offset + name) != 0)
 		return 0;
-	return memcmp(buf, FP_RUNTIME_SECTION, sizeof(buf)) == 0;
+	return memcmp(buf, want, n) == 0;
 }
 
 static void
-scan_sections(struct elf_scan *s, const unsigned char *eh)
+scan_sections(struct elf_scan *s, const Elf64_Ehdr *eh)
 {
-	uint64_t shoff = le64(eh + 0x28);
-	uint16_t entsize = le16(eh + 0x3A), num = le16(eh + 0x3C);
-	uint16_t strndx = le16(eh + 0x3E), i;
-	unsigned char sh[ELF_SHDR_MIN], strsh[ELF_SHDR_MIN];
+	Elf64_Shdr sh, names;
+	uint16_t i;
 
-	/* num == 0 with extended numbering is not produced for executables
+	/* e_shnum 0 with extended numbering is not produced for executables
 	 * of a sane size; without a table there is no marker to find. */
-	if (num == 0 || entsize < ELF_SHDR_MIN || strndx >= num)
+	if (eh->e_shnum == 0 || eh->e_shentsize < sizeof(sh) ||
+	    eh->e_shstrndx >= eh->e_shnum)
 		return;
-	extend(s, shoff, (uint64_t)entsize * num);
-	if (read_at(s->fd, strsh, sizeof(strsh),
-	    shoff + (uint64_t)strndx * entsize) != 0)
+	extend(s, eh->e_shoff, (uint64_t)eh->e_shentsize * eh->e_shnum);
+	if (fp_read_at(s->fd, &names, sizeof(names),
+	    eh->e_shoff + (uint64_t)eh->e_shstrndx * eh->e_shentsize) != 0)
 		return;
-	for (i = 0; i < num; i++) {
-		if (read_at(s->fd, sh, sizeof(sh), shoff + (uint64_t)i * entsize) != 0)
+	for (i = 1; i < eh->e_shnum; i++) {
+		if (fp_read_at(s->fd, &sh, sizeof(sh),
+		    eh->e_shoff + (uint64_t)i * eh->e_shentsize) != 0)
 			return;
-		if (le32(sh + 0x04) != 8)  /* SHT_NOBITS occupies no file bytes */
-			extend(s, le64(sh + 0x18), le64(sh + 0x20));
-		if (i != 0 && is_runtime_name(s, strsh, le32(sh)))
+		if (sh.sh_type != SHT_NOBITS)   /* occupies no file bytes */
+			extend(s, sh.sh_offset, sh.sh_size);
+		if (name_is(s, &names, sh.sh_name, FP_RUNTIME_SECTION))
 			s->has_runtime = 1;
+		if (sh.sh_type == SHT_SYMTAB)
+			s->has_symtab = 1;
 	}
 }
 
+/* What a file without a trailer is. Nothing here is trusted: the headers
+ * only choose between messages. */
 static int
 no_trailer(int fd, uint64_t file_size, char *detail, size_t len)
 {
-	struct elf_scan s = { fd, file_size, ELF_HDR_SIZE, 0 };
-	unsigned char eh[ELF_HDR_SIZE];
+	struct elf_scan s = { fd, sizeof(Elf64_Ehdr), 0, 0 };
+	Elf64_Ehdr eh;
 
 	/* ELFCLASS64, little-endian: the only kind fatpack writes. */
-	if (file_size >= sizeof(eh) && read_at(fd, eh, sizeof(eh), 0) == 0 &&
-	    memcmp(eh, "\177ELF\2\1", 6) == 0) {
-		scan_sections(&s, eh);
-		scan_segments(&s, eh);
+	if (file_size >= sizeof(eh) &&
+	    fp_read_at(fd, &eh, sizeof(eh), 0) == 0 &&
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+	    eh.e_ident[EI_DATA] == ELFDATA2LSB) {
+		scan_sections(&s, &eh);
+		scan_segments(&s, &eh);
 	}
 	if (!s.has_runtime)
 		return fail(FATPACK_ENOTFAT, detail, len,
 		    "not a fat binary (no fatpack trailer)");
+	if (file_size == s.end && s.has_symtab)
+		return fail(FATPACK_ENOTFAT, detail, len,
+		    "no assets: this program has not been through fatpack "
+		    "build (it has the runtime but no payload)");
 	if (file_size == s.end)
 		return fail(FATPACK_ELOST, detail, len,
 		    "payload lost: the file has the fatpack runtime but no "
 		    "payload (stripped or rewritten by strip/objcopy after "
-		    "fatpack build?)");
+		    "fatpack build, or never bundled?)");
 	return fail(FATPACK_ETRUNC, detail, len,
 	    "truncated: payload trailer missing (file cut short?)");
 }
@@ -275,8 +290,8 @@ load_index(struct fp_reader *a, const unsigned char *t, char *detail,
 	a->index_len = (size_t)(a->index_size - 8);
 	if ((a->index = malloc(a->index_len)) == NULL)
 		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
-	if ((r = read_at(a->fd, hdr, 8, off)) != 0 ||
-	    (r = read_at(a->fd, a->index, a->index_len, off + 8)) != 0)
+	if ((r = fp_read_at(a->fd, hdr, 8, off)) != 0 ||
+	    (r = fp_read_at(a->fd, a->index, a->index_len, off + 8)) != 0)
 		return fail(r == FATPACK_EIO ? r : FATPACK_ETRUNC, detail, len,
 		    "reading the index: %s",
 		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
@@ -291,19 +306,22 @@ load_index(struct fp_reader *a, const unsigned char *t, char *detail,
 
 /* --- zstd frames ---------------------------------------------------------- */
 
-/* A frame we accept: one zstd data frame that is exactly src_len bytes,
- * declares the expected content size and carries a content checksum. */
+/* A frame we accept (FORMAT.md 3): one zstd data frame that is exactly
+ * src_len bytes, declares the expected content size, carries a content
+ * checksum, needs no dictionary and a window of at most 8 MiB. Content frames
+ * go to browsers unchanged, and RFC 9659 lets them refuse a larger window. */
 static int
 check_frame(const unsigned char *src, size_t src_len, uint64_t size)
 {
-	if (src_len < 6 || le32(src) != ZSTD_FRAME_MAGIC)
+	ZSTD_frameHeader h;
+
+	if (ZSTD_getFrameHeader(&h, src, src_len) != 0 ||
+	    h.frameType != ZSTD_frame)
 		return FATPACK_ECORRUPT;
-	if (!(src[4] & ZSTD_FHD_CHECKSUM))
+	if (!h.checksumFlag || h.dictID != 0 || h.frameContentSize != size)
 		return FATPACK_ECORRUPT;
-	if (ZSTD_getFrameContentSize(src, src_len) != size)
+	if (h.windowSize > (1ull << FP_WINDOW_LOG_MAX))
 		return FATPACK_ECORRUPT;
-	/* a block of 4 bytes (header and one RLE byte) decodes to 128 KiB at
-	 * most: a frame claiming more than that ratio is corrupt */
 	if (size / ZSTD_RATIO_MAX > src_len)
 		return FATPACK_ECORRUPT;
 	if (ZSTD_findFrameCompressedSize(src, src_len) != src_len)
@@ -321,6 +339,7 @@ decompress(unsigned char *out, size_t size, const unsigned char *src,
 
 	if (dctx == NULL)
 		return FATPACK_ENOMEM;
+	ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, FP_WINDOW_LOG_MAX);
 	n = ZSTD_decompressDCtx(dctx, out, size, src, src_len);
 	ZSTD_freeDCtx(dctx);
 	if (ZSTD_isError(n))
@@ -365,89 +384,6 @@ entry_ptr(const struct fp_reader *a, size_t i)
 	return a->entries + i * a->entry_size;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, k;
-	uint32_t c;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		len = 2, c = p[0] & 0x1F;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		len = 3, c = p[0] & 0x0F;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		len = 4, c = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((p[k] & 0xC0) != 0x80)
-			return 0;
-		c = c << 6 | (p[k] & 0x3F);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return 0;
-	return len;
-}
-
-/* The path rules of FORMAT.md section 4; NULL when the path is fine. */
-static const char *
-path_problem(const unsigned char *p, size_t n)
-{
-	size_t i, comp = 0, k;
-
-	if (n == 0)
-		return "empty path";
-	if (n > FP_PATH_MAX)
-		return "path too long";
-	if (p[0] == '/')
-		return "absolute path";
-	if (p[n - 1] == '/')
-		return "path ends with '/'";
-	for (i = 0; i <= n; i++) {
-		if (i == n || p[i] == '/') {
-			size_t clen = i - comp;
-
-			if (clen == 0)
-				return "empty path component";
-			if ((clen == 1 && p[comp] == '.') ||
-			    (clen == 2 && p[comp] == '.' && p[comp + 1] == '.'))
-				return "'.' or '..' in path";
-			comp = i + 1;
-			continue;
-		}
-		if (p[i] == '\0')
-			return "NUL in path";
-		if (p[i] == '\\')
-			return "backslash in path";
-		if ((k = utf8_len(p + i, n - i)) == 0)
-			return "path is not UTF-8";
-		i += k - 1;
-	}
-	return NULL;
-}
-
-/* MIME types end up in HTTP headers: printable ASCII only, and short (RFC
- * 6838 caps type and subtype at 127 bytes each), which also bounds what the
- * NUL-terminated copies cost whatever the index claims. */
-static const char *
-mime_problem(const unsigned char *p, size_t n)
-{
-	size_t i;
-
-	if (n > FP_MIME_MAX)
-		return "MIME type too long";
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] > 0x7e)
-			return "MIME type is not printable ASCII";
-	return NULL;
-}
-
 static int
 cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -490,11 +426,11 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u string outside the string table", i);
 	path = path_of(a, i, &n);
-	if ((why = path_problem((const unsigned char *)path, n)) != NULL)
+	if ((why = fp_check_path(path, n)) != NULL)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u: %s", i, why);
-	if ((why = mime_problem((const unsigned char *)a->strtab +
-	    le32(e + FP_E_MIME_OFF), le32(e + FP_E_MIME_LEN))) != NULL)
+	if ((why = fp_check_mime(a->strtab + le32(e + FP_E_MIME_OFF),
+	    le32(e + FP_E_MIME_LEN))) != NULL)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u: %s", i, why);
 	if (i > 0) {
@@ -566,27 +502,20 @@ check_parent(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 	return 0;
 }
 
-static int
-is_key_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-	    c == '.';
-}
-
 /* One metadata line (without its '\n'); NULL when it is well formed. */
 static const char *
-meta_line_problem(const unsigned char *p, size_t n, size_t *keylen)
+meta_line_problem(const char *p, size_t n, size_t *keylen)
 {
-	size_t k = 0, i, u;
+	const char *eq = memchr(p, '=', n);
+	const char *why;
 
-	while (k < n && is_key_char(p[k]))
-		k++;
-	if (k == 0 || k == n || p[k] != '=')
+	if (eq == NULL)
 		return "not a key=value line";
-	for (i = k + 1; i < n; i += u)
-		if (p[i] == '\0' || (u = utf8_len(p + i, n - i)) == 0)
-			return "value is not UTF-8 text";
-	*keylen = k;
+	*keylen = (size_t)(eq - p);
+	if ((why = fp_check_meta_key(p, *keylen)) != NULL)
+		return why;
+	if ((why = fp_check_meta_value(eq + 1, n - *keylen - 1)) != NULL)
+		return "value is not UTF-8 text";
 	return NULL;
 }
 
@@ -595,8 +524,7 @@ meta_line_problem(const unsigned char *p, size_t n, size_t *keylen)
 static int
 check_meta(const struct fp_reader *a, char *detail, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)a->meta;
-	const unsigned char *end = p + a->meta_size, *prev = NULL;
+	const char *p = a->meta, *end = p + a->meta_size, *prev = NULL;
 	size_t prevlen = 0, keylen, line;
 	const char *why;
 
@@ -604,13 +532,12 @@ check_meta(const struct fp_reader *a, char *detail, size_t len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: metadata does not end with a newline");
 	for (line = 1; p < end; line++) {
-		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if ((why = meta_line_problem(p, (size_t)(nl - p), &keylen)) != NULL)
 			return fail(FATPACK_ECORRUPT, detail, len,
 			    "index: metadata line %zu: %s", line, why);
-		if (prev != NULL && cmp_bytes((const char *)prev, prevlen,
-		    (const char *)p, keylen) >= 0)
+		if (prev != NULL && cmp_bytes(prev, prevlen, p, keylen) >= 0)
 			return fail(FATPACK_ECORRUPT, detail, len,
 			    "index: metadata line %zu: key not sorted", line);
 		prev = p;
@@ -724,7 +651,7 @@ fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len)
 	a->file_size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 	if (a->file_size < FP_TRAILER_SIZE)
 		return no_trailer(fd, a->file_size, detail, len);
-	r = read_at(fd, t, sizeof(t), a->file_size - FP_TRAILER_SIZE);
+	r = fp_read_at(fd, t, sizeof(t), a->file_size - FP_TRAILER_SIZE);
 	if (r != 0)
 		return fail(FATPACK_EIO, detail, len, "reading the trailer: %s",
 		    r == FATPACK_EIO ? strerror(errno) : "file shrank");
@@ -817,7 +744,7 @@ decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
 		return FATPACK_ECORRUPT;
 	if ((src = malloc((size_t)fsize)) == NULL)
 		return FATPACK_ENOMEM;
-	r = read_at(a->fd, src, (size_t)fsize,
+	r = fp_read_at(a->fd, src, (size_t)fsize,
 	    a->payload_offset + le64(e + FP_E_FRAME_OFF));
 	if (r == 0)
 		r = check_frame(src, (size_t)fsize, size);
@@ -860,22 +787,35 @@ fp_reader_decode(const struct fp_reader *a, size_t i, void **out, size_t *size)
 	return 0;
 }
 
+int
+fp_reader_meta_next(const struct fp_reader *a, size_t *pos, struct fp_kv *kv)
+{
+	const char *p, *eq, *nl;
+
+	if (*pos >= a->meta_size)
+		return 0;
+	/* check_meta made every line "key=value\n" */
+	p = a->meta + *pos;
+	nl = memchr(p, '\n', a->meta_size - *pos);
+	eq = memchr(p, '=', (size_t)(nl - p));
+	kv->key = p;
+	kv->key_len = (size_t)(eq - p);
+	kv->value = eq + 1;
+	kv->value_len = (size_t)(nl - eq - 1);
+	*pos = (size_t)(nl - a->meta) + 1;
+	return 1;
+}
+
 const char *
 fp_reader_meta(const struct fp_reader *a, const char *key, size_t *len)
 {
-	const char *p = a->meta, *end = a->meta + a->meta_size;
-	size_t klen = strlen(key);
+	size_t klen = strlen(key), pos = 0;
+	struct fp_kv kv;
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl != NULL ? nl : end;
-
-		if ((size_t)(eol - p) > klen && memcmp(p, key, klen) == 0 &&
-		    p[klen] == '=') {
-			*len = (size_t)(eol - p - (ptrdiff_t)klen - 1);
-			return p + klen + 1;
+	while (fp_reader_meta_next(a, &pos, &kv))
+		if (kv.key_len == klen && memcmp(kv.key, key, klen) == 0) {
+			*len = kv.value_len;
+			return kv.value;
 		}
-		p = eol + 1;
-	}
 	return NULL;
 }

@@ -1,14 +1,15 @@
 /*
- * archive.h - reading a fatpack artifact from an open file descriptor.
+ * reader.h - reading a fatpack artifact from an open file descriptor.
  *
  * This is the one reader of the format (docs/FORMAT.md). The runtime wraps a
- * process-wide instance of it (stub/runtime.c); the bundler's read commands
- * (ls, cat, extract, info, verify) use it on any artifact without running it.
+ * process-wide instance of it (stub/runtime/runtime.c); the read commands
+ * (stub/inspect/) use it on any artifact, for `fatpack X APP` and for
+ * `APP --fatpack-X` alike.
  * It holds no global state and does no caching: decoding is the caller's
  * business. Errors are the FATPACK_E* codes of include/fatpack.h.
  */
-#ifndef FP_ARCHIVE_H
-#define FP_ARCHIVE_H
+#ifndef FP_READER_H
+#define FP_READER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -61,5 +62,18 @@ int fp_reader_decode(const struct fp_reader *a, size_t i, void **out, size_t *si
 
 /* Value of a metadata key (a pointer into the index, not NUL-terminated). */
 const char *fp_reader_meta(const struct fp_reader *a, const char *key, size_t *len);
+
+/* One "key=value" line of the metadata; pointers into the index. */
+struct fp_kv {
+	const char *key, *value;
+	size_t key_len, value_len;
+};
+
+/* Steps *pos (start at 0) through the metadata lines in order; 0 at the end. */
+int fp_reader_meta_next(const struct fp_reader *a, size_t *pos, struct fp_kv *kv);
+
+/* Reads exactly len bytes at off: 0, FATPACK_EIO (errno set) or
+ * FATPACK_ETRUNC when the file ends first. */
+int fp_read_at(int fd, void *buf, size_t len, uint64_t off);
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fatpack.h"
+#include "format/check.h"
 #include "runtime.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -131,21 +132,7 @@ fatpack_status(void)
 const char *
 fatpack_strerror(int err)
 {
-	switch (err) {
-	case 0:                 return "success";
-	case FATPACK_ENOTFAT:   return "not a fat binary (no fatpack payload)";
-	case FATPACK_ELOST:     return "payload lost (executable stripped or rewritten after fatpack build?)";
-	case FATPACK_ETRUNC:    return "file truncated";
-	case FATPACK_ECHECKSUM: return "checksum mismatch";
-	case FATPACK_EVERSION:  return "unsupported format version";
-	case FATPACK_ECORRUPT:  return "corrupt payload";
-	case FATPACK_ENOENT:    return "no such asset";
-	case FATPACK_EISDIR:    return "is a folder";
-	case FATPACK_EIO:       return "error reading the executable";
-	case FATPACK_ENOMEM:    return "out of memory";
-	case FATPACK_ERANGE:    return "index out of range";
-	default:                return "unknown error";
-	}
+	return fp_strerror(err);
 }
 
 size_t

@@ -1,4 +1,4 @@
-/* test-libs: -lzstd */
+/* test-sources: stub/format/check.c; test-libs: -lzstd */
 /*
  * test_runtime.c - unit tests of the format reader (stub/format/reader.c),
  * on artifacts crafted in memory (SHA-256 itself: test_sha256.c).

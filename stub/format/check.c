@@ -1,0 +1,272 @@
+/*
+ * check.c - the rules of docs/FORMAT.md on single values (see check.h).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fatpack.h"
+#include "check.h"
+#include "format.h"
+
+size_t
+fp_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, k;
+	uint32_t c;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		len = 2, c = p[0] & 0x1F;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		len = 3, c = p[0] & 0x0F;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		len = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((p[k] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[k] & 0x3F);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
+		return 0;
+	return len;
+}
+
+int
+fp_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, k;
+
+	for (i = 0; i < n; i += k)
+		if (p[i] == '\0' || (k = fp_utf8_len(p + i, n - i)) == 0)
+			return 0;
+	return 1;
+}
+
+const char *
+fp_check_path(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, comp = 0, k;
+
+	if (n == 0)
+		return "empty path";
+	if (n > FP_PATH_MAX)
+		return "path longer than 4096 bytes";
+	if (p[0] == '/')
+		return "absolute path";
+	if (p[n - 1] == '/')
+		return "path ends with '/'";
+	for (i = 0; i <= n; i++) {
+		if (i == n || p[i] == '/') {
+			size_t clen = i - comp;
+
+			if (clen == 0)
+				return "empty path component";
+			if ((clen == 1 && p[comp] == '.') ||
+			    (clen == 2 && p[comp] == '.' && p[comp + 1] == '.'))
+				return "'.' or '..' in path";
+			comp = i + 1;
+			continue;
+		}
+		if (p[i] == '\0')
+			return "NUL in path";
+		if (p[i] == '\\')
+			return "backslash in path";
+		if ((k = fp_utf8_len(p + i, n - i)) == 0)
+			return "path is not UTF-8";
+		i += k - 1;
+	}
+	return NULL;
+}
+
+/* MIME types end up in HTTP headers: printable ASCII only, and short (RFC
+ * 6838 caps type and subtype at 127 bytes each), which also bounds what a
+ * reader's NUL-terminated copies cost whatever an index claims. */
+const char *
+fp_check_mime(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n > FP_MIME_MAX)
+		return "MIME type longer than 255 bytes";
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return "MIME type is not printable ASCII";
+	return NULL;
+}
+
+const char *
+fp_check_meta_key(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return "empty metadata key";
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_' || s[i] == '.'))
+			return "metadata key outside [a-z0-9_.]";
+	return NULL;
+}
+
+const char *
+fp_check_meta_value(const char *s, size_t n)
+{
+	if (memchr(s, '\n', n) != NULL)
+		return "holds a newline";
+	if (!fp_utf8_valid(s, n))
+		return "is not UTF-8 text";
+	return NULL;
+}
+
+/* A host as the server's getaddrinfo may take it: a name made of letters,
+ * digits, '-' and '.', or an IPv4 address; an IPv6 one comes in brackets. */
+static int
+host_ok(const char *h, size_t n, int bracketed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-')
+			continue;
+		if (bracketed && (c == ':' || c == '%'))
+			continue;
+		return 0;
+	}
+	return n > 0 && h[0] != '-' && h[0] != '.';
+}
+
+const char *
+fp_parse_listen(const char *v, char *host, size_t cap, unsigned *port)
+{
+	static const char bad[] = "must be PORT, :PORT, HOST:PORT or [ADDR]:PORT";
+	const char *colon = strrchr(v, ':'), *p = colon ? colon + 1 : v;
+	const char *h = v, *def = NULL;
+	size_t hn = colon ? (size_t)(colon - v) : 0, i;
+	unsigned long n = 0;
+
+	if (*p == '\0' || strlen(p) > 5)
+		return bad;
+	for (i = 0; p[i] != '\0'; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return bad;
+		n = n * 10 + (unsigned long)(p[i] - '0');
+	}
+	if (n > 65535)
+		return "port must be in 0..65535";
+	if (colon == NULL) {
+		def = "127.0.0.1";
+	} else if (hn == 0) {
+		def = "0.0.0.0";
+	} else if (v[0] == '[') {
+		if (hn < 3 || v[hn - 1] != ']' || !host_ok(v + 1, hn - 2, 1))
+			return bad;
+		h = v + 1;
+		hn -= 2;
+	} else if (!host_ok(v, hn, 0)) {
+		return bad;     /* also a bare IPv6 address: it needs brackets */
+	}
+	if (def != NULL) {
+		h = def;
+		hn = strlen(def);
+	}
+	if (hn >= 256)
+		return "host name longer than 255 bytes";
+	if (host != NULL) {
+		if (hn >= cap)
+			return "host name too long";
+		memcpy(host, h, hn);
+		host[hn] = '\0';
+		*port = (unsigned)n;
+	}
+	return NULL;
+}
+
+const char *
+fp_check_cache_control(const char *v)
+{
+	size_t n = strlen(v), i;
+
+	if (n == 0)
+		return "is empty";
+	if (n > FP_HEADER_VALUE_MAX)
+		return "is longer than 512 bytes";
+	for (i = 0; i < n; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return "holds a byte that is not printable ASCII";
+	return NULL;
+}
+
+const char *
+fp_skip_slashes(const char *v)
+{
+	while (*v == '/')
+		v++;
+	return v;
+}
+
+const char *
+fp_check_spa_fallback(const char *v)
+{
+	const char *p = fp_skip_slashes(v);
+
+	return fp_check_path(p, strlen(p));
+}
+
+char *
+fp_escape(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (cap < 8) {
+		if (cap > 0)
+			out[0] = '\0';
+		return out;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (o + 4 + 4 > cap) {      /* keep room for "...\0" */
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *
+fp_strerror(int err)
+{
+	switch (err) {
+	case 0:                 return "success";
+	case FATPACK_ENOTFAT:   return "not a fat binary (no fatpack payload)";
+	case FATPACK_ELOST:     return "payload lost (stripped or rewritten after fatpack build?)";
+	case FATPACK_ETRUNC:    return "file truncated";
+	case FATPACK_ECHECKSUM: return "checksum mismatch";
+	case FATPACK_EVERSION:  return "unsupported format version";
+	case FATPACK_ECORRUPT:  return "corrupt zstd frame or index";
+	case FATPACK_ENOENT:    return "no such asset";
+	case FATPACK_EISDIR:    return "is a folder";
+	case FATPACK_EIO:       return "error reading the file";
+	case FATPACK_ENOMEM:    return "out of memory";
+	case FATPACK_ERANGE:    return "index out of range";
+	default:                return "unknown error";
+	}
+}

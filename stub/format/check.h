@@ -1,0 +1,63 @@
+/*
+ * check.h - the rules of docs/FORMAT.md on single values, in one place.
+ *
+ * The reader (reader.c) refuses a file whose index breaks one of these; the
+ * writer (bundler/pack.c), the fatpack file (bundler/config.c) and the
+ * built-in server (stub/server/serve.c) call the same functions before they
+ * write or use a value, so the writer never produces what the reader refuses.
+ *
+ * Each check returns NULL when the value is fine, else a short static text
+ * saying what is wrong ("path is not UTF-8"); the caller adds its context
+ * (the option, "file:line", or "index: entry 12").
+ */
+#ifndef FP_CHECK_H
+#define FP_CHECK_H
+
+#include <stddef.h>
+
+/* Length of the well-formed UTF-8 sequence at p (at most n > 0 bytes), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+size_t fp_utf8_len(const unsigned char *p, size_t n);
+
+/* Whether p[0..n) is well-formed UTF-8 without NUL. */
+int fp_utf8_valid(const char *p, size_t n);
+
+/* An index path (FORMAT.md 4): relative UTF-8, no empty, "." or ".."
+ * component, no trailing '/', no NUL or backslash, at most FP_PATH_MAX. */
+const char *fp_check_path(const char *p, size_t n);
+
+/* A MIME type: printable ASCII, at most FP_MIME_MAX bytes. */
+const char *fp_check_mime(const char *p, size_t n);
+
+/* A metadata key: one or more of [a-z0-9_.]. */
+const char *fp_check_meta_key(const char *p, size_t n);
+
+/* A metadata value: UTF-8 text without NUL or newline. */
+const char *fp_check_meta_value(const char *p, size_t n);
+
+/* serve.listen: PORT, :PORT, HOST:PORT or [ADDR]:PORT, port 0..65535 (0:
+ * any free port). On success, when host is not NULL, writes the host part
+ * ("0.0.0.0" for ":PORT", "127.0.0.1" for a bare PORT) into host[0..cap)
+ * and the port into *port. */
+const char *fp_parse_listen(const char *v, char *host, size_t cap,
+    unsigned *port);
+#define fp_check_listen(v) fp_parse_listen((v), NULL, 0, NULL)
+
+/* serve.cache_control: a header value, printable ASCII, 1..FP_HEADER_VALUE_MAX
+ * bytes. */
+const char *fp_check_cache_control(const char *v);
+
+/* serve.spa_fallback: the index path of an asset (a leading '/' is allowed
+ * and dropped by the caller with fp_skip_slashes). */
+const char *fp_check_spa_fallback(const char *v);
+const char *fp_skip_slashes(const char *v);
+
+/* Copies s[0..n) into out (cap > 0) for an error message: bytes outside
+ * printable ASCII become \xHH, so a message stays one readable line.
+ * Truncates with "..." when it does not fit. Returns out. */
+char *fp_escape(const char *s, size_t n, char *out, size_t cap);
+
+/* The one table of error texts for the FATPACK_E* codes (never NULL). */
+const char *fp_strerror(int err);
+
+#endif
