@@ -192,7 +192,6 @@ free_ids(struct id_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The files the symlinks in DIR point to, whatever their names. */
 /* A listing of the folder open on dfd, from its start; dfd stays open. */
 static DIR *
 dir_stream(int dfd)
@@ -210,6 +209,7 @@ dir_stream(int dfd)
 	return d;
 }
 
+/* The files the symlinks in DIR point to, whatever their names. */
 static int
 scan_links(int dfd, struct id_set *links)
 {

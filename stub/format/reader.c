@@ -365,10 +365,11 @@ check_header(struct fp_reader *a, char *detail, size_t len)
 	if (a->entry_size < FP_ENTRY_SIZE)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry size %u is below %u", a->entry_size, FP_ENTRY_SIZE);
-	/* 32 + 2^32 * 2^32 + 2 * 2^32 fits in 64 bits */
-	need = FP_INDEX_HEADER + (uint64_t)a->count * a->entry_size +
-	    a->strtab_size + a->meta_size;
-	if (need != a->index_len)
+	/* (2^32 - 1)^2 fits in 64 bits; adding the rest may not */
+	need = (uint64_t)a->count * a->entry_size;
+	if (!add_ok(need, FP_INDEX_HEADER, &need) ||
+	    !add_ok(need, a->strtab_size, &need) ||
+	    !add_ok(need, a->meta_size, &need) || need != a->index_len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: sizes add up to %llu bytes, frame holds %zu",
 		    (unsigned long long)need, a->index_len);
@@ -394,7 +395,7 @@ cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
-/* Entry i's path, bounds already checked by check_strings. */
+/* Entry i's path, its bounds already checked by check_entry. */
 static const char *
 path_of(const struct fp_reader *a, size_t i, size_t *len)
 {
