@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -838,7 +839,9 @@ human(char *buf, size_t len, uint64_t n)
 
 /* A progress bar on a terminal's stderr, drawn only once a build has taken
  * half a second and at most ten times a second, so that fast builds and
- * logs show none. Plain text and carriage returns: no escape sequences. */
+ * logs show none. Plain text and carriage returns: no escape sequences. The
+ * line stays narrower than the terminal, which would otherwise wrap it and
+ * leave one stale line per redraw. */
 struct progress {
 	double start, last;
 	uint64_t files, bytes;          /* totals */
@@ -847,27 +850,52 @@ struct progress {
 
 #define PROGRESS_DELAY 0.5
 #define PROGRESS_PERIOD 0.1
-#define BAR 24
+#define BAR_MAX 24
+#define BAR_MIN 8
+
+static int
+term_columns(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
 
 static void
 progress_draw(void *arg, uint64_t files, uint64_t bytes)
 {
 	struct progress *p = arg;
 	double t = now();
-	char bar[BAR + 1], done[32], total[32];
-	int pct, n;
+	char bar[BAR_MAX + 1], done[32], total[32], text[128];
+	int pct, n, room = term_columns() - 1, barw;
 
 	if (t - p->start < PROGRESS_DELAY || t - p->last < PROGRESS_PERIOD)
 		return;
 	p->last = t;
 	pct = p->bytes > 0 ? (int)(bytes * 100 / p->bytes) : 100;
-	memset(bar, '.', BAR);
-	memset(bar, '#', (size_t)(pct * BAR / 100));
-	bar[BAR] = '\0';
 	human(done, sizeof(done), bytes);
 	human(total, sizeof(total), p->bytes);
-	n = fprintf(stderr, "\r[%s] %3d%%  %s / %s  %" PRIu64 " / %" PRIu64
-	    " files", bar, pct, done, total, files, p->files) - 1;
+	n = snprintf(text, sizeof(text), "%3d%%  %s / %s  %" PRIu64 " / %"
+	    PRIu64 " files", pct, done, total, files, p->files);
+	barw = room - n - 3;            /* "[" bar "] " */
+	barw = barw > BAR_MAX ? BAR_MAX : barw;
+	if (barw < BAR_MIN) {           /* narrow: less said, nothing cut */
+		barw = 0;
+		n = snprintf(text, sizeof(text), "%3d%%  %s / %s", pct, done,
+		    total);
+		if (n > room)
+			n = snprintf(text, sizeof(text), "%3d%%", pct);
+	}
+	if (barw > 0) {
+		memset(bar, '.', (size_t)barw);
+		memset(bar, '#', (size_t)(pct * barw / 100));
+		bar[barw] = '\0';
+		n = fprintf(stderr, "\r[%s] %s", bar, text) - 1;
+	} else {
+		n = fprintf(stderr, "\r%s", text) - 1;
+	}
 	if (n < p->width)
 		fprintf(stderr, "%*s", p->width - n, "");
 	if (n > p->width)
