@@ -18,6 +18,7 @@
 #include <err.h>
 
 #include "assets.h"
+#include "format/check.h"
 #include "format/format.h"
 #include "util.h"
 
@@ -70,41 +71,6 @@ source_date_epoch(int64_t *t)
 	return 0;
 }
 
-/* Whether s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
-static int
-valid_utf8(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = s[i], n, min, cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, min = 0x80, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, min = 0x800, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, min = 0x10000, cp = c & 0x07;
-		else
-			return 0;
-		if (len - i <= n)
-			return 0;
-		for (unsigned k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 /*
  * Puts name into index form: "." and empty parts dropped, no leading or
  * trailing slash. Refuses what could escape or confuse a reader. Returns a new
@@ -123,7 +89,7 @@ normalise(const char *name, int allow_absolute, const char **why)
 		*why = "absolute path";
 	else if (strchr(name, '\\') != NULL)
 		*why = "backslash in path";
-	else if (!valid_utf8((const unsigned char *)name, len))
+	else if (!fp_utf8_valid(name, len))
 		*why = "path is not valid UTF-8";
 	while (*why == NULL && *p != '\0') {
 		size_t n = strcspn(p, "/");
