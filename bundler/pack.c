@@ -29,6 +29,7 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "format/check.h"
 #include "format/format.h"
 #include "mime.h"
 #include "pack.h"
@@ -636,32 +637,40 @@ meta_line(struct buf *b, const char *key, const char *value)
 	buf_put(b, "\n", 1);
 }
 
-/* Keys in bytewise order, as FORMAT.md requires. */
+/* Keys in bytewise order, as FORMAT.md requires. Every value is checked
+ * against the reader's rule before any is written: the options were checked
+ * as they were read, this is the last line of defence. */
 static int
 build_meta(struct buf *b, const struct pack_meta *m, uint64_t files,
     const char *payload_hex)
 {
-	const char *vals[] = { m->name, m->revision, m->cache_control, m->listen,
-	    m->spa_fallback, m->version };
-	char count[32], bt[32];
+	char count[32], bt[32], esc[128];
+	const struct { const char *key, *value; } kv[] = {
+		{ "asset_count", count },
+		{ "build_time", bt },
+		{ "fatpack_version", FATPACK_VERSION },
+		{ "name", m->name },
+		{ "payload_sha256", payload_hex },
+		{ "revision", m->revision },
+		{ "serve.cache_control", m->cache_control },
+		{ "serve.listen", m->listen },
+		{ "serve.spa_fallback", m->spa_fallback },
+		{ "version", m->version },
+	};
+	const size_t n = sizeof(kv) / sizeof(kv[0]);
+	const char *why;
 
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-		if (vals[i] != NULL && strchr(vals[i], '\n') != NULL) {
-			warnx("metadata value '%s' holds a newline", vals[i]);
-			return -1;
-		}
 	snprintf(count, sizeof(count), "%" PRIu64, files);
 	snprintf(bt, sizeof(bt), "%" PRId64, m->build_time);
-	meta_line(b, "asset_count", count);
-	meta_line(b, "build_time", bt);
-	meta_line(b, "fatpack_version", FATPACK_VERSION);
-	meta_line(b, "name", m->name);
-	meta_line(b, "payload_sha256", payload_hex);
-	meta_line(b, "revision", m->revision);
-	meta_line(b, "serve.cache_control", m->cache_control);
-	meta_line(b, "serve.listen", m->listen);
-	meta_line(b, "serve.spa_fallback", m->spa_fallback);
-	meta_line(b, "version", m->version);
+	for (size_t i = 0; i < n; i++)
+		if (kv[i].value != NULL && (why = fp_check_meta_value(kv[i].value,
+		    strlen(kv[i].value))) != NULL) {
+			warnx("metadata %s '%s': %s", kv[i].key, fp_escape(kv[i].value,
+			    strlen(kv[i].value), esc, sizeof(esc)), why);
+			return -1;
+		}
+	for (size_t i = 0; i < n; i++)
+		meta_line(b, kv[i].key, kv[i].value);
 	return 0;
 }
 

@@ -127,6 +127,44 @@ fp_check_meta_value(const char *s, size_t n)
 	return NULL;
 }
 
+static const char *
+check_word(const char *v, const char *punct, const char *why)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n = strlen(v), i;
+	const char *bad;
+
+	if (n == 0)
+		return "is empty";
+	if ((bad = fp_check_meta_value(v, n)) != NULL)
+		return bad;
+	if (p[0] == '.' || p[0] == '-')
+		return why;
+	for (i = 0; i < n; i++) {
+		if (p[i] == 0xC2 && p[i + 1] < 0xA0)
+			return why;     /* U+0080..U+009F */
+		if (!(p[i] >= 0x80 || (p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
+		    strchr(punct, p[i]) != NULL))
+			return why;
+	}
+	return NULL;
+}
+
+const char *
+fp_check_name(const char *v)
+{
+	return check_word(v, "._-", "may hold only letters, digits, '.', '_' "
+	    "and '-', and starts with a letter or digit");
+}
+
+const char *
+fp_check_version(const char *v)
+{
+	return check_word(v, "._+~-", "may hold only letters, digits, '.', "
+	    "'_', '+', '~' and '-', and starts with a letter or digit");
+}
+
 /* A host as the server's getaddrinfo may take it: a name made of letters,
  * digits, '-' and '.', or an IPv4 address; an IPv6 one comes in brackets. */
 static int

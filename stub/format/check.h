@@ -35,6 +35,15 @@ const char *fp_check_meta_key(const char *p, size_t n);
 /* A metadata value: UTF-8 text without NUL or newline. */
 const char *fp_check_meta_value(const char *p, size_t n);
 
+/* The name metadata as fatpack build takes it; {name} puts it in file names.
+ * Metadata text whose ASCII characters are letters, digits, '.', '_' and
+ * '-', not starting with '.' or '-'. Characters outside ASCII count as
+ * letters, so a name may be in any script; C1 controls do not. */
+const char *fp_check_name(const char *v);
+
+/* version and revision: the same, with '+' and '~' too. */
+const char *fp_check_version(const char *v);
+
 /* serve.listen: PORT, :PORT, HOST:PORT or [ADDR]:PORT, port 0..65535 (0:
  * any free port). On success, when host is not NULL, writes the host part
  * ("0.0.0.0" for ":PORT", "127.0.0.1" for a bare PORT) into host[0..cap)
