@@ -41,6 +41,10 @@ struct build_opts {
 	char *spa_fallback;
 	char *cache_control;
 
+	/* where output and spa_fallback were set, for the checks that need
+	 * every setting: "fatpack.ini:4", or NULL for the command line */
+	char *output_at, *spa_fallback_at;
+
 	int quiet, verbose;
 };
 

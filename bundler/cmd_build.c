@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "config.h"
 #include "elfcheck.h"
+#include "format/check.h"
 #include "format/format.h"
 #include "pack.h"
 #include "toolchain.h"
@@ -222,21 +223,17 @@ add_assets(struct build_opts *o, const char *arg)
 		add_source(o, xstrdup(arg), xstrdup(""));
 }
 
-/* Letters, digits, '.', '_', '-' (and extra), not starting with '.' or '-':
- * the same words fatpack.ini accepts, safe in a file name. */
+/* An option value the rules of format/check.h refuse (why NULL: they take
+ * it), in one line; the value is shown escaped: it may hold any byte. */
 static int
-check_word(const char *opt, const char *s, const char *extra)
+refuse(const char *opt, const char *v, const char *why)
 {
-	int ok = *s != '\0' && *s != '.' && *s != '-';
+	char esc[128];
 
-	for (const char *p = s; ok && *p != '\0'; p++)
-		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("._-", *p) != NULL ||
-		    strchr(extra, *p) != NULL;
-	if (!ok)
-		warnx("%s '%s' may hold only letters, digits and '._-%s', and "
-		    "starts with a letter or digit", opt, s, extra);
-	return ok ? 0 : -1;
+	if (why == NULL)
+		return 0;
+	warnx("%s '%s': %s", opt, fp_escape(v, strlen(v), esc, sizeof(esc)), why);
+	return 2;
 }
 
 static int
@@ -273,7 +270,11 @@ static int
 apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 {
 	switch (c) {
-	case 'o': replace(&o->output, arg); return 0;
+	case 'o':
+		replace(&o->output, arg);
+		free(o->output_at);
+		o->output_at = NULL;
+		return 0;
 	case 'a': add_assets(o, arg); return 0;
 	case 'x': push(&x->exclude, &x->n_exclude, arg); return 0;
 	case 'l': return parse_int("--level", arg, 1, 19, &o->level) ? 2 : 0;
@@ -284,28 +285,36 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 		o->serve = 1;
 		add_source(o, xstrdup(arg), xstrdup(""));
 		return 0;
-	case OPT_LISTEN: replace(&o->listen, arg); return check_text("--listen", arg) ? 2 : 0;
+	case OPT_LISTEN:
+		replace(&o->listen, arg);
+		return refuse("--listen", arg, fp_check_listen(arg));
 	case OPT_SPA:
-		while (*arg == '/')
-			arg++;
-		replace(&o->spa_fallback, arg);
-		return check_text("--spa-fallback", arg) ? 2 : 0;
+		replace(&o->spa_fallback, fp_skip_slashes(arg));
+		free(o->spa_fallback_at);
+		o->spa_fallback_at = NULL;
+		return refuse("--spa-fallback", arg, fp_check_spa_fallback(arg));
 	case OPT_CACHE:
 		replace(&o->cache_control, arg);
-		return check_text("--cache-control", arg) ? 2 : 0;
-	case OPT_NAME: replace(&o->name, arg); return check_word("--name", arg, "") ? 2 : 0;
+		return refuse("--cache-control", arg, fp_check_cache_control(arg));
+	case OPT_NAME:
+		replace(&o->name, arg);
+		return refuse("--name", arg, fp_check_name(arg));
 	case OPT_VERSION:
 		replace(&o->version, arg);
-		return check_word("--app-version", arg, "+~") ? 2 : 0;
+		return refuse("--app-version", arg, fp_check_version(arg));
 	case OPT_LINK: replace(&o->link, arg); return check_link(arg) ? 2 : 0;
 	case OPT_REVISION:
 		replace(&o->revision, arg);
-		return check_word("--revision", arg, "+~") ? 2 : 0;
+		return refuse("--revision", arg, fp_check_version(arg));
 	case OPT_CFLAGS: push_words(&o->cflags, &o->n_cflags, arg); return 0;
 	case OPT_LIBS: push_words(&o->libs, &o->n_libs, arg); return 0;
 	case OPT_NO_STRIP: o->strip = 0; return 0;
 	case OPT_DYNAMIC: o->allow_dynamic = 1; return 0;
-	default: return 2;
+	default:
+		/* getopt said what is wrong; the fix is in the option list */
+		fputs("usage: fatpack build [OPTIONS] [SOURCE.c ... | PROGRAM]\n"
+		    "`fatpack build --help` lists the options.\n", stderr);
+		return 2;
 	}
 }
 
@@ -428,6 +437,8 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->listen);
 	free(o->spa_fallback);
 	free(o->cache_control);
+	free(o->output_at);
+	free(o->spa_fallback_at);
 	free_list(x->exclude, x->n_exclude);
 }
 
@@ -451,7 +462,7 @@ base_name(const char *path, const char *suffix)
 }
 
 static char *
-default_name(const struct build_opts *o)
+guess_name(const struct build_opts *o)
 {
 	char *n = NULL, *real;
 
@@ -471,6 +482,23 @@ default_name(const struct build_opts *o)
 	return n ? n : xstrdup("app");
 }
 
+/* The name from the first source, the program or the site, held to the rule
+ * of --name; NULL after saying which file or folder to rename or that
+ * --name fixes it. */
+static char *
+default_name(const struct build_opts *o)
+{
+	char *n = guess_name(o), esc[128];
+	const char *why = fp_check_name(n);
+
+	if (why == NULL)
+		return n;
+	warnx("cannot name the app from '%s': %s; give --name",
+	    fp_escape(n, strlen(n), esc, sizeof(esc)), why);
+	free(n);
+	return NULL;
+}
+
 /* Replaces each {key} of pattern by value (value NULL: an error). */
 static char *
 expand(const char *pattern, const char *key, const char *value)
@@ -488,6 +516,23 @@ expand(const char *pattern, const char *key, const char *value)
 	return s;
 }
 
+/* The output pattern holds {version} and there is none: the fixes are where
+ * the pattern was set, the command line or the fatpack file. */
+static void
+no_version(const struct build_opts *o)
+{
+	char esc[128];
+
+	fp_escape(o->output, strlen(o->output), esc, sizeof(esc));
+	if (o->output_at != NULL)
+		warnx("%s: output '%s' uses {version}, but no version is given: "
+		    "give --app-version or set version = in [app]", o->output_at,
+		    esc);
+	else
+		warnx("-o '%s' uses {version}, but no version is given: give "
+		    "--app-version", esc);
+}
+
 /* The output path with {name} and {version} filled in; {build} stays for
  * later (the payload's hash) unless build_id gives it now. */
 static char *
@@ -499,7 +544,7 @@ output_path(const struct build_opts *o, const char *build_id)
 	b = expand(a, "{version}", o->version);
 	free(a);
 	if (b == NULL) {
-		warnx("output '%s' uses {version}: give --app-version", o->output);
+		no_version(o);
 		return NULL;
 	}
 	if (build_id == NULL)
@@ -571,6 +616,28 @@ find_revision(struct build_opts *o, char **build_id)
 }
 
 /* ---- steps ------------------------------------------------------------ */
+
+/* The SPA fallback must be a file of the site, as the server requires at
+ * start: the build refuses what the server would. */
+static int
+check_spa_fallback(const struct build_opts *o, const struct asset_list *l)
+{
+	char esc[128];
+
+	if (o->spa_fallback == NULL)
+		return 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].type == FP_TYPE_FILE &&
+		    strcmp(l->v[i].path, o->spa_fallback) == 0)
+			return 0;
+	fp_escape(o->spa_fallback, strlen(o->spa_fallback), esc, sizeof(esc));
+	if (o->spa_fallback_at != NULL)
+		warnx("%s: spa_fallback '%s' is not a file of the site",
+		    o->spa_fallback_at, esc);
+	else
+		warnx("--spa-fallback '%s' is not a file of the site", esc);
+	return -1;
+}
 
 static int
 mkdirs(const char *path)
@@ -983,14 +1050,15 @@ build(struct build_opts *o, const struct extra *x)
 		return 1;
 	build_time = have_sde == 0 ? sde : (int64_t)time(NULL);
 	o->allow_dynamic |= toolchain_is_dynamic();
-	if (o->name == NULL)
-		o->name = default_name(o);
+	if (o->name == NULL && (o->name = default_name(o)) == NULL)
+		return 1;
 	share_excludes(o, x);
 	find_revision(o, &build_id);
-	if ((out = output_path(o, build_id)) == NULL || mkdirs(out) < 0)
+	/* every check before the output's folder is made */
+	if ((out = output_path(o, build_id)) == NULL)
 		goto done;
 	if (assets_collect(o->assets, o->n_assets, have_sde == 0 ? &sde : NULL,
-	    &l) < 0)
+	    &l) < 0 || check_spa_fallback(o, &l) < 0 || mkdirs(out) < 0)
 		goto done;
 	if (o->verbose)
 		fprintf(stderr, "fatpack: %zu entries, %" PRIu64 " bytes of assets\n",
@@ -1025,9 +1093,6 @@ cmd_build(int argc, char **argv)
 		rc = check_opts(&o);
 	if (rc == 0)
 		rc = build(&o, &x);
-	else if (rc == 2)
-		fputs("usage: fatpack build [OPTIONS] [SOURCE.c ... | PROGRAM]\n"
-		    "`fatpack build --help` lists the options.\n", stderr);
 	opts_free(&o, &x);
 	return rc < 0 ? 0 : rc;
 }

@@ -24,6 +24,7 @@
 #include "build.h"
 #include "commands.h"
 #include "config.h"
+#include "format/check.h"
 #include "util.h"
 
 #define MAX_LINE 65536          /* longest line accepted (a long sources list) */
@@ -47,6 +48,7 @@ struct asset_sec {
 };
 
 struct cfg {
+	const char *path;       /* the file, for "file:line" kept for later */
 	char *dir;              /* folder of the file; NULL when it is the cwd */
 	struct build_opts *o;
 	int line;               /* line being handled */
@@ -82,6 +84,26 @@ build_opts_init(struct build_opts *o)
 	o->level = 3;
 	o->jobs = 0;
 	o->strip = 1;
+}
+
+/* A value the rules of format/check.h refuse; why is NULL when they take it.
+ * The value is shown escaped: it may hold any byte but NUL. */
+static int
+refuse(struct cfg *c, const char *key, const char *v, const char *why)
+{
+	char esc[128];
+
+	if (why == NULL)
+		return 0;
+	return fail(c, "%s '%s': %s", key, fp_escape(v, strlen(v), esc,
+	    sizeof(esc)), why);
+}
+
+/* "file:line" of the key being handled. */
+static char *
+here(const struct cfg *c)
+{
+	return xasprintf("%s:%d", c->path, c->line);
 }
 
 static void
@@ -146,9 +168,8 @@ each_word(struct cfg *c, const char *v, int (*fn)(struct cfg *, const char *))
 static int
 set_name(struct cfg *c, const char *v)
 {
-	if (!is_word(v, "._-") || v[0] == '.' || v[0] == '-')
-		return fail(c, "name '%s' may hold only letters, digits, '.', '_' "
-		    "and '-', and starts with a letter or digit", v);
+	if (refuse(c, "name", v, fp_check_name(v)) < 0)
+		return -1;
 	c->o->name = xstrdup(v);
 	return 0;
 }
@@ -156,9 +177,8 @@ set_name(struct cfg *c, const char *v)
 static int
 set_version(struct cfg *c, const char *v)
 {
-	if (!is_word(v, "._+~-") || v[0] == '.' || v[0] == '-')
-		return fail(c, "version '%s' may hold only letters, digits and "
-		    "'.', '_', '+', '~', '-'", v);
+	if (refuse(c, "version", v, fp_check_version(v)) < 0)
+		return -1;
 	c->o->version = xstrdup(v);
 	return 0;
 }
@@ -166,9 +186,8 @@ set_version(struct cfg *c, const char *v)
 static int
 set_revision(struct cfg *c, const char *v)
 {
-	if (!is_word(v, "._+~-") || v[0] == '.' || v[0] == '-')
-		return fail(c, "revision '%s' may hold only letters, digits and "
-		    "'.', '_', '+', '~', '-'", v);
+	if (refuse(c, "revision", v, fp_check_version(v)) < 0)
+		return -1;
 	c->o->revision = xstrdup(v);
 	return 0;
 }
@@ -204,6 +223,7 @@ set_output(struct cfg *c, const char *v)
 	if (check_pattern(c, v) < 0)
 		return -1;
 	c->o->output = rebase(c, v);
+	c->o->output_at = here(c);
 	return 0;
 }
 
@@ -485,43 +505,33 @@ set_site(struct cfg *c, const char *v)
 	return 0;
 }
 
-/* PORT, :PORT, HOST:PORT or [V6]:PORT, as the server's --listen takes. */
+/* The server's own parser: the build takes what the server takes. */
 static int
 set_listen(struct cfg *c, const char *v)
 {
-	const char *colon = strrchr(v, ':');
-	const char *port = colon ? colon + 1 : v;
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(port, &end, 10);
-	if (*port < '0' || *port > '9' || *end != '\0' || errno != 0 ||
-	    n < 1 || n > 65535 ||
-	    (v[0] == '[' && (colon == NULL || colon[-1] != ']')))
-		return fail(c, "listen '%s' must be PORT, :PORT, HOST:PORT or "
-		    "[ADDR]:PORT with a port in 1..65535", v);
+	if (refuse(c, "listen", v, fp_check_listen(v)) < 0)
+		return -1;
 	c->o->listen = xstrdup(v);
 	return 0;
 }
 
+/* Whether it names a file of the site is known once the assets are
+ * collected; cmd_build says so with the line kept here. */
 static int
 set_spa_fallback(struct cfg *c, const char *v)
 {
-	while (*v == '/')
-		v++;
-	if (*v == '\0')
-		return fail(c, "spa_fallback must name an asset, e.g. index.html");
-	c->o->spa_fallback = xstrdup(v);
+	if (refuse(c, "spa_fallback", v, fp_check_spa_fallback(v)) < 0)
+		return -1;
+	c->o->spa_fallback = xstrdup(fp_skip_slashes(v));
+	c->o->spa_fallback_at = here(c);
 	return 0;
 }
 
 static int
 set_cache_control(struct cfg *c, const char *v)
 {
-	for (const char *p = v; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return fail(c, "cache_control holds a control character");
+	if (refuse(c, "cache_control", v, fp_check_cache_control(v)) < 0)
+		return -1;
 	c->o->cache_control = xstrdup(v);
 	return 0;
 }
@@ -746,6 +756,7 @@ config_load(const char *path, struct build_opts *o)
 	int rc;
 
 	memset(&c, 0, sizeof(c));
+	c.path = path;
 	c.dir = dir_of(path);
 	c.o = o;
 

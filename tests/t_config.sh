@@ -173,7 +173,7 @@ bad "quoted value" 2 "value of 'name' is quoted" <<'EOF'
 [app]
 name = "x"
 EOF
-bad "bad name" 2 "name 'my app' may hold only" <<'EOF'
+bad "bad name" 2 "name 'my app': may hold only" <<'EOF'
 [app]
 name = my app
 EOF
@@ -191,7 +191,7 @@ bad "bad prefix" 3 "prefix '../up' must be a relative path" <<'EOF'
 dir = public
 prefix = ../up
 EOF
-bad "bad listen" 2 "listen 'localhost' must be PORT" <<'EOF'
+bad "bad listen" 2 "listen 'localhost': must be PORT" <<'EOF'
 [serve]
 listen = localhost
 EOF

@@ -370,7 +370,7 @@ APP=$APP_GOOD
 
 check_fails "missing --spa-fallback asset is refused" "not a file" \
 	"$APP" --spa-fallback nope.html --listen 127.0.0.1:0
-check_fails "bad --listen is refused" "listen address" \
+check_fails "bad --listen is refused" "--listen 'x:y:z': must be PORT" \
 	"$APP" --listen 'x:y:z'
 check_fails "bad --workers is refused" "workers" "$APP" --workers 0
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fatpack.h"
+#include "format/check.h"
 #include "serve.h"
 
 #define MAX_WORKERS 256
@@ -70,20 +71,38 @@ number(const char *opt, const char *v, long min, long max)
 	return n;
 }
 
-static const char *
-check_value(const char *opt, const char *v)
+/* A setting the rules of format/check.h refuse, in the words fatpack build
+ * uses for the same value: one rule, whichever side applies it. from is the
+ * option, or the metadata key or variable the value came from. */
+static void
+refuse(const char *from, const char *v, const char *why)
 {
-	for (const char *p = v; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			fprintf(stderr, "%s: %s: holds a control character\n", prog,
-			    opt);
-			exit(2);
-		}
-	if (strlen(v) > 512) {
-		fprintf(stderr, "%s: %s: longer than 512 bytes\n", prog, opt);
+	char esc[128];
+
+	fprintf(stderr, "%s: %s '%s': %s\n", prog, from,
+	    fp_escape(v, strlen(v), esc, sizeof(esc)), why);
+}
+
+/* The build checked its values; the command line and an older build's
+ * metadata are checked here. */
+static void
+check_settings(struct serve_config *cfg, const char *spa_from,
+    const char *cache_from)
+{
+	const char *spa = cfg->spa_fallback, *cc = cfg->cache_control, *why;
+
+	/* an empty --spa-fallback turns the build's off */
+	if (spa != NULL && *fp_skip_slashes(spa) == '\0')
+		spa = NULL;
+	if (spa != NULL && (why = fp_check_spa_fallback(spa)) != NULL) {
+		refuse(spa_from, spa, why);
 		exit(2);
 	}
-	return v;
+	cfg->spa_fallback = spa != NULL ? fp_skip_slashes(spa) : NULL;
+	if (cc != NULL && (why = fp_check_cache_control(cc)) != NULL) {
+		refuse(cache_from, cc, why);
+		exit(2);
+	}
 }
 
 static int
@@ -110,6 +129,8 @@ parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env = getenv("FATPACK_ACCESS_LOG");
+	const char *spa_from = "serve.spa_fallback";
+	const char *cache_from = "serve.cache_control";
 	int c;
 
 	cfg->spa_fallback = fatpack_meta("serve.spa_fallback");
@@ -122,8 +143,14 @@ parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_LISTEN:  o->listen = optarg; break;
-		case O_SPA:     cfg->spa_fallback = optarg; break;
-		case O_CACHE:   cfg->cache_control = optarg; break;
+		case O_SPA:
+			cfg->spa_fallback = optarg;
+			spa_from = "--spa-fallback";
+			break;
+		case O_CACHE:
+			cfg->cache_control = optarg;
+			cache_from = "--cache-control";
+			break;
 		case O_WORKERS:
 			o->workers = (int)number("--workers", optarg, 1, MAX_WORKERS);
 			break;
@@ -139,93 +166,70 @@ parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
 		exit(2);
 	}
-	if (cfg->spa_fallback != NULL)
-		while (*cfg->spa_fallback == '/')
-			cfg->spa_fallback++;
-	if (cfg->spa_fallback != NULL && *cfg->spa_fallback == '\0')
-		cfg->spa_fallback = NULL;
-	if (cfg->cache_control != NULL)
-		check_value("--cache-control", cfg->cache_control);
+	check_settings(cfg, spa_from, cache_from);
 }
 
 /* --- the listening address ------------------------------------------------ */
 
-/* PORT, :PORT (all interfaces), HOST:PORT or [ADDR]:PORT into host and port. */
-static int
-split_listen(const char *v, char *host, size_t hcap, const char **port)
-{
-	const char *colon = strrchr(v, ':');
-	size_t hn;
+/* Where to listen, and the setting it came from for messages. */
+struct address {
+	char host[256];
+	unsigned port;
+	const char *from, *value;
+};
 
-	if (colon == NULL) {
-		snprintf(host, hcap, "127.0.0.1");
-		*port = v;
-		return 0;
+/* --listen; else PORT, a port on all interfaces as twelve-factor platforms
+ * expect; else the build's serve.listen; else 127.0.0.1:8080. Parsed by
+ * fp_parse_listen, as fatpack build checks serve.listen, so the build takes
+ * exactly what the server takes. Returns -1 after saying why. */
+static int
+listen_address(const struct options *o, struct address *a)
+{
+	const char *env = getenv("PORT"), *meta = fatpack_meta("serve.listen");
+	const char *why;
+
+	a->from = "default";
+	a->value = "127.0.0.1:8080";
+	if (o->listen != NULL) {
+		a->from = "--listen";
+		a->value = o->listen;
+	} else if (env != NULL && *env != '\0') {
+		a->from = "PORT";
+		a->value = env;
+	} else if (meta != NULL) {
+		a->from = "serve.listen";
+		a->value = meta;
 	}
-	*port = colon + 1;
-	hn = (size_t)(colon - v);
-	if (v[0] == '[') {
-		if (hn < 2 || v[hn - 1] != ']')
-			return -1;
-		v++;
-		hn -= 2;
-	} else if (memchr(v, ':', hn) != NULL) {
-		return -1;      /* a bare IPv6 address needs its brackets */
-	}
-	if (hn == 0) {
-		snprintf(host, hcap, "0.0.0.0");
-		return 0;
-	}
-	if (hn >= hcap)
+	why = fp_parse_listen(a->value, a->host, sizeof(a->host), &a->port);
+	if (a->value == env && env[strspn(env, "0123456789")] != '\0')
+		why = "must be a port number";
+	else if (why == NULL && a->value == env)
+		snprintf(a->host, sizeof(a->host), "0.0.0.0");
+	if (why != NULL) {
+		refuse(a->from, a->value, why);
 		return -1;
-	memcpy(host, v, hn);
-	host[hn] = '\0';
+	}
 	return 0;
 }
 
 static int
-resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+resolve(const struct address *a, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 	    .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res;
-	char host[256];
-	const char *port;
-	char *end;
-	long p;
+	char port[8];
 	int rc;
 
-	if (split_listen(listen, host, sizeof(host), &port) != 0 ||
-	    (p = strtol(port, &end, 10), *port < '0' || *port > '9' ||
-	    *end != '\0' || p > 65535)) {
-		fprintf(stderr, "%s: listen address '%s' must be PORT, :PORT, "
-		    "HOST:PORT or [ADDR]:PORT\n", prog, listen);
-		return -1;
-	}
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "%s: listen address '%s': %s\n", prog, listen,
-		    gai_strerror(rc));
+	snprintf(port, sizeof(port), "%u", a->port);
+	if ((rc = getaddrinfo(a->host, port, &hints, &res)) != 0) {
+		refuse(a->from, a->value, gai_strerror(rc));
 		return -1;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
-}
-
-static const char *
-listen_address(const struct options *o, char *buf, size_t cap)
-{
-	const char *port = getenv("PORT");
-	const char *meta = fatpack_meta("serve.listen");
-
-	if (o->listen != NULL)
-		return o->listen;
-	if (port != NULL && *port != '\0') {
-		snprintf(buf, cap, "0.0.0.0:%s", port);
-		return buf;
-	}
-	return meta != NULL ? meta : "127.0.0.1:8080";
 }
 
 static int
@@ -253,7 +257,7 @@ open_listener(const struct sockaddr_storage *ss, socklen_t len,
 /* The first socket fixes the port (port 0 picks a free one); the others
  * join it through SO_REUSEPORT, so the kernel spreads connections. */
 static int
-open_listeners(const char *listen, int *fds, int n)
+open_listeners(const struct address *a, int *fds, int n)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -261,13 +265,13 @@ open_listeners(const char *listen, int *fds, int n)
 	const void *addr;
 	int port;
 
-	if (resolve(listen, &ss, &len) != 0 ||
-	    (fds[0] = open_listener(&ss, len, listen)) < 0)
+	if (resolve(a, &ss, &len) != 0 ||
+	    (fds[0] = open_listener(&ss, len, a->value)) < 0)
 		return -1;
 	len = sizeof(ss);
 	getsockname(fds[0], (struct sockaddr *)&ss, &len);
 	for (int i = 1; i < n; i++)
-		if ((fds[i] = open_listener(&ss, len, listen)) < 0)
+		if ((fds[i] = open_listener(&ss, len, a->value)) < 0)
 			return -1;
 
 	if (ss.ss_family == AF_INET6) {
@@ -330,7 +334,7 @@ wait_for_stop(const sigset_t *set, int stop_fd)
 }
 
 static int
-run(struct serve_config *cfg, const char *listen, int n)
+run(struct serve_config *cfg, const struct address *a, int n)
 {
 	struct worker *w[MAX_WORKERS];
 	pthread_t t[MAX_WORKERS];
@@ -338,7 +342,7 @@ run(struct serve_config *cfg, const char *listen, int n)
 	sigset_t set;
 	int started = 0;
 
-	if (open_listeners(listen, fds, n) != 0)
+	if (open_listeners(a, fds, n) != 0)
 		return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -372,8 +376,7 @@ main(int argc, char **argv)
 {
 	struct serve_config cfg = { 0 };
 	struct options o;
-	char buf[64];
-	const char *listen;
+	struct address addr;
 	long budget;
 	int rc;
 
@@ -388,7 +391,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	parse_args(argc, argv, &o, &cfg);
-	listen = listen_address(&o, buf, sizeof(buf));
+	if (listen_address(&o, &addr) != 0)
+		return 2;
 
 	budget = fd_budget() - 16 - 2L * o.workers;
 	if (o.max_conn > budget)
@@ -400,5 +404,5 @@ main(int argc, char **argv)
 	}
 	if (site_init(&cfg) != 0)
 		return 1;
-	return run(&cfg, listen, o.workers);
+	return run(&cfg, &addr, o.workers);
 }
