@@ -41,9 +41,11 @@ struct build_opts {
 	char *spa_fallback;
 	char *cache_control;
 
-	/* where output and spa_fallback were set, for the checks that need
-	 * every setting: "fatpack.ini:4", or NULL for the command line */
-	char *output_at, *spa_fallback_at;
+	/* for the checks that need every setting: the fatpack file read (NULL:
+	 * none), and its lines that set output and spa_fallback (0: not there,
+	 * or overridden on the command line) */
+	const char *file;
+	int output_line, spa_fallback_line;
 
 	int quiet, verbose;
 };

@@ -272,8 +272,7 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 	switch (c) {
 	case 'o':
 		replace(&o->output, arg);
-		free(o->output_at);
-		o->output_at = NULL;
+		o->output_line = 0;
 		return 0;
 	case 'a': add_assets(o, arg); return 0;
 	case 'x': push(&x->exclude, &x->n_exclude, arg); return 0;
@@ -290,8 +289,7 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 		return refuse("--listen", arg, fp_check_listen(arg));
 	case OPT_SPA:
 		replace(&o->spa_fallback, fp_skip_slashes(arg));
-		free(o->spa_fallback_at);
-		o->spa_fallback_at = NULL;
+		o->spa_fallback_line = 0;
 		return refuse("--spa-fallback", arg, fp_check_spa_fallback(arg));
 	case OPT_CACHE:
 		replace(&o->cache_control, arg);
@@ -437,8 +435,6 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->listen);
 	free(o->spa_fallback);
 	free(o->cache_control);
-	free(o->output_at);
-	free(o->spa_fallback_at);
 	free_list(x->exclude, x->n_exclude);
 }
 
@@ -483,8 +479,8 @@ guess_name(const struct build_opts *o)
 }
 
 /* The name from the first source, the program or the site, held to the rule
- * of --name; NULL after saying which file or folder to rename or that
- * --name fixes it. */
+ * of --name (it is metadata and, through {name}, a file name); NULL after
+ * saying where a name can be given instead. */
 static char *
 default_name(const struct build_opts *o)
 {
@@ -493,8 +489,12 @@ default_name(const struct build_opts *o)
 
 	if (why == NULL)
 		return n;
-	warnx("cannot name the app from '%s': %s; give --name",
-	    fp_escape(n, strlen(n), esc, sizeof(esc)), why);
+	fp_escape(n, strlen(n), esc, sizeof(esc));
+	if (o->file != NULL)
+		warnx("%s: cannot name the app from '%s': %s; set name = in [app] "
+		    "or give --name", o->file, esc, why);
+	else
+		warnx("cannot name the app from '%s': %s; give --name", esc, why);
 	free(n);
 	return NULL;
 }
@@ -524,10 +524,10 @@ no_version(const struct build_opts *o)
 	char esc[128];
 
 	fp_escape(o->output, strlen(o->output), esc, sizeof(esc));
-	if (o->output_at != NULL)
-		warnx("%s: output '%s' uses {version}, but no version is given: "
-		    "give --app-version or set version = in [app]", o->output_at,
-		    esc);
+	if (o->output_line != 0)
+		warnx("%s:%d: output '%s' uses {version}, but no version is given: "
+		    "give --app-version or set version = in [app]", o->file,
+		    o->output_line, esc);
 	else
 		warnx("-o '%s' uses {version}, but no version is given: give "
 		    "--app-version", esc);
@@ -631,9 +631,9 @@ check_spa_fallback(const struct build_opts *o, const struct asset_list *l)
 		    strcmp(l->v[i].path, o->spa_fallback) == 0)
 			return 0;
 	fp_escape(o->spa_fallback, strlen(o->spa_fallback), esc, sizeof(esc));
-	if (o->spa_fallback_at != NULL)
-		warnx("%s: spa_fallback '%s' is not a file of the site",
-		    o->spa_fallback_at, esc);
+	if (o->spa_fallback_line != 0)
+		warnx("%s:%d: spa_fallback '%s' is not a file of the site",
+		    o->file, o->spa_fallback_line, esc);
 	else
 		warnx("--spa-fallback '%s' is not a file of the site", esc);
 	return -1;

@@ -48,7 +48,6 @@ struct asset_sec {
 };
 
 struct cfg {
-	const char *path;       /* the file, for "file:line" kept for later */
 	char *dir;              /* folder of the file; NULL when it is the cwd */
 	struct build_opts *o;
 	int line;               /* line being handled */
@@ -97,13 +96,6 @@ refuse(struct cfg *c, const char *key, const char *v, const char *why)
 		return 0;
 	return fail(c, "%s '%s': %s", key, fp_escape(v, strlen(v), esc,
 	    sizeof(esc)), why);
-}
-
-/* "file:line" of the key being handled. */
-static char *
-here(const struct cfg *c)
-{
-	return xasprintf("%s:%d", c->path, c->line);
 }
 
 static void
@@ -223,7 +215,7 @@ set_output(struct cfg *c, const char *v)
 	if (check_pattern(c, v) < 0)
 		return -1;
 	c->o->output = rebase(c, v);
-	c->o->output_at = here(c);
+	c->o->output_line = c->line;
 	return 0;
 }
 
@@ -523,7 +515,7 @@ set_spa_fallback(struct cfg *c, const char *v)
 	if (refuse(c, "spa_fallback", v, fp_check_spa_fallback(v)) < 0)
 		return -1;
 	c->o->spa_fallback = xstrdup(fp_skip_slashes(v));
-	c->o->spa_fallback_at = here(c);
+	c->o->spa_fallback_line = c->line;
 	return 0;
 }
 
@@ -756,9 +748,9 @@ config_load(const char *path, struct build_opts *o)
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	c.path = path;
 	c.dir = dir_of(path);
 	c.o = o;
+	o->file = path;
 
 	f = fopen(path, "r");
 	if (f == NULL) {

@@ -139,7 +139,7 @@ check_word(const char *v, const char *punct, const char *why)
 	if ((bad = fp_check_meta_value(v, n)) != NULL)
 		return bad;
 	if (p[0] == '.' || p[0] == '-')
-		return why;
+		return why;     /* a hidden file, an option */
 	for (i = 0; i < n; i++) {
 		if (p[i] == 0xC2 && p[i + 1] < 0xA0)
 			return why;     /* U+0080..U+009F */
@@ -155,14 +155,14 @@ const char *
 fp_check_name(const char *v)
 {
 	return check_word(v, "._-", "may hold only letters, digits, '.', '_' "
-	    "and '-', and starts with a letter or digit");
+	    "and '-', and not start with '.' or '-'");
 }
 
 const char *
 fp_check_version(const char *v)
 {
 	return check_word(v, "._+~-", "may hold only letters, digits, '.', "
-	    "'_', '+', '~' and '-', and starts with a letter or digit");
+	    "'_', '+', '~' and '-', and not start with '.' or '-'");
 }
 
 /* A host as the server's getaddrinfo may take it: a name made of letters,
