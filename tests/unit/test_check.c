@@ -1,0 +1,174 @@
+/* test-sources: stub/format/check.c */
+/*
+ * test_check.c - unit tests of the value rules in stub/format/check.c that
+ * fatpack build, fatpack.ini and the built-in server share: listen
+ * addresses, names and versions, Cache-Control values, SPA fallbacks, and the
+ * escaping of values in messages. Prints one "ok - name" / "not ok - name"
+ * line per check; exit 1 if any failed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "format/check.h"
+
+static int failed;
+
+static void
+check(int cond, const char *name)
+{
+	printf("%sok - %s\n", cond ? "" : "not ", name);
+	if (!cond)
+		failed = 1;
+}
+
+/* v parses to host and port. */
+static void
+listen_ok(const char *v, const char *host, unsigned port)
+{
+	char h[256] = "", name[128];
+	unsigned p = 99999;
+	const char *why = fp_parse_listen(v, h, sizeof(h), &p);
+
+	snprintf(name, sizeof(name), "listen '%s' is %s port %u", v, host, port);
+	check(why == NULL && strcmp(h, host) == 0 && p == port, name);
+}
+
+/* v is refused with a text holding want. */
+static void
+listen_bad(const char *v, const char *want)
+{
+	const char *why = fp_check_listen(v);
+	char name[128], esc[64];
+
+	snprintf(name, sizeof(name), "listen '%s' refused: %s",
+	    fp_escape(v, strlen(v), esc, sizeof(esc)), want);
+	check(why != NULL && strstr(why, want) != NULL, name);
+}
+
+static void
+test_listen(void)
+{
+	char small[4];
+	unsigned p;
+
+	listen_ok("8080", "127.0.0.1", 8080);
+	listen_ok(":80", "0.0.0.0", 80);
+	listen_ok("0", "127.0.0.1", 0);
+	listen_ok(":0", "0.0.0.0", 0);
+	listen_ok("localhost:65535", "localhost", 65535);
+	listen_ok("10.0.0.1:443", "10.0.0.1", 443);
+	listen_ok("[::1]:0", "::1", 0);
+	listen_ok("[fe80::1%eth0]:8080", "fe80::1%eth0", 8080);
+	listen_bad("65536", "0..65535");
+	listen_bad("host:99999", "0..65535");
+	listen_bad("123456", "must be PORT");
+	listen_bad("abc", "must be PORT");
+	listen_bad("host:", "must be PORT");
+	listen_bad("", "must be PORT");
+	listen_bad("[::1", "must be PORT");
+	listen_bad("[::1]", "must be PORT");
+	listen_bad("[]:80", "must be PORT");
+	listen_bad("::1", "must be PORT");
+	listen_bad("::1:80", "must be PORT");
+	listen_bad("my host:80", "must be PORT");
+	listen_bad("-h:80", "must be PORT");
+	listen_bad(".h:80", "must be PORT");
+	listen_bad("h\n:80", "must be PORT");
+	listen_bad("-1", "must be PORT");
+	check(fp_parse_listen("localhost:80", small, sizeof(small), &p) != NULL,
+	    "listen: a host longer than the caller's buffer is refused");
+}
+
+static void
+test_name(void)
+{
+	check(fp_check_name("app") == NULL, "name app");
+	check(fp_check_name("a.b_c-1") == NULL, "name a.b_c-1");
+	check(fp_check_name("9lives") == NULL, "name starting with a digit");
+	check(fp_check_name("caf\xc3\xa9") == NULL, "name café (UTF-8)");
+	check(fp_check_name("\xce\xa9") == NULL, "name Omega (UTF-8)");
+	check(fp_check_name("") != NULL, "name empty refused");
+	check(fp_check_name(".x") != NULL, "name starting with . refused");
+	check(fp_check_name("-x") != NULL, "name starting with - refused");
+	check(fp_check_name("a b") != NULL, "name with a space refused");
+	check(fp_check_name("a/b") != NULL, "name with / refused");
+	check(fp_check_name("a+b") != NULL, "name with + refused");
+	check(strcmp(fp_check_name("a\nb"), "holds a newline") == 0,
+	    "name with a newline: holds a newline");
+	check(strcmp(fp_check_name("caf\xe9"), "is not UTF-8 text") == 0,
+	    "name in Latin-1: is not UTF-8 text");
+	check(fp_check_name("a\xc0\xae") != NULL, "name with overlong UTF-8 refused");
+	check(fp_check_name("a\xed\xa0\x80") != NULL, "name with a surrogate refused");
+	check(fp_check_name("\xc2\x85x") != NULL, "name with a C1 control refused");
+	check(fp_check_name("a\x7f") != NULL, "name with DEL refused");
+	check(fp_check_version("1.0+git~rc1") == NULL, "version 1.0+git~rc1");
+	check(fp_check_version("r-1_2") == NULL, "revision r-1_2");
+	check(fp_check_version("1 0") != NULL, "version with a space refused");
+	check(fp_check_version("-1") != NULL, "version starting with - refused");
+	check(fp_check_name("_x") == NULL, "name starting with _");
+	check(strcmp(fp_check_version("1\n2"), "holds a newline") == 0,
+	    "version with a newline: holds a newline");
+}
+
+static void
+test_cache_control(void)
+{
+	char v[600];
+
+	check(fp_check_cache_control("public, max-age=60") == NULL,
+	    "cache control public, max-age=60");
+	memset(v, 'x', sizeof(v));
+	v[512] = '\0';
+	check(fp_check_cache_control(v) == NULL, "cache control of 512 bytes");
+	v[512] = 'x';
+	v[513] = '\0';
+	check(fp_check_cache_control(v) != NULL, "cache control of 513 bytes refused");
+	check(fp_check_cache_control("") != NULL, "cache control empty refused");
+	check(fp_check_cache_control("max-age=\xff") != NULL,
+	    "cache control with \\xff refused");
+	check(fp_check_cache_control("a\tb") != NULL,
+	    "cache control with a tab refused");
+	check(fp_check_cache_control("a\x7f") != NULL,
+	    "cache control with DEL refused");
+}
+
+static void
+test_spa_fallback(void)
+{
+	check(fp_check_spa_fallback("index.html") == NULL, "spa index.html");
+	check(fp_check_spa_fallback("/index.html") == NULL, "spa /index.html");
+	check(fp_check_spa_fallback("//a/b.html") == NULL, "spa //a/b.html");
+	check(strcmp(fp_skip_slashes("//a/b"), "a/b") == 0, "skip slashes");
+	check(fp_check_spa_fallback("/") != NULL, "spa / refused");
+	check(fp_check_spa_fallback("../x") != NULL, "spa ../x refused");
+	check(fp_check_spa_fallback("a/./b") != NULL, "spa a/./b refused");
+	check(fp_check_spa_fallback("a//b") != NULL, "spa a//b refused");
+	check(fp_check_spa_fallback("a/") != NULL, "spa a/ refused");
+	check(fp_check_spa_fallback("a\\b") != NULL, "spa a\\b refused");
+	check(fp_check_spa_fallback("a\xff") != NULL, "spa not UTF-8 refused");
+}
+
+static void
+test_escape(void)
+{
+	char out[32], tiny[8];
+
+	check(strcmp(fp_escape("a\nb\xff\\", 5, out, sizeof(out)),
+	    "a\\x0ab\\xff\\x5c") == 0, "escape control, high and backslash bytes");
+	fp_escape("0123456789abcdefghijklmnopqrstuvwxyz", 36, out, sizeof(out));
+	check(strlen(out) < sizeof(out) &&
+	    strcmp(out + strlen(out) - 3, "...") == 0, "escape truncates with ...");
+	fp_escape("\xff\xff\xff\xff", 4, tiny, sizeof(tiny));
+	check(strlen(tiny) < sizeof(tiny), "escape fits a small buffer");
+}
+
+int
+main(void)
+{
+	test_listen();
+	test_name();
+	test_cache_control();
+	test_spa_fallback();
+	test_escape();
+	return failed;
+}
