@@ -115,6 +115,9 @@ agree "--spa-fallback a folder" --spa-fallback sub
 check_grep "  ... not a file of the site" "'sub' is not a file of the site" "$T/.err"
 agree "--spa-fallback a missing file" --spa-fallback /nope.html
 bad "--spa-fallback of /" "--spa-fallback '/': empty path" --spa-fallback /
+refused "server: PORT in the environment is a number" \
+	"^good: PORT '1:80': must be a port number, 0\.\.65535$" \
+	env PORT=1:80 timeout 10 "$GOOD"
 
 # --- name, version, revision: metadata text, and a word ----------------------
 bad "--name with a newline" "--name 'a\\\\x0ab': holds a newline$" --name $'a\nb'

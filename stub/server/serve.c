@@ -201,8 +201,9 @@ listen_address(const struct options *o, struct address *a)
 		a->value = meta;
 	}
 	why = fp_parse_listen(a->value, a->host, sizeof(a->host), &a->port);
-	if (a->value == env && env[strspn(env, "0123456789")] != '\0')
-		why = "must be a port number";
+	if (a->value == env && (why != NULL ||
+	    env[strspn(env, "0123456789")] != '\0'))
+		why = "must be a port number, 0..65535";
 	else if (why == NULL && a->value == env)
 		snprintf(a->host, sizeof(a->host), "0.0.0.0");
 	if (why != NULL) {
