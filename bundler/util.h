@@ -33,15 +33,9 @@ int pread_all(int fd, void *buf, size_t n, uint64_t off);
 /* Parses "90s", "15m", "12h", "14d", "2w" into seconds; -1 if malformed. */
 long long parse_duration(const char *s);
 
-/* Little-endian stores and loads. */
+/* Little-endian stores. */
 void put_le16(unsigned char *p, uint16_t v);
 void put_le32(unsigned char *p, uint32_t v);
 void put_le64(unsigned char *p, uint64_t v);
-uint16_t get_le16(const unsigned char *p);
-uint32_t get_le32(const unsigned char *p);
-uint64_t get_le64(const unsigned char *p);
-
-/* Whether stderr is a terminal and colour is allowed (NO_COLOR unset). */
-int use_color(void);
 
 #endif
