@@ -232,6 +232,20 @@ pread_all(int fd, void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+int
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fatpack%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see fatpack%s%s --help)\n", cmd ? " " : "",
+	    cmd ? cmd : "");
+	return 2;
+}
+
 /* Seconds per unit letter, or 0 if c is not one. */
 static long long
 unit_seconds(char c)
