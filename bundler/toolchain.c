@@ -275,9 +275,38 @@ spawn(char *const *v)
 	return WEXITSTATUS(st);
 }
 
+/* Starts v with its stdout on a pipe and its stderr on /dev/null: the pipe's
+ * read end, or -1. */
+static int
+spawn_reader(char *const *v, pid_t *pid)
+{
+	int fd[2];
+
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	if ((*pid = fork()) < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	if (*pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(fd[1], STDOUT_FILENO) < 0 ||
+		    dup2(null, STDERR_FILENO) < 0)
+			_exit(127);
+		execvp(v[0], v);
+		_exit(127);
+	}
+	close(fd[1]);
+	return fd[0];
+}
+
 /* Whether the compiler command cc builds against glibc: its headers define
- * __GLIBC__ (musl, on purpose, defines no macro of its own). -1 when it
- * could not be asked; running it for real then says why. */
+ * __GLIBC__ (musl, on purpose, defines no macro of its own; and musl-gcc's
+ * -dumpmachine names gcc's glibc target). -1 when it could not be asked;
+ * running it for real then says why. */
 static int
 uses_glibc(char *const *cc, size_t n)
 {
@@ -286,7 +315,7 @@ uses_glibc(char *const *cc, size_t n)
 	struct argv a = { 0 };
 	char *line = NULL;
 	size_t cap = 0;
-	int fd[2], st, found = 0;
+	int fd, st, found = 0;
 	pid_t pid;
 	FILE *f;
 
@@ -294,30 +323,18 @@ uses_glibc(char *const *cc, size_t n)
 		argv_add(&a, cc[i]);
 	for (size_t i = 0; i < NELEM(probe); i++)
 		argv_add(&a, probe[i]);
-	fflush(NULL);
-	if (pipe2(fd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		argv_free(&a);
+	fd = spawn_reader(a.v, &pid);
+	argv_free(&a);
+	if (fd < 0)
 		return -1;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		if (dup2(fd[1], STDOUT_FILENO) < 0 || null < 0 ||
-		    dup2(null, STDERR_FILENO) < 0)
-			_exit(127);
-		execvp(a.v[0], a.v);
-		_exit(127);
-	}
-	close(fd[1]);
-	if ((f = fdopen(fd[0], "r")) == NULL)
-		close(fd[0]);
+	if ((f = fdopen(fd, "r")) == NULL)
+		close(fd);
 	while (f != NULL && getline(&line, &cap, f) > 0)
 		if (strncmp(line, "#define __GLIBC__ ", 18) == 0)
 			found = 1;
 	if (f != NULL)
 		fclose(f);
 	free(line);
-	argv_free(&a);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
