@@ -247,16 +247,18 @@ check_eq "500 idle connections do not stop a new client" "HTTP/1.1 200 OK" \
 check "access log line per request" \
 	grep -q '"GET /css/site.css HTTP/1.1" 200 .* zstd$' "$T/main.log"
 
-# A response in flight when SIGTERM arrives is finished.
-python3 - "$PORT" >"$T/inflight.out" 2>&1 <<'PY' &
+# A response in flight when SIGTERM arrives is finished. The client says
+# when the response has started (the file "started"), then reads slowly.
+python3 - "$PORT" "$T/inflight.started" >"$T/inflight.out" 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-time.sleep(1.5)
-data = b""
 s.settimeout(10)
+data = s.recv(1)
+open(sys.argv[2], "w").close()
+time.sleep(1.5)
 while True:
     b = s.recv(65536)
     if not b:
@@ -266,7 +268,10 @@ head, _, body = data.partition(b"\r\n\r\n")
 print(len(body))
 PY
 inflight=$!
-sleep 0.5
+for _ in $(seq 100); do
+	[ -e "$T/inflight.started" ] && break
+	sleep 0.1
+done
 stop main
 wait "$inflight"
 check_eq "in-flight response finished after SIGTERM" "$(wc -c <"$SITE/big.bin")" \
