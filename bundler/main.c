@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util.h"
 #include "format/format.h"
 
 #ifndef FATPACK_VERSION
@@ -54,7 +55,7 @@ usage(FILE *f)
 	fputs("\n"
 	    "Options:\n"
 	    "  -h, --help     show this help\n"
-	    "  --version      show the version of fatpack and of its format\n"
+	    "  -V, --version  show the version of fatpack and of its format\n"
 	    "\n"
 	    "`fatpack help COMMAND` or `fatpack COMMAND --help` shows a command's options.\n",
 	    f);
@@ -86,9 +87,7 @@ help(int argc, char **argv)
 	}
 	c = find_command(argv[1]);
 	if (c == NULL) {
-		fprintf(stderr, "fatpack: unknown command '%s' (see fatpack --help)\n",
-		    argv[1]);
-		return 2;
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
 	}
 	hargv[0] = argv[1];
 	return c->run(2, hargv);
@@ -119,9 +118,7 @@ main(int argc, char **argv)
 
 	c = find_command(argv[1]);
 	if (c == NULL) {
-		fprintf(stderr, "fatpack: unknown command '%s' (see fatpack --help)\n",
-		    argv[1]);
-		return 2;
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
 	}
 	rc = c->run(argc - 1, argv + 1);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -70,17 +70,6 @@ static const char usage_text[] =
     "  -q, --quiet      print nothing but errors\n"
     "  -h, --help       show this help\n";
 
-/* One line on stderr, like every other error. */
-static int
-usage_error(const char *fmt, const char *arg)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	warnx("prune: %s", msg);
-	return 2;
-}
-
 static long
 parse_keep(const char *s)
 {
@@ -121,19 +110,20 @@ parse_args(int argc, char **argv, struct prune_opts *p)
 			p->older_arg = optarg;
 			p->older = parse_duration(optarg);
 			if (p->older < 0)
-				return usage_error("bad duration '%s' (e.g. 90s, "
-				    "15m, 12h, 14d, 2w)", optarg);
+				return usage_error("prune", "bad duration '%s' "
+				    "(e.g. 90s, 15m, 12h, 14d, 2w)", optarg);
 			break;
 		case 'k':
 			p->keep = parse_keep(optarg);
 			if (p->keep < 0)
-				return usage_error("--keep wants a count, got '%s'",
-				    optarg);
+				return usage_error("prune",
+				    "--keep wants a count, got '%s'", optarg);
 			break;
 		case 'p':
 			if (strchr(optarg, '/') != NULL)
-				return usage_error("--pattern '%s' matches file "
-				    "names, it cannot hold '/'", optarg);
+				return usage_error("prune", "--pattern '%s' "
+				    "matches file names, it cannot hold '/'",
+				    optarg);
 			p->pattern = optarg;
 			break;
 		case 'n':
@@ -146,18 +136,20 @@ parse_args(int argc, char **argv, struct prune_opts *p)
 			fputs(usage_text, stdout);
 			return 0;
 		case ':':
-			return usage_error("%s needs a value", argv[optind - 1]);
+			return usage_error("prune", "%s needs a value",
+			    argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", optopt ?
-			    (char[]){ '-', (char)optopt, '\0' } : argv[optind - 1]);
+			return usage_error("prune", "unknown option '%s'",
+			    optopt ? (char[]){ '-', (char)optopt, '\0' } :
+			    argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("takes one folder, got %s",
+		return usage_error("prune", "takes one folder, got %s",
 		    argc - optind == 0 ? "none" : "more");
 	if (p->older < 0)
-		return usage_error("%s is required (e.g. --older-than 14d)",
-		    "--older-than");
+		return usage_error("prune",
+		    "--older-than is required (e.g. --older-than 14d)");
 	p->dir = argv[optind];
 	return -1;
 }

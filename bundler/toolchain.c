@@ -4,6 +4,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,8 +275,120 @@ spawn(char *const *v)
 	return WEXITSTATUS(st);
 }
 
-int
-toolchain_run(char *const *args, size_t nargs)
+/* Starts v with its stdout on a pipe and its stderr on /dev/null: the pipe's
+ * read end, or -1. */
+static int
+spawn_reader(char *const *v, pid_t *pid)
+{
+	int fd[2];
+
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	if ((*pid = fork()) < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	if (*pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(fd[1], STDOUT_FILENO) < 0 ||
+		    dup2(null, STDERR_FILENO) < 0)
+			_exit(127);
+		execvp(v[0], v);
+		_exit(127);
+	}
+	close(fd[1]);
+	return fd[0];
+}
+
+/* Whether the compiler command cc builds against glibc: its headers define
+ * __GLIBC__ (musl, on purpose, defines no macro of its own; and musl-gcc's
+ * -dumpmachine names gcc's glibc target). -1 when it could not be asked;
+ * running it for real then says why. */
+static int
+uses_glibc(char *const *cc, size_t n)
+{
+	static const char *const probe[] = { "-E", "-dM", "-include",
+	    "stdio.h", "-x", "c", "/dev/null" };
+	struct argv a = { 0 };
+	char *line = NULL;
+	size_t cap = 0;
+	int fd, st, found = 0;
+	pid_t pid;
+	FILE *f;
+
+	for (size_t i = 0; i < n; i++)
+		argv_add(&a, cc[i]);
+	for (size_t i = 0; i < NELEM(probe); i++)
+		argv_add(&a, probe[i]);
+	fd = spawn_reader(a.v, &pid);
+	argv_free(&a);
+	if (fd < 0)
+		return -1;
+	if ((f = fdopen(fd, "r")) == NULL)
+		close(fd);
+	while (f != NULL && getline(&line, &cap, f) > 0)
+		if (strncmp(line, "#define __GLIBC__ ", 18) == 0)
+			found = 1;
+	if (f != NULL)
+		fclose(f);
+	free(line);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? found : -1;
+}
+
+/* A program built against glibc with the musl runtime linked in would build
+ * and then fail in odd ways: a FATPACK_CC for glibc is refused up front.
+ * The sanitizer toolchain is for glibc on purpose. */
+static int
+check_compiler(const struct argv *cc)
+{
+	if (toolchain_is_dynamic() || getenv("FATPACK_CC") == NULL ||
+	    uses_glibc(cc->v, cc->n) != 1)
+		return 0;
+	warnx("FATPACK_CC=%s: compiles for glibc (its headers define "
+	    "__GLIBC__); fatpack needs a musl compiler such as musl-gcc",
+	    getenv("FATPACK_CC"));
+	return -1;
+}
+
+/* Whether s needs quoting to be one word in a POSIX shell. */
+static int
+needs_quotes(const char *s)
+{
+	return *s == '\0' || s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-")] != '\0';
+}
+
+/* The command on stderr as a line a shell runs as it is. */
+static void
+print_command(char *const *v)
+{
+	for (size_t i = 0; v[i] != NULL; i++) {
+		if (i > 0)
+			fputc(' ', stderr);
+		if (!needs_quotes(v[i])) {
+			fputs(v[i], stderr);
+			continue;
+		}
+		fputc('\'', stderr);
+		for (const char *p = v[i]; *p != '\0'; p++)
+			if (*p == '\'')
+				fputs("'\\''", stderr);
+			else
+				fputc(*p, stderr);
+		fputc('\'', stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* toolchain_run, and with verbose the command on stderr first. */
+static int
+run(char *const *args, size_t nargs, int verbose)
 {
 	struct argv a = { 0 };
 	const char *inc, *lib = NULL;
@@ -289,16 +402,28 @@ toolchain_run(char *const *args, size_t nargs)
 		warnx("FATPACK_CC names no compiler");
 		return 127;
 	}
+	if (check_compiler(&a) < 0) {
+		argv_free(&a);
+		return 1;
+	}
 	add_include(&a, inc);
 	for (size_t i = 0; i < nargs; i++)
 		argv_add(&a, args[i]);
 	if (link)
 		add_link(&a, lib);
+	if (verbose)
+		print_command(a.v);
 	rc = spawn(a.v);
 	if (rc == 127 && strcmp(a.v[0], "musl-gcc") == 0)
 		warnx("install musl-tools, or set FATPACK_CC to a musl compiler");
 	argv_free(&a);
 	return rc;
+}
+
+int
+toolchain_run(char *const *args, size_t nargs)
+{
+	return run(args, nargs, 0);
 }
 
 int
@@ -319,18 +444,29 @@ toolchain_strip(const char *in, const char *out)
 static void
 cc_usage(FILE *f)
 {
-	fputs("usage: fatpack cc [COMPILER ARGS...]\n"
+	fputs("usage: fatpack cc [-v] COMPILER-ARGS...\n"
 	    "       fatpack cc --print-prefix | --print-config\n"
 	    "\n"
 	    "Runs the C compiler (FATPACK_CC, default " DEFAULT_CC ")\n"
-	    "with the fatpack runtime: adds -I for <fatpack.h> and, when linking,\n"
-	    "links statically with -Wl,--wrap=main and the runtime libraries.\n"
+	    "with the fatpack runtime: adds -IPREFIX/include for <fatpack.h> and,\n"
+	    "when linking, these after the arguments:\n"
+	    "   ", f);
+	for (size_t i = 0; i < NELEM(link_flags); i++)
+		fprintf(f, " %s", link_flags[i]);
+	fputs("\n    -LPREFIX/lib/fatpack", f);
+	for (size_t i = 0; i < NELEM(link_libs); i++)
+		fprintf(f, " %s", link_libs[i]);
+	fputs("\n"
+	    "The folder of the -o FILE output is created if missing.\n"
 	    "Use it as CC in a Makefile: make CC=\"fatpack cc\".\n"
 	    "\n"
+	    "  -v               print the compiler command on stderr, quoted for\n"
+	    "                   a shell (-v goes on to the compiler as well)\n"
 	    "  --print-prefix   print the install prefix the runtime is taken from\n"
 	    "  --print-config   print CC, CFLAGS and LDLIBS as make assignments\n"
 	    "\n"
-	    "Environment: FATPACK_CC (compiler command), FATPACK_HOME (install prefix).\n",
+	    "Environment: FATPACK_CC (compiler command, for musl), FATPACK_HOME\n"
+	    "(install prefix).\n",
 	    f);
 }
 
@@ -356,6 +492,10 @@ print_config(void)
 		warnx("FATPACK_CC names no compiler");
 		return 1;
 	}
+	if (check_compiler(&cc) < 0) {
+		argv_free(&cc);
+		return 1;
+	}
 	add_include(&cflags, inc);
 	add_link(&ldlibs, lib);
 	print_words("CC", cc.v, cc.n);
@@ -367,15 +507,50 @@ print_config(void)
 	return 0;
 }
 
+/* Creates the folders above path that are missing, as `fatpack build -o`
+ * does, so a Makefile rule may link into a folder of its own. */
+static int
+make_parents(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (char *s = strchr(p + 1, '/'); s != NULL && rc == 0;
+	    s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+			warn("%s", p);
+			rc = -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
+
+/* The compiler's -o FILE, or NULL. The joined -oFILE form is not looked
+ * for: clang has other options that start with -o. */
+static const char *
+output_of(char *const *args, size_t nargs)
+{
+	const char *out = NULL;
+
+	for (size_t i = 0; i + 1 < nargs; i++)
+		if (strcmp(args[i], "-o") == 0)
+			out = args[++i];
+	return out;
+}
+
 int
 cmd_cc(int argc, char **argv)
 {
-	const char *pre;
+	char *const *args = argv + 1;
+	size_t nargs = (size_t)argc - 1;
+	const char *pre, *out;
+	int verbose = 0;
 
-	if (argc < 2) {
-		cc_usage(stderr);
-		return 2;
-	}
+	if (argc < 2)
+		return usage_error("cc", "no compiler arguments");
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		cc_usage(stdout);
 		return 0;
@@ -388,5 +563,9 @@ cmd_cc(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "--print-config") == 0)
 		return print_config();
-	return toolchain_run(argv + 1, (size_t)argc - 1);
+	for (size_t i = 0; i < nargs; i++)
+		verbose |= strcmp(args[i], "-v") == 0;
+	if ((out = output_of(args, nargs)) != NULL && make_parents(out) < 0)
+		return 1;
+	return run(args, nargs, verbose);
 }

@@ -22,9 +22,10 @@ const char *toolchain_serve_program(void);/* .../lib/fatpack/fatpack-serve */
 int toolchain_is_dynamic(void);
 
 /* Runs the compiler with args (like `fatpack cc args...`), adding the
- * runtime's include path and, when linking, -static, -Wl,--wrap=main and the
- * runtime libraries. Returns the compiler's exit status (127 if it could not
- * be run). */
+ * runtime's include path and, when linking, -static, -Wl,--wrap=main,
+ * -Wl,--gc-sections and the runtime libraries. Returns the compiler's exit
+ * status (127 if it could not be run, 1 if FATPACK_CC names a compiler for
+ * glibc, which is refused). */
 int toolchain_run(char *const *args, size_t nargs);
 
 /* Copies in to out without symbols (strip --strip-all). 0 on success, -1 with

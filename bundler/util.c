@@ -232,6 +232,20 @@ pread_all(int fd, void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+int
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fatpack%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see fatpack%s%s --help)\n", cmd ? " " : "",
+	    cmd ? cmd : "");
+	return 2;
+}
+
 /* Seconds per unit letter, or 0 if c is not one. */
 static long long
 unit_seconds(char c)
@@ -287,32 +301,4 @@ put_le64(unsigned char *p, uint64_t v)
 {
 	put_le32(p, (uint32_t)v);
 	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-uint16_t
-get_le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-uint32_t
-get_le32(const unsigned char *p)
-{
-	return (uint32_t)get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
-}
-
-uint64_t
-get_le64(const unsigned char *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-int
-use_color(void)
-{
-	const char *nc = getenv("NO_COLOR");
-
-	if (nc != NULL && *nc != '\0')
-		return 0;
-	return isatty(STDERR_FILENO);
 }

@@ -30,18 +30,18 @@ void outfile_abort(struct outfile *o);   /* unlink the temporary file */
 int write_all(int fd, const void *buf, size_t n);
 int pread_all(int fd, void *buf, size_t n, uint64_t off);
 
+/* A usage error on stderr, one line: "fatpack CMD: MESSAGE (see fatpack CMD
+ * --help)", or "fatpack: MESSAGE (see fatpack --help)" when cmd is NULL.
+ * Returns 2, the exit status of a usage error. */
+int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Parses "90s", "15m", "12h", "14d", "2w" into seconds; -1 if malformed. */
 long long parse_duration(const char *s);
 
-/* Little-endian stores and loads. */
+/* Little-endian stores. */
 void put_le16(unsigned char *p, uint16_t v);
 void put_le32(unsigned char *p, uint32_t v);
 void put_le64(unsigned char *p, uint64_t v);
-uint16_t get_le16(const unsigned char *p);
-uint32_t get_le32(const unsigned char *p);
-uint64_t get_le64(const unsigned char *p);
-
-/* Whether stderr is a terminal and colour is allowed (NO_COLOR unset). */
-int use_color(void);
 
 #endif

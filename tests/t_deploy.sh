@@ -4,7 +4,7 @@
 # (or the previous artifact intact) and the next build works; the build
 # metadata from git, --revision and fatpack.ini in both JSON outputs; builds
 # with a git revision stay byte-identical; quiet on a non-terminal, a summary
-# on a terminal, no escape codes with NO_COLOR; versioned names and the link.
+# on a terminal, and no escape codes there; versioned names and the link.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -232,13 +232,12 @@ if command -v script >/dev/null; then
 	check "-q on a terminal" on_tty "$T/tty-q" \
 		"'$FATPACK' build '$P/main.c' -q -o '$T/t2'"
 	check_eq "prints nothing" "" "$(cat "$T/tty-q")"
-	check "NO_COLOR=1 on a terminal" on_tty "$T/tty-nc" \
-		"NO_COLOR=1 '$FATPACK' build '$P/main.c' -a '$T/nope' -o '$T/t3' ||
-		 NO_COLOR=1 '$FATPACK' build '$P/main.c' -o '$T/t3'"
-	if grep -q "$(printf '\033')" "$T/tty-nc"; then
-		not_ok "no escape codes with NO_COLOR" "$(cat -v "$T/tty-nc")"
+	on_tty "$T/tty-fail" "'$FATPACK' build '$P/main.c' -a '$T/nope' -o '$T/t3'"
+	check_grep "a failure on a terminal says why" "nope" "$T/tty-fail"
+	if grep -q "$(printf '\033')" "$T/tty" "$T/tty-fail"; then
+		not_ok "no escape codes on a terminal" "$(cat -v "$T/tty" "$T/tty-fail")"
 	else
-		ok "no escape codes with NO_COLOR"
+		ok "no escape codes on a terminal"
 	fi
 else
 	echo "# skipped: no script(1) for the terminal checks"

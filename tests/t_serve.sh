@@ -247,16 +247,18 @@ check_eq "500 idle connections do not stop a new client" "HTTP/1.1 200 OK" \
 check "access log line per request" \
 	grep -q '"GET /css/site.css HTTP/1.1" 200 .* zstd$' "$T/main.log"
 
-# A response in flight when SIGTERM arrives is finished.
-python3 - "$PORT" >"$T/inflight.out" 2>&1 <<'PY' &
+# A response in flight when SIGTERM arrives is finished. The client says
+# when the response has started (the file "started"), then reads slowly.
+python3 - "$PORT" "$T/inflight.started" >"$T/inflight.out" 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-time.sleep(1.5)
-data = b""
 s.settimeout(10)
+data = s.recv(1)
+open(sys.argv[2], "w").close()
+time.sleep(1.5)
 while True:
     b = s.recv(65536)
     if not b:
@@ -266,7 +268,10 @@ head, _, body = data.partition(b"\r\n\r\n")
 print(len(body))
 PY
 inflight=$!
-sleep 0.5
+for _ in $(seq 100); do
+	[ -e "$T/inflight.started" ] && break
+	sleep 0.1
+done
 stop main
 wait "$inflight"
 check_eq "in-flight response finished after SIGTERM" "$(wc -c <"$SITE/big.bin")" \
@@ -307,6 +312,67 @@ check_eq "--max-connections: oldest idle evicted, new client served" \
 check "--max-connections bounds the open sockets" \
 	test "$(tail -n 1 "$T/bound.out")" -le 22
 stop bounded
+
+# At the bound, an idle keep-alive connection makes room even when the oldest
+# connection is a slow client in the middle of its request line: with the
+# slow one first and three idle ones after it, curl must still get its 200.
+start evict --max-connections 4 --workers 1
+python3 - "$PORT" >"$T/evict.out" 2>&1 <<'PY'
+import socket, subprocess, sys, time
+port = int(sys.argv[1])
+
+def server_has_read(client):
+    """Waits until the server has read all client sent (the server side's
+    receive queue in /proc/net/tcp is empty): the slow one is then listed
+    before the idle ones."""
+    me, srv = ":%04X" % client.getsockname()[1], ":%04X" % port
+    for _ in range(500):
+        for line in open("/proc/net/tcp").read().splitlines()[1:]:
+            f = line.split()
+            if f[1].endswith(srv) and f[2].endswith(me) and \
+                    f[4].endswith(":00000000"):
+                return
+        time.sleep(0.01)
+    sys.exit("the server never read the slow client's bytes")
+
+def request(s):
+    s.sendall(b"GET /empty.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    return data.split(b"\r\n")[0].decode()
+
+slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+slow.sendall(b"GET / HTTP/1.1\r\n")
+server_has_read(slow)
+idle = [socket.create_connection(("127.0.0.1", port), timeout=5)
+        for _ in range(3)]
+for s in idle:
+    request(s)
+curl = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+    "http://127.0.0.1:%d/" % port], capture_output=True, text=True)
+print("newcomer:", curl.stdout, curl.stderr.strip())
+idle[0].settimeout(1)
+try:
+    gone = idle[0].recv(1) == b""
+except socket.timeout:
+    gone = False
+except OSError:
+    gone = True
+print("longest idle closed:", gone)
+print("next idle kept:", request(idle[1]))
+slow.sendall(b"Host: x\r\nConnection: close\r\n\r\n")
+print("slow:", slow.recv(65536).split(b"\r\n")[0].decode())
+PY
+check_grep "at the bound, a newcomer is served though a slow client is oldest" \
+	"^newcomer: 200 *$" "$T/evict.out"
+check_grep "the connection idle the longest made room" \
+	"^longest idle closed: True$" "$T/evict.out"
+check_grep "the other idle connections stay open" \
+	"^next idle kept: HTTP/1.1 200 OK$" "$T/evict.out"
+check_grep "the slow client keeps its connection" \
+	"^slow: HTTP/1.1 200 OK$" "$T/evict.out"
+stop evict
 
 port=$(free_port)
 PORT=$port "$APP" 2>"$T/env.log" &

@@ -11,8 +11,13 @@
  *
  * Timeouts: every connection carries one deadline, always set to now +
  * SERVE_TIMEOUT (when a request starts, when a write progresses, when a
- * response ends), so the list ordered by last setting is ordered by deadline
- * and expiry only looks at its head.
+ * response ends), and each setting moves the connection to the end of one of
+ * two lists: idle (between requests, nothing buffered) or busy. Each list is
+ * then ordered by deadline, so expiry only looks at the two heads, and at the
+ * connection bound the idle head, idle the longest, makes room in O(1) however
+ * many slow clients are busy before it (one list would need a walk past them,
+ * which a client could make long on purpose). A connection turns idle or busy
+ * only where its deadline is set, so touch() is where it changes lists.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -39,12 +44,17 @@
 
 enum conn_state { C_READ, C_WRITE, C_LINGER };
 
+struct conn_list {
+	struct conn *first, *last;
+};
+
 struct conn {
 	int fd;
 	enum conn_state state;
 	int close_after;            /* the response in flight ends the connection */
 	int64_t deadline;
-	struct conn *prev, *next;   /* the deadline list */
+	struct conn_list *list;     /* idle or busy, ordered by deadline */
+	struct conn *prev, *next;
 
 	size_t rlen, rpos;          /* bytes in rbuf, bytes already answered */
 
@@ -65,7 +75,7 @@ struct worker {
 	int epfd, lfd;
 	int stopping, accept_paused;
 	int64_t now, stop_deadline, resume_accept;
-	struct conn *first, *last;
+	struct conn_list idle, busy;
 	struct conn *dead;          /* closed during this batch of events */
 	size_t nconn;
 
@@ -160,41 +170,54 @@ log_request(struct worker *w, const struct conn *c, const struct http_req *r,
 		    (size_t)k : LOG_CAP - w->loglen - 1;
 }
 
-/* --- the deadline list ------------------------------------------------------ */
+/* --- the deadline lists ----------------------------------------------------- */
 
 static void
-list_remove(struct worker *w, struct conn *c)
+list_remove(struct conn *c)
 {
+	struct conn_list *l = c->list;
+
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		w->first = c->next;
+		l->first = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	else
-		w->last = c->prev;
+		l->last = c->prev;
 	c->prev = c->next = NULL;
+	c->list = NULL;
 }
 
 static void
-list_append(struct worker *w, struct conn *c)
+list_append(struct conn_list *l, struct conn *c)
 {
-	c->prev = w->last;
+	c->list = l;
+	c->prev = l->last;
 	c->next = NULL;
-	if (w->last)
-		w->last->next = c;
+	if (l->last)
+		l->last->next = c;
 	else
-		w->first = c;
-	w->last = c;
+		l->first = c;
+	l->last = c;
+}
+
+static int
+is_idle(const struct conn *c)
+{
+	return c->state == C_READ && c->rlen == c->rpos;
 }
 
 static void
 touch(struct worker *w, struct conn *c)
 {
+	struct conn_list *to = is_idle(c) ? &w->idle : &w->busy;
+
 	c->deadline = w->now + SERVE_TIMEOUT;
-	if (w->last != c) {
-		list_remove(w, c);
-		list_append(w, c);
+	if (c->list != to || to->last != c) {
+		if (c->list != NULL)
+			list_remove(c);
+		list_append(to, c);
 	}
 }
 
@@ -213,7 +236,7 @@ resume_accept(struct worker *w)
 static void
 conn_close(struct worker *w, struct conn *c)
 {
-	list_remove(w, c);
+	list_remove(c);
 	close(c->fd);       /* also removes it from the epoll set */
 	c->fd = -1;
 	c->next = w->dead;
@@ -675,9 +698,11 @@ read_some(struct worker *w, struct conn *c)
 		n = read(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		if (c->rlen == 0)
-			touch(w, c);    /* a request starts: its head has a deadline */
+		int starts = c->rlen == 0;
+
 		c->rlen += (size_t)n;
+		if (starts)
+			touch(w, c);    /* a request starts: its head has a deadline */
 		return 1;
 	}
 	if (n < 0 && errno == EAGAIN)
@@ -738,18 +763,16 @@ peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 		snprintf(out, cap, "-");
 }
 
-/* At the bound, the connection closest to its deadline goes if it is idle
- * between requests; otherwise the newcomer is refused. */
+/* At the bound, the connection idle the longest goes; with none idle (all
+ * mid-request or mid-response) the newcomer is refused. */
 static int
 make_room(struct worker *w)
 {
-	struct conn *old = w->first;
-
 	if (w->nconn < w->cfg->max_conn)
 		return 0;
-	if (old == NULL || old->state != C_READ || old->rlen != old->rpos)
+	if (w->idle.first == NULL)
 		return -1;
-	conn_close(w, old);
+	conn_close(w, w->idle.first);
 	return 0;
 }
 
@@ -788,7 +811,6 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *ss)
 		return;
 	}
 	w->nconn++;
-	list_append(w, c);
 	touch(w, c);
 	conn_run(w, c);
 }
@@ -821,26 +843,23 @@ accept_all(struct worker *w)
 static void
 expire(struct worker *w)
 {
-	while (w->first != NULL && w->first->deadline <= w->now)
-		conn_close(w, w->first);
+	while (w->idle.first != NULL && w->idle.first->deadline <= w->now)
+		conn_close(w, w->idle.first);
+	while (w->busy.first != NULL && w->busy.first->deadline <= w->now)
+		conn_close(w, w->busy.first);
 }
 
 /* Stop accepting; idle connections go now, busy ones after their response. */
 static void
 begin_stop(struct worker *w)
 {
-	struct conn *c, *next;
-
 	w->stopping = 1;
 	w->stop_deadline = w->now + SERVE_DRAIN;
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->cfg->stop_fd, NULL);
 	close(w->lfd);
 	w->lfd = -1;
-	for (c = w->first; c != NULL; c = next) {
-		next = c->next;
-		if (c->state == C_READ && c->rlen == c->rpos)
-			conn_close(w, c);
-	}
+	while (w->idle.first != NULL)
+		conn_close(w, w->idle.first);
 }
 
 void *
@@ -873,8 +892,10 @@ worker_run(void *arg)
 		if (w->stopping && (w->nconn == 0 || w->now >= w->stop_deadline))
 			break;
 	}
-	while (w->first != NULL)
-		conn_close(w, w->first);
+	while (w->idle.first != NULL)
+		conn_close(w, w->idle.first);
+	while (w->busy.first != NULL)
+		conn_close(w, w->busy.first);
 	free_dead(w);
 	log_flush(w);
 	return NULL;

@@ -51,11 +51,11 @@ test_le(void)
 	unsigned char b[8];
 
 	put_le16(b, 0x1234);
-	check(b[0] == 0x34 && b[1] == 0x12 && get_le16(b) == 0x1234, "le16");
+	check(memcmp(b, "\x34\x12", 2) == 0, "le16");
 	put_le32(b, 0x89abcdefu);
-	check(b[0] == 0xef && b[3] == 0x89 && get_le32(b) == 0x89abcdefu, "le32");
+	check(memcmp(b, "\xef\xcd\xab\x89", 4) == 0, "le32");
 	put_le64(b, 0x0123456789abcdefULL);
-	check(b[0] == 0xef && b[7] == 0x01 && get_le64(b) == 0x0123456789abcdefULL, "le64");
+	check(memcmp(b, "\xef\xcd\xab\x89\x67\x45\x23\x01", 8) == 0, "le64");
 }
 
 static void
