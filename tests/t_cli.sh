@@ -112,7 +112,7 @@ else
 	check_fails "FATPACK_CC for glibc is refused by build" \
 		"^fatpack: FATPACK_CC=gcc: compiles for glibc" \
 		env FATPACK_CC=gcc "$FATPACK" build --cflags '-DMSG="g"' \
-		"my prog.c" -o glibc-app
+		--name my-prog "my prog.c" -o glibc-app
 	check "... and nothing is built" test ! -e glibc-app
 	check_fails "FATPACK_CC for glibc is refused by --print-config" \
 		"^fatpack: FATPACK_CC=gcc: compiles for glibc" \
