@@ -922,6 +922,7 @@ write_output(const struct build_opts *o, const char *prog, char **out,
 	if (outfile_open(&of, *out, 0755) < 0)
 		return -1;
 	temp_track(2, of.tmp);
+	po.name = *out;
 	rc = write_program(of.fd, prog, &payload_offset);
 	if (rc == 0)
 		rc = pack_write(of.fd, payload_offset, l, &m, &po, st);
