@@ -103,22 +103,22 @@ outfile_open(struct outfile *o, const char *path, unsigned mode)
 		if (errno == ENOENT)
 			warnx("%s: folder %s does not exist", path, dir);
 		else
-			warn("%s: cannot create a temporary file in %s", path, dir);
+			warn("%s", path);   /* not the temporary name: it is ours */
 		free(dir);
 		free(o->tmp);
 		o->tmp = NULL;
 		return -1;
 	}
 	free(dir);
+	o->path = xstrdup(path);
 	/* mkstemp ignores the umask: apply it, as open(2) would have */
 	mask = umask(0);
 	umask(mask);
 	if (fchmod(o->fd, mode & 07777 & ~mask) < 0) {
-		warn("%s: chmod", o->tmp);
+		warn("%s", path);
 		outfile_abort(o);
 		return -1;
 	}
-	o->path = xstrdup(path);
 	return 0;
 }
 
@@ -146,19 +146,19 @@ outfile_commit(struct outfile *o)
 	int rc;
 
 	if (fsync(o->fd) < 0) {
-		warn("%s: fsync", o->tmp);
+		warn("%s", o->path);
 		outfile_abort(o);
 		return -1;
 	}
 	rc = close(o->fd);
 	o->fd = -1;
 	if (rc < 0) {
-		warn("%s: close", o->tmp);
+		warn("%s", o->path);
 		outfile_abort(o);
 		return -1;
 	}
 	if (rename(o->tmp, o->path) < 0) {
-		warn("%s: rename to %s", o->tmp, o->path);
+		warn("%s", o->path);
 		outfile_abort(o);
 		return -1;
 	}
