@@ -1103,8 +1103,8 @@ build(struct build_opts *o, const struct extra *x)
 	    &l) < 0)
 		goto done;
 	if (o->verbose)
-		fprintf(stderr, "fatpack: %zu entries, %" PRIu64 " bytes of assets\n",
-		    l.n, l.total);
+		fprintf(stderr, "fatpack: %zu entr%s, %" PRIu64 " bytes of assets\n",
+		    l.n, l.n == 1 ? "y" : "ies", l.total);
 	if ((prog = prepare_program(o, out, &tmp)) == NULL)
 		goto done;
 	if (write_output(o, prog, &out, &l, build_time, &st, t0) < 0)
