@@ -540,6 +540,7 @@ do_task(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
 {
 	const struct asset *a = &l->v[i];
 	struct zframe z = { .cc = cc, .msg = msg };
+	unsigned char *p;
 
 	if (header_frame(cc, level, l, i, t, msg) < 0)
 		return -1;
@@ -556,8 +557,9 @@ do_task(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
 		free(z.dst);
 		return -1;
 	}
-	if (z.len < z.cap / 2 && (t->frame = realloc(z.dst, z.len)) != NULL)
-		z.dst = t->frame;
+	/* the buffer was sized for incompressible data: give back the rest */
+	if (z.len < z.cap / 2 && (p = realloc(z.dst, z.len)) != NULL)
+		z.dst = p;
 	t->frame = z.dst;
 	t->frame_len = z.len;
 	return 0;
