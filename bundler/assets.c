@@ -709,8 +709,8 @@ changed(const struct asset *a, char *msg, size_t msg_len)
 	return -1;
 }
 
-/* Reads the rest of the file: exactly what is left of a->size, in pieces
- * to fn. Asking for one byte more at the end tells a grown file. */
+/* Reads exactly a->size bytes, in pieces to fn. Asking for one byte more at
+ * the end tells a grown file. */
 static int
 read_pieces(const struct asset *a, int fd, asset_fn *fn, void *arg,
     char *msg, size_t msg_len)

@@ -871,9 +871,11 @@ check_inputs(const struct build_opts *o)
 static int
 check_output(const char *out)
 {
+	size_t n = strlen(out);
 	struct stat st;
 
-	if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if ((n > 0 && out[n - 1] == '/') ||
+	    (stat(out, &st) == 0 && S_ISDIR(st.st_mode))) {
 		warnx("%s: is a folder; -o names the output file", out);
 		return -1;
 	}

@@ -415,6 +415,10 @@ fails_cleanly "-o naming a folder is refused before compiling" \
 	'^fatpack: dist/dir: is a folder; -o names the output file$' dist/dir \
 	"$FATPACK" build prog.c -a assets -o dist/dir
 check_eq "and nothing is written beside it" "dir" "$(leftovers dist)"
+fails_cleanly "-o ending in / is refused before compiling" \
+	'^fatpack: dist/new/: is a folder; -o names the output file$' dist/dir \
+	"$FATPACK" build prog.c -a assets -o dist/new/
+check_eq "and no folder is made for it" "dir" "$(leftovers dist)"
 
 fresh dist
 check "--link into a missing folder creates it" \
