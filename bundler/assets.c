@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,8 +21,6 @@
 #include "format/format.h"
 #include "util.h"
 
-/* Files smaller than this are read(2) into memory; bigger ones are mapped. */
-#define MAP_MIN (64u * 1024)
 /* Folder symlinks are followed, so a walk can loop; this bounds the depth. */
 #define MAX_DEPTH 256
 
@@ -282,13 +279,11 @@ visit(struct collect *c, char *disk, const char *rel)
 		    st.st_mtime);
 
 		it->a.size = (uint64_t)st.st_size;
-		if (real != NULL) {
-			it->a.file = real;
-			real = NULL;
-		} else {
-			it->a.file = disk;
-			disk = NULL;
-		}
+		/* the user's name for it; a link retargeted since is caught by
+		 * the stamp */
+		it->a.file = disk;
+		stamp_of(&it->a.stamp, &st);
+		disk = NULL;
 		path = NULL;
 	} else {
 		warnx("%s: %s: not a regular file or folder (device, fifo or "
@@ -473,17 +468,24 @@ support_formats(struct archive *ar)
 static int
 collect_archive(struct collect *c)
 {
-	struct archive *ar = archive_read_new();
+	struct archive *ar;
 	struct archive_entry *e;
-	int r, rc = 0;
+	struct stat st;
+	const char *why;
+	int fd, r, rc = 0;
 
-	if (ar == NULL)
+	if ((fd = open_regular(c->s->path, &st, &why)) < 0) {
+		warnx("%s: %s", c->s->path, why);
+		return -1;
+	}
+	if ((ar = archive_read_new()) == NULL)
 		errx(1, "out of memory");
 	support_formats(ar);
-	if (archive_read_open_filename(ar, c->s->path, 1 << 16) != ARCHIVE_OK) {
+	if (archive_read_open_fd(ar, fd, 1 << 16) != ARCHIVE_OK) {
 		warnx("%s: not a folder or a readable archive: %s", c->s->path,
 		    archive_error_string(ar));
 		archive_read_free(ar);
+		close(fd);
 		return -1;
 	}
 	while (rc == 0 && (r = archive_read_next_header(ar, &e)) != ARCHIVE_EOF) {
@@ -495,6 +497,7 @@ collect_archive(struct collect *c)
 		rc = archive_entry_add(c, ar, e);
 	}
 	archive_read_free(ar);
+	close(fd);
 	return rc;
 }
 
@@ -666,65 +669,90 @@ assets_collect(const struct asset_source *src, size_t n,
 /* ---- contents -------------------------------------------------------- */
 
 static int
-read_file(const struct asset *a, int fd, const unsigned char **buf)
+changed(const struct asset *a, char *msg, size_t msg_len)
 {
-	unsigned char *p;
-
-	if (a->size >= MAP_MIN) {
-		p = mmap(NULL, a->size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED)
-			return -1;
-		madvise(p, a->size, MADV_WILLNEED);   /* read ahead: it is read once, in order */
-	} else {
-		p = xmalloc(a->size + 1);
-		if (pread_all(fd, p, a->size, 0) < 0) {
-			free(p);
-			return -1;
-		}
-	}
-	*buf = p;
-	return 0;
+	snprintf(msg, msg_len, "%s: changed while building", a->file);
+	return -1;
 }
 
-int
-asset_content(const struct asset *a, const unsigned char **buf, char *msg,
+/* Reads exactly a->size bytes, in pieces to fn. Asking for one byte more at
+ * the end tells a grown file. */
+static int
+read_pieces(const struct asset *a, int fd, asset_fn *fn, void *arg,
+    char *msg, size_t msg_len)
+{
+	size_t cap = a->size < ASSET_PIECE ? (size_t)a->size : ASSET_PIECE;
+	unsigned char *buf = malloc(cap + 1);
+	uint64_t left = a->size;
+	int rc = 0;
+
+	if (buf == NULL) {
+		snprintf(msg, msg_len, "%s: out of memory", a->file);
+		return -1;
+	}
+	do {
+		size_t n = left < cap ? (size_t)left : cap;
+		ssize_t r = read_full(fd, buf, n == left ? n + 1 : n);
+
+		if (r < 0) {
+			snprintf(msg, msg_len, "%s: %s", a->file, strerror(errno));
+			rc = -1;
+		} else if ((size_t)r != n) {
+			rc = changed(a, msg, msg_len);
+		} else if (n > 0) {
+			rc = fn(arg, buf, n);
+		}
+		left -= n;
+	} while (rc == 0 && left > 0);
+	free(buf);
+	return rc;
+}
+
+static int
+read_folder_file(const struct asset *a, asset_fn *fn, void *arg, char *msg,
     size_t msg_len)
 {
+	struct file_stamp now;
 	struct stat st;
+	const char *why;
 	int fd, rc;
 
-	if (a->file == NULL) {
-		*buf = a->data;
-		return 0;
-	}
-	fd = open(a->file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(msg, msg_len, "%s: %s", a->file, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if ((fd = open_regular(a->file, &st, &why)) < 0) {
+		snprintf(msg, msg_len, "%s: %s", a->file, why);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != a->size) {
-		snprintf(msg, msg_len, "%s: changed during the build", a->file);
-		close(fd);
-		return -1;
-	}
-	rc = read_file(a, fd, buf);
-	if (rc < 0)
+	stamp_of(&now, &st);
+	if (!stamp_eq(&now, &a->stamp))
+		rc = changed(a, msg, msg_len);
+	else
+		rc = read_pieces(a, fd, fn, arg, msg, msg_len);
+	if (rc == 0 && fstat(fd, &st) < 0) {
 		snprintf(msg, msg_len, "%s: %s", a->file, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0) {
+		stamp_of(&now, &st);
+		if (!stamp_eq(&now, &a->stamp))
+			rc = changed(a, msg, msg_len);
+	}
 	close(fd);
 	return rc;
 }
 
-void
-asset_release(const struct asset *a, const unsigned char *buf)
+int
+asset_read(const struct asset *a, asset_fn *fn, void *arg, char *msg,
+    size_t msg_len)
 {
-	if (a->file == NULL || buf == NULL)
-		return;
-	if (a->size >= MAP_MIN)
-		munmap((void *)buf, a->size);
-	else
-		free((void *)buf);
+	if (a->file != NULL)
+		return read_folder_file(a, fn, arg, msg, msg_len);
+	for (uint64_t off = 0; off < a->size; off += ASSET_PIECE) {
+		uint64_t n = a->size - off < ASSET_PIECE ? a->size - off :
+		    ASSET_PIECE;
+
+		if (fn(arg, a->data + off, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "build.h"
+#include "util.h"
 
 struct asset {
 	char *path;             /* index form */
@@ -23,6 +24,7 @@ struct asset {
 	uint64_t size;          /* 0 for folders */
 	const char *origin;     /* the source it came from (for messages) */
 	char *file;             /* folder sources: the file to read, else NULL */
+	struct file_stamp stamp;   /* folder sources: the file as collected */
 	unsigned char *data;    /* archive sources: the content, else NULL */
 };
 
@@ -42,12 +44,24 @@ int source_date_epoch(int64_t *t);
 int assets_collect(const struct asset_source *src, size_t n,
     const int64_t *clamp, struct asset_list *l);
 
-/* The content of a file asset: *buf holds a->size bytes until asset_release.
- * Folder files are mapped, and checked not to have changed since collection.
- * On failure writes a one-line reason into msg and returns -1. */
-int asset_content(const struct asset *a, const unsigned char **buf,
-    char *msg, size_t msg_len);
-void asset_release(const struct asset *a, const unsigned char *buf);
+/* Takes each piece of an asset's content in order; returns 0 to go on, or
+ * -1 to stop the reading, having said why in its own words. */
+typedef int asset_fn(void *arg, const unsigned char *p, size_t n);
+
+/* The largest piece asset_read passes. */
+#define ASSET_PIECE (256u * 1024)
+
+/*
+ * Passes the content of file asset a to fn, in pieces of ASSET_PIECE bytes
+ * (the last one shorter, none for an empty file). A folder file is read once,
+ * with read(2) into a private buffer: what fn sees is what the artifact
+ * holds. The file must be the one collected, unchanged, before and after,
+ * and hold exactly a->size bytes; if not, or on a read error, writes a
+ * one-line reason ("PATH: changed while building") into msg and returns -1.
+ * Returns -1 with msg untouched when fn stops the reading.
+ */
+int asset_read(const struct asset *a, asset_fn *fn, void *arg, char *msg,
+    size_t msg_len);
 
 void assets_free(struct asset_list *l);
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -37,37 +38,94 @@ struct extra {
 	size_t n_exclude;
 };
 
-/* Temporary files to remove if a signal ends the build. */
-#define MAX_TEMPS 3
-static char *volatile temps[MAX_TEMPS];
+/*
+ * Temporary files to remove however the build ends: an error, exit(3) from
+ * deep inside (out of memory) or a fatal signal. The paths are copied into
+ * fixed buffers so that the signal handler reads no memory being freed.
+ */
+enum { TEMP_PROGRAM, TEMP_STRIP, TEMP_OUTPUT, TEMP_LINK, MAX_TEMPS };
+static char temp_path[MAX_TEMPS][PATH_MAX];
+static volatile sig_atomic_t temp_used[MAX_TEMPS];
+
+static const int fatal_signals[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGBUS, SIGSEGV, SIGPIPE, SIGTERM,
+	SIGXFSZ,
+};
+#define N_FATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
+static struct sigaction old_actions[N_FATAL];
 
 static void
-on_signal(int sig)
+temps_unlink(void)
 {
 	for (int i = 0; i < MAX_TEMPS; i++)
-		if (temps[i] != NULL)
-			unlink(temps[i]);
-	signal(sig, SIG_DFL);
+		if (temp_used[i])
+			unlink(temp_path[i]);
+}
+
+/* Async-signal-safe: removes the temporary files, then lets the signal do
+ * what it did before (end the process, or a sanitizer's report). */
+static void
+on_signal(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	temps_unlink();
+	for (size_t i = 0; i < N_FATAL; i++)
+		if (fatal_signals[i] == sig)
+			sigaction(sig, &old_actions[i], NULL);
+	/* a fault happens again when the handler returns, with its own
+	 * details; a signal that was sent is sent again */
+	if ((sig == SIGSEGV || sig == SIGBUS) && si->si_code > 0)
+		return;
 	raise(sig);
 }
 
 static void
-temp_track(int slot, char *path)
+temp_track(int slot, const char *path)
 {
-	temps[slot] = path;
+	temp_used[slot] = 0;
+	if (path != NULL && strlen(path) < sizeof(temp_path[slot])) {
+		strcpy(temp_path[slot], path);
+		temp_used[slot] = 1;
+	}
 }
 
+/* Installs on_signal; a signal that is ignored stays ignored (nohup). */
 static void
 catch_signals(void)
 {
 	struct sigaction sa;
 
+	atexit(temps_unlink);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < N_FATAL; i++) {
+		sigaction(fatal_signals[i], NULL, &old_actions[i]);
+		if (old_actions[i].sa_handler != SIG_IGN)
+			sigaction(fatal_signals[i], &sa, NULL);
+	}
+}
+
+/* Blocks the signals sent from outside while a temporary file is created
+ * and tracked, so that none is created untracked. */
+static void
+hold_signals(sigset_t *old)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGQUIT);
+	sigaddset(&s, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+static void
+release_signals(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 static void
@@ -663,20 +721,24 @@ static char *
 temp_next_to(const char *out, const char *what, int slot)
 {
 	char *dir = xstrdup(out), *slash = strrchr(dir, '/'), *path;
+	sigset_t old;
 	int fd;
 
 	if (slash != NULL)
 		*slash = '\0';
 	path = xasprintf("%s/.fatpack-%s.XXXXXX", slash ? dir : ".", what);
 	free(dir);
+	hold_signals(&old);
 	fd = mkstemp(path);
+	if (fd >= 0)
+		temp_track(slot, path);
+	release_signals(&old);
 	if (fd < 0) {
-		warn("%s", path);
+		warn("%s", out);   /* the temporary name is ours, not the user's */
 		free(path);
 		return NULL;
 	}
 	close(fd);
-	temp_track(slot, path);
 	return path;
 }
 
@@ -705,7 +767,7 @@ compile(const struct build_opts *o, const char *out)
 {
 	size_t n = o->n_sources + o->n_cflags + 2 + o->n_libs, k = 0;
 	char **args = xcalloc(n + 1, sizeof(*args));
-	char *tmp = temp_next_to(out, "cc", 0);
+	char *tmp = temp_next_to(out, "cc", TEMP_PROGRAM);
 	int rc;
 
 	if (tmp == NULL) {
@@ -726,7 +788,7 @@ compile(const struct build_opts *o, const char *out)
 	free(args);
 	if (rc != 0) {
 		warnx("compilation failed (status %d)", rc);
-		temp_remove(tmp, 0);
+		temp_remove(tmp, TEMP_PROGRAM);
 		return NULL;
 	}
 	return tmp;
@@ -734,58 +796,83 @@ compile(const struct build_opts *o, const char *out)
 
 /* How many bytes of the program file are the program: all of it, unless it is
  * an artifact already, whose payload a new build replaces. */
-static int
-program_length(const char *path, int fd, uint64_t *len)
+static uint64_t
+program_length(int fd, const struct stat *st)
 {
 	struct fp_reader a;
-	struct stat st;
-	uint64_t end;
+	uint64_t end, len = (uint64_t)st->st_size;
 
-	if (fstat(fd, &st) < 0) {
-		warn("%s", path);
-		return -1;
-	}
-	*len = (uint64_t)st.st_size;
 	if (fp_reader_open(&a, fd, NULL, 0) == 0) {
 		end = elfcheck_image_end(fd);
-		*len = end > 0 && end <= a.payload_offset ? end : a.payload_offset;
+		len = end > 0 && end <= a.payload_offset ? end : a.payload_offset;
 		fp_reader_close(&a);
+	}
+	return len;
+}
+
+/* Copies len bytes of the program on fd, which must not change meanwhile. */
+static int
+copy_program(int out, const char *out_name, int fd, const char *name,
+    uint64_t len)
+{
+	unsigned char buf[1 << 16];
+	uint64_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done < sizeof(buf) ? (size_t)(len - done) :
+		    sizeof(buf);
+
+		if (pread_all(fd, buf, n, done) < 0) {
+			if (errno == EIO)   /* it ends early */
+				warnx("%s: changed while building", name);
+			else
+				warn("%s", name);
+			return -1;
+		}
+		if (write_all(out, buf, n) < 0) {
+			warn("%s", out_name);
+			return -1;
+		}
+		done += n;
 	}
 	return 0;
 }
 
-/* Copies the program and the zero padding up to the payload. */
+/* Copies the program and the zero padding up to the payload. name is the
+ * program as the user knows it. */
 static int
-write_program(int out, const char *path, uint64_t *payload_offset)
+write_program(int out, const char *out_name, const char *path,
+    const char *name, uint64_t *payload_offset)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint64_t len, done = 0;
-	unsigned char buf[1 << 16];
-	int rc = 0;
+	static const unsigned char zero[FP_ALIGN];
+	struct file_stamp before, after;
+	struct stat st;
+	const char *why;
+	uint64_t len;
+	int fd, rc;
 
-	if (fd < 0) {
-		warn("%s", path);
+	if ((fd = open_regular(path, &st, &why)) < 0) {
+		warnx("%s: %s", name, why);
 		return -1;
 	}
-	if (program_length(path, fd, &len) < 0) {
-		close(fd);
-		return -1;
-	}
-	while (rc == 0 && done < len) {
-		size_t n = len - done < sizeof(buf) ? (size_t)(len - done) :
-		    sizeof(buf);
-
-		if (pread_all(fd, buf, n, done) < 0 || write_all(out, buf, n) < 0) {
-			warn("%s", path);
+	stamp_of(&before, &st);
+	len = program_length(fd, &st);
+	rc = copy_program(out, out_name, fd, name, len);
+	if (rc == 0 && fstat(fd, &st) < 0) {
+		warn("%s", name);
+		rc = -1;
+	} else if (rc == 0) {
+		stamp_of(&after, &st);
+		if (!stamp_eq(&before, &after)) {
+			warnx("%s: changed while building", name);
 			rc = -1;
 		}
-		done += n;
 	}
 	close(fd);
 	*payload_offset = (len + FP_ALIGN - 1) / FP_ALIGN * FP_ALIGN;
-	memset(buf, 0, sizeof(buf));
-	if (rc == 0 && write_all(out, buf, (size_t)(*payload_offset - len)) < 0) {
-		warn("write");
+	if (rc == 0 &&
+	    write_all(out, zero, (size_t)(*payload_offset - len)) < 0) {
+		warn("%s", out_name);
 		rc = -1;
 	}
 	return rc;
@@ -812,16 +899,54 @@ prepare_program(const struct build_opts *o, const char *out, char **tmp)
 		return prog;
 	if (o->verbose)
 		fprintf(stderr, "fatpack: stripping %s\n", prog);
-	stripped = temp_next_to(out, "strip", 1);
+	stripped = temp_next_to(out, "strip", TEMP_STRIP);
 	if (stripped == NULL || toolchain_strip(prog, stripped) < 0) {
-		temp_remove(stripped, 1);
+		temp_remove(stripped, TEMP_STRIP);
 		return NULL;
 	}
-	temp_remove(*tmp, 0);
-	temp_track(0, stripped);
-	temp_track(1, NULL);
+	temp_remove(*tmp, TEMP_PROGRAM);
+	temp_track(TEMP_PROGRAM, stripped);
+	temp_track(TEMP_STRIP, NULL);
 	*tmp = stripped;
 	return stripped;
+}
+
+/* The sources and the program are regular files: the compiler would wait
+ * forever on a FIFO, and its message for a missing file comes late. */
+static int
+check_inputs(const struct build_opts *o)
+{
+	struct stat st;
+	const char *why;
+	int fd;
+
+	for (size_t i = 0; i <= o->n_sources; i++) {
+		const char *path = i < o->n_sources ? o->sources[i] : o->program;
+
+		if (path == NULL)
+			continue;
+		if ((fd = open_regular(path, &st, &why)) < 0) {
+			warnx("%s: %s", path, why);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* An output path that is a folder would fail only once all is compiled. */
+static int
+check_output(const char *out)
+{
+	size_t n = strlen(out);
+	struct stat st;
+
+	if ((n > 0 && out[n - 1] == '/') ||
+	    (stat(out, &st) == 0 && S_ISDIR(st.st_mode))) {
+		warnx("%s: is a folder; -o names the output file", out);
+		return -1;
+	}
+	return 0;
 }
 
 /* Adds the -x patterns to every source. */
@@ -870,12 +995,16 @@ update_link(const struct build_opts *o, const char *out)
 	else if ((target = realpath(out, NULL)) == NULL)
 		target = xstrdup(out);
 	tmp = xasprintf("%s.tmp.%ld", link, (long)getpid());
+	temp_track(TEMP_LINK, tmp);
 	unlink(tmp);
-	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
+	if (mkdirs(link) < 0) {
+		rc = -1;
+	} else if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
 		warn("%s", link);
 		unlink(tmp);
 		rc = -1;
 	}
+	temp_track(TEMP_LINK, NULL);
 	free(tmp);
 	free(target);
 	free(link);
@@ -984,8 +1113,8 @@ summary(const char *out, const struct pack_stats *st, double t0)
 
 	human(in, sizeof(in), st->in_bytes);
 	human(total, sizeof(total), st->out_bytes);
-	fprintf(stderr, "%s: %" PRIu64 " assets, %s -> %s, %.2f s\n", out,
-	    st->files, in, total, now() - t0);
+	fprintf(stderr, "%s: %" PRIu64 " asset%s, %s -> %s, %.2f s\n", out,
+	    st->files, st->files == 1 ? "" : "s", in, total, now() - t0);
 }
 
 /* Writes program, padding and payload through the atomic output file. */
@@ -1005,6 +1134,7 @@ write_output(const struct build_opts *o, const char *prog, char **out,
 	struct pack_opts po = { .level = o->level, .jobs = o->jobs };
 	struct outfile of;
 	uint64_t payload_offset;
+	sigset_t old;
 	int rc;
 
 	for (size_t i = 0; i < l->n; i++)
@@ -1014,24 +1144,29 @@ write_output(const struct build_opts *o, const char *prog, char **out,
 		po.progress_arg = &bar;
 	}
 
-	if (outfile_open(&of, *out, 0755) < 0)
+	hold_signals(&old);
+	rc = outfile_open(&of, *out, 0755);
+	if (rc == 0)
+		temp_track(TEMP_OUTPUT, of.tmp);
+	release_signals(&old);
+	if (rc < 0)
 		return -1;
-	temp_track(2, of.tmp);
-	rc = write_program(of.fd, prog, &payload_offset);
+	po.name = *out;
+	rc = write_program(of.fd, *out, prog, o->program ? o->program : prog,
+	    &payload_offset);
 	if (rc == 0)
 		rc = pack_write(of.fd, payload_offset, l, &m, &po, st);
 	progress_erase(&bar);
 	if (rc < 0) {
-		temp_track(2, NULL);
 		outfile_abort(&of);
+		temp_track(TEMP_OUTPUT, NULL);
 		return -1;
 	}
 	if (strstr(of.path, "{build}") != NULL)
 		name_by_content(&of, out, st->payload_sha256);
-	temp_track(2, NULL);
-	if (outfile_commit(&of) < 0)
-		return -1;
-	return 0;
+	rc = outfile_commit(&of);
+	temp_track(TEMP_OUTPUT, NULL);
+	return rc;
 }
 
 static int
@@ -1053,17 +1188,19 @@ build(struct build_opts *o, const struct extra *x)
 	if (o->name == NULL && (o->name = default_name(o)) == NULL)
 		return 1;
 	share_excludes(o, x);
+	catch_signals();
+	if (check_inputs(o) < 0)
+		goto done;
 	find_revision(o, &build_id);
 	/* every check before the output's folder is made */
-	if ((out = output_path(o, build_id)) == NULL)
+	if ((out = output_path(o, build_id)) == NULL || check_output(out) < 0)
 		goto done;
 	if (assets_collect(o->assets, o->n_assets, have_sde == 0 ? &sde : NULL,
 	    &l) < 0 || check_spa_fallback(o, &l) < 0 || mkdirs(out) < 0)
 		goto done;
 	if (o->verbose)
-		fprintf(stderr, "fatpack: %zu entries, %" PRIu64 " bytes of assets\n",
-		    l.n, l.total);
-	catch_signals();
+		fprintf(stderr, "fatpack: %zu entr%s, %" PRIu64 " bytes of assets\n",
+		    l.n, l.n == 1 ? "y" : "ies", l.total);
 	if ((prog = prepare_program(o, out, &tmp)) == NULL)
 		goto done;
 	if (write_output(o, prog, &out, &l, build_time, &st, t0) < 0)
@@ -1075,7 +1212,7 @@ build(struct build_opts *o, const struct extra *x)
 		summary(out, &st, t0);
 	rc = 0;
 done:
-	temp_remove(tmp, 0);
+	temp_remove(tmp, TEMP_PROGRAM);
 	assets_free(&l);
 	free(build_id);
 	free(out);

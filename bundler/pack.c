@@ -5,9 +5,12 @@
  * header when needed, the ustar block) and, for a non-empty file, a content
  * frame. A pool of threads compresses runs of consecutive entries (jobs), a
  * bounded amount ahead of the calling thread, which writes the finished
- * frames in index order. Each frame is compressed alone with parameters that
- * depend only on the level and its size, so the bytes do not depend on the
- * number of threads.
+ * frames in index order and compresses the biggest files itself, straight
+ * into the output. Each frame is compressed alone with parameters that
+ * depend only on the level and its size, and a file is fed to the
+ * compressor in the same pieces whoever compresses it, so the bytes do not
+ * depend on the number of threads. A file's bytes are read once: the digest
+ * in the index is of the bytes in its frame.
  *
  * The tar headers are written here rather than with libarchive's pax writer:
  * libarchive adds a pax header for every non-ASCII path (FORMAT.md allows one
@@ -16,9 +19,11 @@
  * as a separate frame.
  */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,23 +213,30 @@ tar_header(struct buf *b, const struct asset_list *l, size_t i)
 
 /* ---- frames ----------------------------------------------------------- */
 
-/* Compresses src into a new buffer: one frame with checksum and content size,
- * its window capped for browsers. Parameters depend only on level and n. */
-static int
-compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n,
-    unsigned char **out, size_t *out_len, char *msg)
+/* Sets cc up for one frame of n bytes: checksum and content size, its window
+ * capped for browsers. Parameters depend only on level and n. */
+static void
+frame_params(ZSTD_CCtx *cc, int level, uint64_t n)
 {
-	ZSTD_compressionParameters cp;
-	size_t cap = ZSTD_compressBound(n), r;
-	unsigned char *dst;
+	ZSTD_compressionParameters cp = ZSTD_getCParams(level, n, 0);
 
-	cp = ZSTD_getCParams(level, n, 0);
 	ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1);
 	if (cp.windowLog > FP_WINDOW_LOG_MAX)
 		ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, FP_WINDOW_LOG_MAX);
+}
+
+/* Compresses src, which is in memory, into a new buffer: one frame. */
+static int
+compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n,
+    unsigned char **out, size_t *out_len, char *msg)
+{
+	size_t cap = ZSTD_compressBound(n), r;
+	unsigned char *dst;
+
+	frame_params(cc, level, n);
 	dst = xmalloc(cap);
 	r = ZSTD_compress2(cc, dst, cap, src, n);
 	if (ZSTD_isError(r)) {
@@ -237,6 +249,185 @@ compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n,
 	*out = dst;
 	*out_len = r;
 	return 0;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* Buffered output that counts payload-relative offsets and hashes the tar
+ * stream frames while hashing is on. After a failed write it writes no more
+ * and keeps the error for pack_write to report. */
+struct out {
+	int fd;
+	uint64_t off;
+	int hashing;
+	struct sha256 sha;
+	unsigned char *buf;
+	size_t len;
+	int err;            /* errno of the first failed write, or 0 */
+	size_t dirty;       /* bytes written since writeback was last started */
+};
+
+/* The artifact is fsynced before it is renamed into place; starting the
+ * writeback as the data comes, rather than all of it in that fsync, takes
+ * the disk's time off the end of the build. Only a hint: errors surface in
+ * the fsync. */
+#define WRITEBACK_EVERY (8u << 20)
+
+static void
+out_write(struct out *o, const void *p, size_t n)
+{
+	if (o->err != 0)
+		return;
+	if (write_all(o->fd, p, n) < 0) {
+		o->err = errno;
+		return;
+	}
+	o->dirty += n;
+	if (o->dirty >= WRITEBACK_EVERY) {
+		(void)sync_file_range(o->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		o->dirty = 0;
+	}
+}
+
+static void
+out_flush(struct out *o)
+{
+	if (o->len > 0)
+		out_write(o, o->buf, o->len);
+	o->len = 0;
+}
+
+/* Writes a big frame straight from its buffer, OUTBUF at a time: on Linux
+ * 6.x with ext4 one write(2) of 20 MB took 8 times as long as twenty of
+ * 1 MB (it allocates large page cache folios). */
+static void
+out_direct(struct out *o, const unsigned char *p, size_t n)
+{
+	for (size_t k; n > 0 && o->err == 0; p += k, n -= k) {
+		k = n < OUTBUF ? n : OUTBUF;
+		out_write(o, p, k);
+	}
+}
+
+static void
+out_put(struct out *o, const void *p, size_t n)
+{
+	if (o->hashing)
+		sha256_update(&o->sha, p, n);
+	o->off += n;
+	if (o->len + n > OUTBUF)
+		out_flush(o);
+	if (n >= OUTBUF) {
+		out_direct(o, p, n);
+		return;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+/* ---- content frames --------------------------------------------------- */
+
+/*
+ * A content frame is compressed as its file is read: each piece is hashed
+ * and compressed from the same buffer, so the digest in the index is the
+ * digest of the bytes in the frame. The frame collects in dst, which grows;
+ * with out set it is drained into the artifact instead, so that a big file's
+ * frame is never held whole in memory.
+ */
+struct zframe {
+	ZSTD_CCtx *cc;
+	const struct asset *a;
+	struct sha256 sha;
+	unsigned char *dst;
+	size_t len, cap;
+	struct out *out;
+	char *msg;            /* MSG_LEN bytes */
+};
+
+static const char *
+asset_name(const struct asset *a)
+{
+	return a->file != NULL ? a->file : a->path;
+}
+
+static int
+zframe_room(struct zframe *z)
+{
+	unsigned char *p;
+
+	if (z->out != NULL) {
+		out_put(z->out, z->dst, z->len);
+		z->len = 0;
+		if (z->out->err == 0)
+			return 0;
+		*z->msg = '\0';   /* pack_write names the output */
+		return -1;
+	}
+	if (z->cap > SIZE_MAX / 2 || (p = realloc(z->dst, z->cap * 2)) == NULL) {
+		snprintf(z->msg, MSG_LEN, "%s: out of memory", asset_name(z->a));
+		return -1;
+	}
+	z->dst = p;
+	z->cap *= 2;
+	return 0;
+}
+
+static int
+zframe_put(struct zframe *z, const void *p, size_t n, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+
+	for (;;) {
+		ZSTD_outBuffer ob;
+		size_t left;
+
+		if (z->len == z->cap && zframe_room(z) < 0)
+			return -1;
+		ob.dst = z->dst;
+		ob.size = z->cap;
+		ob.pos = z->len;
+		left = ZSTD_compressStream2(z->cc, &ob, &in, end);
+		z->len = ob.pos;
+		if (ZSTD_isError(left)) {
+			snprintf(z->msg, MSG_LEN, "%s: zstd: %s", asset_name(z->a),
+			    ZSTD_getErrorName(left));
+			return -1;
+		}
+		if (in.pos == in.size && (end == ZSTD_e_continue || left == 0))
+			return 0;
+	}
+}
+
+static int
+zframe_piece(void *arg, const unsigned char *p, size_t n)
+{
+	struct zframe *z = arg;
+
+	sha256_update(&z->sha, p, n);
+	return zframe_put(z, p, n, ZSTD_e_continue);
+}
+
+/* Reads, hashes and compresses file asset a through z, whose cc, out, msg
+ * and buffer the caller sets. No frame for an empty file. */
+static int
+content_frame(struct zframe *z, int level, const struct asset *a,
+    unsigned char sha[32])
+{
+	int rc;
+
+	z->a = a;
+	sha256_init(&z->sha);
+	if (a->size > 0) {
+		frame_params(z->cc, level, a->size);
+		/* the frame header then holds the content size, as with
+		 * one-shot compression */
+		ZSTD_CCtx_setPledgedSrcSize(z->cc, a->size);
+	}
+	rc = asset_read(a, zframe_piece, z, z->msg, MSG_LEN);
+	if (rc == 0 && a->size > 0)
+		rc = zframe_put(z, NULL, 0, ZSTD_e_end);
+	sha256_final(&z->sha, sha);
+	return rc;
 }
 
 /* ---- the pool --------------------------------------------------------- */
@@ -254,18 +445,25 @@ compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n,
 /* Threads stop claiming jobs while this much input is compressed but not
  * yet written: it bounds the memory held by finished frames. */
 #define WINDOW_BYTES (64u << 20)
+/* A file this big would fill the window alone: it is a job of its own that
+ * the writing thread does itself, its frame going straight to the output,
+ * while the pool goes on with the entries after it. */
+#define STREAM_MIN ((uint64_t)WINDOW_BYTES)
 
 struct task {
 	unsigned char *hdr, *frame;
 	size_t hdr_len, frame_len;
 	unsigned char sha[32];
-	char *err;
 };
 
 struct job {
 	size_t first, end;   /* entries [first, end) */
 	uint64_t bytes;      /* their input size */
+	int big;             /* one file of STREAM_MIN bytes or more */
 	int done;
+	int failed;          /* entry failed_at failed, for the reason in msg */
+	size_t failed_at;
+	char msg[MSG_LEN];
 };
 
 struct pool {
@@ -281,16 +479,31 @@ struct pool {
 	int stop;
 };
 
+static int
+is_big(const struct asset *a)
+{
+	return a->type == FP_TYPE_FILE && a->size >= STREAM_MIN;
+}
+
 static size_t
 make_jobs(const struct asset_list *l, struct job **out)
 {
 	struct job *j = xcalloc(l->n ? l->n : 1, sizeof(*j));
 	size_t n = 0;
-	uint64_t weight = 0;
+	uint64_t weight = 0;   /* 0: no job open */
 
 	for (size_t i = 0; i < l->n; i++) {
+		if (is_big(&l->v[i]) && weight > 0) {
+			j[n++].end = i;
+			weight = 0;
+		}
 		if (weight == 0)
 			j[n].first = i;
+		if (is_big(&l->v[i])) {
+			j[n].big = 1;
+			j[n++].end = i + 1;
+			continue;
+		}
 		j[n].bytes += l->v[i].size;
 		weight += l->v[i].size + ENTRY_WEIGHT;
 		if (weight >= JOB_WEIGHT || i + 1 == l->n) {
@@ -303,39 +516,64 @@ make_jobs(const struct asset_list *l, struct job **out)
 }
 
 static int
-do_task(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
-    struct task *t)
+header_frame(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
+    struct task *t, char *msg)
 {
-	const struct asset *a = &l->v[i];
 	struct buf hdr = { 0 };
-	const unsigned char *content = NULL;
-	char msg[MSG_LEN];
 	int rc;
 
+	if (cc == NULL) {
+		snprintf(msg, MSG_LEN, "out of memory");
+		return -1;
+	}
 	tar_header(&hdr, l, i);
 	rc = compress_frame(cc, level, hdr.p, hdr.len, &t->hdr, &t->hdr_len,
 	    msg);
 	free(hdr.p);
-	if (rc == 0 && a->type == FP_TYPE_FILE) {
-		rc = asset_content(a, &content, msg, sizeof(msg));
-		if (rc == 0) {
-			sha256(content, a->size, t->sha);
-			if (a->size > 0)
-				rc = compress_frame(cc, level, content, a->size,
-				    &t->frame, &t->frame_len, msg);
-			asset_release(a, content);
-		}
-	}
-	if (rc < 0)
-		t->err = xstrdup(msg);
 	return rc;
 }
 
-/* Whether a thread may claim the next job. Called locked. The oldest
- * unwritten job is always claimable, so the writer never waits forever. */
+/* Compresses entry i into t: its header frame and, for a file, its content
+ * frame, held in memory. */
 static int
-claimable(const struct pool *p)
+do_task(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
+    struct task *t, char *msg)
 {
+	const struct asset *a = &l->v[i];
+	struct zframe z = { .cc = cc, .msg = msg };
+	unsigned char *p;
+
+	if (header_frame(cc, level, l, i, t, msg) < 0)
+		return -1;
+	if (a->type != FP_TYPE_FILE)
+		return 0;
+	if (a->size > 0) {
+		z.cap = ZSTD_compressBound(a->size);   /* a->size < STREAM_MIN */
+		if ((z.dst = malloc(z.cap)) == NULL) {
+			snprintf(msg, MSG_LEN, "%s: out of memory", asset_name(a));
+			return -1;
+		}
+	}
+	if (content_frame(&z, level, a, t->sha) < 0) {
+		free(z.dst);
+		return -1;
+	}
+	/* the buffer was sized for incompressible data: give back the rest */
+	if (z.len < z.cap / 2 && (p = realloc(z.dst, z.len)) != NULL)
+		z.dst = p;
+	t->frame = z.dst;
+	t->frame_len = z.len;
+	return 0;
+}
+
+/* Whether a thread may claim the next job, once past the jobs the writer
+ * does itself. Called locked. The oldest unwritten job is always claimable,
+ * so the writer never waits forever. */
+static int
+next_claimable(struct pool *p)
+{
+	while (p->next < p->n_jobs && p->j[p->next].big)
+		p->next++;
 	return p->next < p->n_jobs && p->in_flight < WINDOW_BYTES;
 }
 
@@ -343,15 +581,14 @@ static void *
 worker(void *arg)
 {
 	struct pool *p = arg;
+	/* NULL (out of memory) fails the first entry it is given */
 	ZSTD_CCtx *cc = ZSTD_createCCtx();
 
-	if (cc == NULL)
-		errx(1, "out of memory");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct job *j;
 
-		while (!p->stop && !claimable(p))
+		while (!p->stop && !next_claimable(p))
 			pthread_cond_wait(&p->work, &p->mu);
 		if (p->stop)
 			break;
@@ -359,8 +596,11 @@ worker(void *arg)
 		p->in_flight += j->bytes;
 		pthread_mutex_unlock(&p->mu);
 		for (size_t i = j->first; i < j->end; i++)
-			if (do_task(cc, p->level, p->l, i, &p->t[i]) < 0)
-				break;   /* the writer stops at the error */
+			if (do_task(cc, p->level, p->l, i, &p->t[i], j->msg) < 0) {
+				j->failed = 1;   /* the writer stops there */
+				j->failed_at = i;
+				break;
+			}
 		pthread_mutex_lock(&p->mu);
 		j->done = 1;
 		pthread_cond_broadcast(&p->done);
@@ -399,84 +639,19 @@ pool_stop(struct pool *p, pthread_t *th, int n)
 		pthread_join(th[k], NULL);
 }
 
-/* ---- output ----------------------------------------------------------- */
-
-/* Buffered output that counts payload-relative offsets and hashes the tar
- * stream frames while hashing is on. */
-struct out {
-	int fd;
-	uint64_t off;
-	int hashing;
-	struct sha256 sha;
-	unsigned char *buf;
-	size_t len;
-	int failed;
-	size_t dirty;       /* bytes written since writeback was last started */
-};
-
-/* The artifact is fsynced before it is renamed into place; starting the
- * writeback as the data comes, rather than all of it in that fsync, takes
- * the disk's time off the end of the build. Only a hint: errors surface in
- * the fsync. */
-#define WRITEBACK_EVERY (8u << 20)
-
-static void
-out_written(struct out *o, size_t n)
-{
-	o->dirty += n;
-	if (o->dirty >= WRITEBACK_EVERY) {
-		(void)sync_file_range(o->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-		o->dirty = 0;
-	}
-}
-
-static void
-out_flush(struct out *o)
-{
-	if (o->len > 0 && !o->failed && write_all(o->fd, o->buf, o->len) < 0) {
-		warn("write");
-		o->failed = 1;
-	}
-	out_written(o, o->len);
-	o->len = 0;
-}
-
-/* Writes a big frame straight from its buffer, OUTBUF at a time: on Linux
- * 6.x with ext4 one write(2) of 20 MB took 8 times as long as twenty of
- * 1 MB (it allocates large page cache folios). */
-static void
-out_direct(struct out *o, const unsigned char *p, size_t n)
-{
-	for (size_t k; n > 0 && !o->failed; p += k, n -= k) {
-		k = n < OUTBUF ? n : OUTBUF;
-		if (write_all(o->fd, p, k) < 0) {
-			warn("write");
-			o->failed = 1;
-		}
-		out_written(o, k);
-	}
-}
-
-static void
-out_put(struct out *o, const void *p, size_t n)
-{
-	if (o->hashing)
-		sha256_update(&o->sha, p, n);
-	o->off += n;
-	if (o->len + n > OUTBUF)
-		out_flush(o);
-	if (n >= OUTBUF) {
-		out_direct(o, p, n);
-		return;
-	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-}
+/* ---- the tar stream --------------------------------------------------- */
 
 /* Where each entry's content frame went. */
 struct placed {
 	uint64_t off, len;
 	unsigned char sha[32];
+};
+
+/* The writing thread's own compressor, for big files. */
+struct writer {
+	ZSTD_CCtx *cc;
+	unsigned char *buf;
+	size_t cap;
 };
 
 static void
@@ -494,6 +669,40 @@ write_entry(struct out *o, struct task *t, struct placed *pl)
 	t->hdr = t->frame = NULL;
 }
 
+/* Writes big file i, compressing it here, straight into the output. */
+static int
+write_big(struct out *o, struct writer *w, const struct asset_list *l,
+    size_t i, int level, struct placed *pl)
+{
+	struct zframe z = { .out = o };
+	struct task t = { 0 };
+	char msg[MSG_LEN];
+	int rc;
+
+	if (w->cc == NULL)
+		w->cc = ZSTD_createCCtx();
+	if (w->buf == NULL) {
+		w->cap = ZSTD_CStreamOutSize();
+		w->buf = xmalloc(w->cap);
+	}
+	if (header_frame(w->cc, level, l, i, &t, msg) < 0) {
+		warnx("%s", msg);
+		return -1;
+	}
+	write_entry(o, &t, pl);
+	z.cc = w->cc;
+	z.dst = w->buf;
+	z.cap = w->cap;
+	z.msg = msg;
+	pl->off = o->off;
+	rc = content_frame(&z, level, &l->v[i], pl->sha);
+	out_put(o, z.dst, z.len);
+	pl->len = o->off - pl->off;
+	if (rc < 0 && *msg != '\0')
+		warnx("%s", msg);
+	return rc;
+}
+
 static int
 write_end_frame(struct out *o, const struct asset_list *l, int level)
 {
@@ -504,8 +713,10 @@ write_end_frame(struct out *o, const struct asset_list *l, int level)
 	char msg[MSG_LEN];
 	int rc;
 
-	if (cc == NULL)
-		errx(1, "out of memory");
+	if (cc == NULL) {
+		warnx("out of memory");
+		return -1;
+	}
 	if (l->n > 0)
 		buf_zero(&b, tar_padding(l->v[l->n - 1].size));
 	buf_zero(&b, 2 * TAR_BLOCK);
@@ -529,24 +740,61 @@ jobs_of(const struct pack_opts *po)
 	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
+/* Writes the entries of job j, which the pool compressed. */
+static int
+write_job(struct out *o, struct pool *p, const struct job *j,
+    struct placed *pl)
+{
+	wait_done(p, j);
+	for (size_t i = j->first; i < j->end; i++) {
+		if (j->failed && i == j->failed_at) {
+			warnx("%s", j->msg);
+			return -1;
+		}
+		write_entry(o, &p->t[i], &pl[i]);
+	}
+	return 0;
+}
+
+static void
+pool_start(struct pool *p, const struct asset_list *l, int level)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	p->l = l;
+	p->t = xcalloc(l->n ? l->n : 1, sizeof(*p->t));
+	p->level = level;
+	p->n_jobs = make_jobs(l, &p->j);
+}
+
+static void
+pool_free(struct pool *p)
+{
+	for (size_t i = 0; i < p->l->n; i++) {
+		free(p->t[i].hdr);
+		free(p->t[i].frame);
+	}
+	free(p->t);
+	free(p->j);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->mu);
+}
+
 /* Compresses and writes the tar stream frames, filling pl. */
 static int
 write_stream(struct out *o, const struct asset_list *l,
     const struct pack_opts *po, struct placed *pl)
 {
 	struct pool p;
+	struct writer w = { 0 };
 	uint64_t files = 0, bytes = 0;
 	int n = jobs_of(po), started = 0, rc = 0;
 	pthread_t *th = xcalloc((size_t)n, sizeof(*th));
 
-	memset(&p, 0, sizeof(p));
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.work, NULL);
-	pthread_cond_init(&p.done, NULL);
-	p.l = l;
-	p.t = xcalloc(l->n, sizeof(*p.t));
-	p.level = po->level;
-	p.n_jobs = make_jobs(l, &p.j);
+	pool_start(&p, l, po->level);
 	for (; started < n; started++)
 		if (pthread_create(&th[started], NULL, worker, &p) != 0)
 			break;
@@ -557,14 +805,15 @@ write_stream(struct out *o, const struct asset_list *l,
 	for (size_t k = 0; k < p.n_jobs && rc == 0; k++) {
 		const struct job *j = &p.j[k];
 
-		wait_done(&p, j);
+		if (j->big)
+			rc = write_big(o, &w, l, j->first, po->level,
+			    &pl[j->first]);
+		else
+			rc = write_job(o, &p, j, pl);
+		mark_written(&p, j);
+		if (o->err != 0)
+			rc = -1;   /* pack_write says why */
 		for (size_t i = j->first; i < j->end && rc == 0; i++) {
-			if (p.t[i].err != NULL) {
-				warnx("%s", p.t[i].err);
-				rc = -1;
-				break;
-			}
-			write_entry(o, &p.t[i], &pl[i]);
 			if (l->v[i].type == FP_TYPE_FILE) {
 				files++;
 				bytes += l->v[i].size;
@@ -572,20 +821,12 @@ write_stream(struct out *o, const struct asset_list *l,
 			if (po->progress != NULL)
 				po->progress(po->progress_arg, files, bytes);
 		}
-		mark_written(&p, j);
 	}
 	pool_stop(&p, th, started);
-	for (size_t i = 0; i < l->n; i++) {
-		free(p.t[i].hdr);
-		free(p.t[i].frame);
-		free(p.t[i].err);
-	}
-	free(p.t);
-	free(p.j);
+	pool_free(&p);
 	free(th);
-	pthread_cond_destroy(&p.work);
-	pthread_cond_destroy(&p.done);
-	pthread_mutex_destroy(&p.mu);
+	ZSTD_freeCCtx(w.cc);
+	free(w.buf);
 	if (rc == 0)
 		rc = write_end_frame(o, l, po->level);
 	return rc;
@@ -765,8 +1006,10 @@ compress_index(struct buf *b, uint32_t *flags)
 	char msg[MSG_LEN];
 	int rc;
 
-	if (cc == NULL)
-		errx(1, "out of memory");
+	if (cc == NULL) {
+		warnx("out of memory");
+		return -1;
+	}
 	rc = compress_frame(cc, INDEX_LEVEL, b->p + 8, n, &z, &zlen, msg);
 	ZSTD_freeCCtx(cc);
 	if (rc < 0) {
@@ -843,7 +1086,10 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 		    index.len, flags);
 		out_put(&o, trailer, sizeof(trailer));
 		out_flush(&o);
-		rc = o.failed ? -1 : 0;
+	}
+	if (o.err != 0) {
+		warnx("%s: %s", po->name, strerror(o.err));
+		rc = -1;
 	}
 	if (rc == 0 && st != NULL) {
 		st->files = files;

@@ -21,6 +21,7 @@ struct pack_meta {
 };
 
 struct pack_opts {
+	const char *name;            /* the output, as messages name it */
 	int level;                   /* zstd level, 1..19 */
 	int jobs;                    /* compression threads; 0 = one per CPU */
 	/* called by the writing thread after each entry is written, with the
@@ -38,7 +39,8 @@ struct pack_stats {
 
 /* Writes the payload for l and the trailer at fd's current position, which
  * must be the absolute file offset payload_offset. The bytes do not depend on
- * opts->jobs. On failure prints one line on stderr and returns -1. */
+ * opts->jobs. Each asset file is read once (assets.h, asset_read). On failure
+ * prints one line on stderr and returns -1. */
 int pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
     const struct pack_meta *m, const struct pack_opts *o,
     struct pack_stats *st);

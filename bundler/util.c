@@ -103,22 +103,22 @@ outfile_open(struct outfile *o, const char *path, unsigned mode)
 		if (errno == ENOENT)
 			warnx("%s: folder %s does not exist", path, dir);
 		else
-			warn("%s: cannot create a temporary file in %s", path, dir);
+			warn("%s", path);   /* not the temporary name: it is ours */
 		free(dir);
 		free(o->tmp);
 		o->tmp = NULL;
 		return -1;
 	}
 	free(dir);
+	o->path = xstrdup(path);
 	/* mkstemp ignores the umask: apply it, as open(2) would have */
 	mask = umask(0);
 	umask(mask);
 	if (fchmod(o->fd, mode & 07777 & ~mask) < 0) {
-		warn("%s: chmod", o->tmp);
+		warn("%s", path);
 		outfile_abort(o);
 		return -1;
 	}
-	o->path = xstrdup(path);
 	return 0;
 }
 
@@ -146,19 +146,19 @@ outfile_commit(struct outfile *o)
 	int rc;
 
 	if (fsync(o->fd) < 0) {
-		warn("%s: fsync", o->tmp);
+		warn("%s", o->path);
 		outfile_abort(o);
 		return -1;
 	}
 	rc = close(o->fd);
 	o->fd = -1;
 	if (rc < 0) {
-		warn("%s: close", o->tmp);
+		warn("%s", o->path);
 		outfile_abort(o);
 		return -1;
 	}
 	if (rename(o->tmp, o->path) < 0) {
-		warn("%s: rename to %s", o->tmp, o->path);
+		warn("%s", o->path);
 		outfile_abort(o);
 		return -1;
 	}
@@ -244,6 +244,67 @@ usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, " (see fatpack%s%s --help)\n", cmd ? " " : "",
 	    cmd ? cmd : "");
 	return 2;
+}
+
+ssize_t
+read_full(int fd, void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+void
+stamp_of(struct file_stamp *fs, const struct stat *st)
+{
+	fs->dev = st->st_dev;
+	fs->ino = st->st_ino;
+	fs->size = st->st_size;
+	fs->mtime = st->st_mtim;
+	fs->ctime = st->st_ctim;
+}
+
+int
+stamp_eq(const struct file_stamp *a, const struct file_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	    a->ctime.tv_sec == b->ctime.tv_sec &&
+	    a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+int
+open_regular(const char *path, struct stat *st, const char **why)
+{
+	/* O_NONBLOCK: open(2) of a FIFO would wait for a writer; a regular
+	 * file reads the same with it */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, st) < 0) {
+		*why = strerror(errno);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		*why = "not a regular file";
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* Seconds per unit letter, or 0 if c is not one. */

@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
 
 /* Allocation that cannot fail: on exhaustion they exit with a message. */
 void *xmalloc(size_t n);
@@ -29,6 +32,23 @@ void outfile_abort(struct outfile *o);   /* unlink the temporary file */
 /* Writes/reads exactly n bytes (retrying on EINTR and short counts). */
 int write_all(int fd, const void *buf, size_t n);
 int pread_all(int fd, void *buf, size_t n, uint64_t off);
+/* Reads n bytes, fewer only at the end of the file; -1 on error. */
+ssize_t read_full(int fd, void *buf, size_t n);
+
+/* What tells a file's content without reading it: when any of it differs
+ * later, the file changed in between. */
+struct file_stamp {
+	uint64_t dev, ino;
+	int64_t size;
+	struct timespec mtime, ctime;
+};
+void stamp_of(struct file_stamp *fs, const struct stat *st);
+int stamp_eq(const struct file_stamp *a, const struct file_stamp *b);
+
+/* Opens an input file for reading, fills *st and refuses anything but a
+ * regular file, without blocking on a FIFO or a device on the way. Returns
+ * the descriptor, or -1 with *why set ("not a regular file" or strerror). */
+int open_regular(const char *path, struct stat *st, const char **why);
 
 /* A usage error on stderr, one line: "fatpack CMD: MESSAGE (see fatpack CMD
  * --help)", or "fatpack: MESSAGE (see fatpack --help)" when cmd is NULL.
