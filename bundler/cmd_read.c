@@ -23,24 +23,6 @@ static const struct option help_only[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int
-bad_option(const char *cmd, char **argv)
-{
-	if (optopt != 0)
-		warnx("%s: unknown option '-%c' (see fatpack %s --help)", cmd, optopt, cmd);
-	else
-		warnx("%s: unknown option '%s' (see fatpack %s --help)", cmd,
-		    argv[optind - 1], cmd);
-	return 2;
-}
-
-static int
-bad_usage(const char *cmd, const char *usage)
-{
-	fprintf(stderr, "usage: %s\n(see fatpack %s --help)\n", usage, cmd);
-	return 2;
-}
-
 /* What a command accepts: getopt's short and long options, and which of
  * their values are flags of the command (each sets its bit in the order
  * given, 'h' is --help). */
@@ -59,6 +41,7 @@ parse(int argc, char **argv, const struct opts *o, unsigned *seen)
 	const char *at;
 	int c;
 
+	optind = 0;
 	opterr = 0;
 	*seen = 0;
 	while ((c = getopt_long(argc, argv, o->shorts, o->longs, NULL)) != -1) {
@@ -67,37 +50,25 @@ parse(int argc, char **argv, const struct opts *o, unsigned *seen)
 			return 0;
 		}
 		if (c == '?' || (at = strchr(o->flags, c)) == NULL)
-			return bad_option(o->cmd, argv);
+			return usage_error(o->cmd, "unknown option '%s'", optopt ?
+			    (char[]){ '-', (char)optopt, '\0' } : argv[optind - 1]);
 		*seen |= 1u << (at - o->flags);
 	}
 	return -1;
 }
 
-/* Opens the one APP argument and runs fn on it. */
+/* Opens app into *r, described by *in for the read commands; -1 after a
+ * message. fp_inspect_close(r) releases it. */
 static int
-on_app(const char *app, int (*fn)(const struct fp_inspect *, const void *),
-    const void *arg)
+open_app(const char *app, struct fp_reader *r, struct fp_inspect *in)
 {
-	struct fp_reader r;
-	struct fp_inspect in = { &r, app, prog };
-	int rc;
-
-	if (fp_inspect_open(prog, app, &r) < 0)
-		return 1;
-	rc = fn(&in, arg);
-	fp_inspect_close(&r);
-	return rc;
+	in->r = r;
+	in->file = app;
+	in->prog = prog;
+	return fp_inspect_open(prog, app, r) < 0 ? -1 : 0;
 }
 
 /* --- fatpack ls ---------------------------------------------------------- */
-
-static const char ls_usage[] = "fatpack ls [-l] APP";
-
-static int
-ls_run(const struct fp_inspect *in, const void *lng)
-{
-	return fp_inspect_list(in, *(const int *)lng);
-}
 
 int
 cmd_ls(int argc, char **argv)
@@ -107,20 +78,23 @@ cmd_ls(int argc, char **argv)
 	    "Lists the entries of an artifact in path order, folders with a\n"
 	    "trailing '/'. `APP --fatpack-list [-l]` prints the same.\n\n"
 	    "  -l   long form: mode, size, mtime (UTC), MIME type, path\n" };
+	struct fp_reader r;
+	struct fp_inspect in;
 	unsigned seen;
-	int rc, lng;
+	int rc;
 
 	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
 		return rc;
 	if (argc - optind != 1)
-		return bad_usage("ls", ls_usage);
-	lng = seen != 0;
-	return on_app(argv[optind], ls_run, &lng);
+		return usage_error("ls", "takes one APP");
+	if (open_app(argv[optind], &r, &in) < 0)
+		return 1;
+	rc = fp_inspect_list(&in, seen != 0);
+	fp_inspect_close(&r);
+	return rc;
 }
 
 /* --- fatpack cat --------------------------------------------------------- */
-
-static const char cat_usage[] = "fatpack cat APP PATH...";
 
 /* Index form of a path typed by a user: no leading or trailing '/'. */
 static void
@@ -176,7 +150,7 @@ cmd_cat(int argc, char **argv)
 	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
 		return rc;
 	if (argc - optind < 2)
-		return bad_usage("cat", cat_usage);
+		return usage_error("cat", "takes APP and one or more PATHs");
 	if (fp_inspect_open(prog, argv[optind], &r) < 0)
 		return 1;
 	rc = 0;
@@ -188,21 +162,6 @@ cmd_cat(int argc, char **argv)
 }
 
 /* --- fatpack extract ----------------------------------------------------- */
-
-static const char extract_usage[] = "fatpack extract [-f] [-v] APP DIR";
-
-struct extract_args {
-	const char *dir;
-	unsigned flags;
-};
-
-static int
-extract_run(const struct fp_inspect *in, const void *arg)
-{
-	const struct extract_args *x = arg;
-
-	return fp_inspect_extract(in, x->dir, x->flags);
-}
 
 int
 cmd_extract(int argc, char **argv)
@@ -223,28 +182,23 @@ cmd_extract(int argc, char **argv)
 	    "does the same.\n\n"
 	    "  -f, --force     replace existing files and links (never folders)\n"
 	    "  -v, --verbose   list each entry as it is extracted\n" };
-	struct extract_args x;
+	struct fp_reader r;
+	struct fp_inspect in;
 	unsigned seen;
 	int rc;
 
 	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
 		return rc;
 	if (argc - optind != 2)
-		return bad_usage("extract", extract_usage);
-	x.dir = argv[optind + 1];
-	x.flags = seen;
-	return on_app(argv[optind], extract_run, &x);
+		return usage_error("extract", "takes APP and DIR");
+	if (open_app(argv[optind], &r, &in) < 0)
+		return 1;
+	rc = fp_inspect_extract(&in, argv[optind + 1], seen);
+	fp_inspect_close(&r);
+	return rc;
 }
 
 /* --- fatpack info -------------------------------------------------------- */
-
-static const char info_usage[] = "fatpack info [--json] APP";
-
-static int
-info_run(const struct fp_inspect *in, const void *json)
-{
-	return fp_inspect_info(in, *(const int *)json);
-}
 
 int
 cmd_info(int argc, char **argv)
@@ -261,27 +215,23 @@ cmd_info(int argc, char **argv)
 	    "build metadata key (name, version, revision, build time, ...).\n"
 	    "`APP --fatpack-info [--json]` prints the same.\n\n"
 	    "  --json   one JSON object instead\n" };
+	struct fp_reader r;
+	struct fp_inspect in;
 	unsigned seen;
-	int rc, json;
+	int rc;
 
 	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
 		return rc;
 	if (argc - optind != 1)
-		return bad_usage("info", info_usage);
-	json = seen != 0;
-	return on_app(argv[optind], info_run, &json);
+		return usage_error("info", "takes one APP");
+	if (open_app(argv[optind], &r, &in) < 0)
+		return 1;
+	rc = fp_inspect_info(&in, seen != 0);
+	fp_inspect_close(&r);
+	return rc;
 }
 
 /* --- fatpack verify ------------------------------------------------------ */
-
-static const char verify_usage[] = "fatpack verify APP";
-
-static int
-verify_run(const struct fp_inspect *in, const void *unused)
-{
-	(void)unused;
-	return fp_inspect_verify(in);
-}
 
 int
 cmd_verify(int argc, char **argv)
@@ -293,12 +243,18 @@ cmd_verify(int argc, char **argv)
 	    "payload SHA-256, asset_count, that the program holds the fatpack\n"
 	    "runtime, and that the tar stream agrees with the index, entry by\n"
 	    "entry. `APP --fatpack-verify` runs the same checks.\n" };
+	struct fp_reader r;
+	struct fp_inspect in;
 	unsigned seen;
 	int rc;
 
 	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
 		return rc;
 	if (argc - optind != 1)
-		return bad_usage("verify", verify_usage);
-	return on_app(argv[optind], verify_run, NULL);
+		return usage_error("verify", "takes one APP");
+	if (open_app(argv[optind], &r, &in) < 0)
+		return 1;
+	rc = fp_inspect_verify(&in);
+	fp_inspect_close(&r);
+	return rc;
 }
