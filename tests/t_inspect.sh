@@ -22,6 +22,9 @@
 #                               frame (size and SHA-256 made to match)
 #   extra NAME DATA             a tar entry the index does not have
 #   after-end                   a zero frame between the end frame and index
+#   sweep PATH STEP             OUT.0, OUT.1, ...: every STEP-th byte of
+#                               PATH's pax and ustar blocks changed, their
+#                               checksums fixed
 #   offset REGION               print an offset inside REGION: elf (the
 #                               runtime section's name), header, content,
 #                               index, trailer
@@ -176,6 +179,22 @@ def own_header(a, path):
     a.item('content', i)['points'].remove(i)
     a.item('header', i)['points'].append(i)
 
+# one artifact per STEP-th byte of PATH's header frame (after the padding),
+# that byte changed and the header blocks' checksums made right again
+def sweep(a, path, prefix, step):
+    it = a.item('header', a.find(path))
+    orig, raw = it['f'], bytearray(zstd(['-dc'], it['f']))
+    start = len(raw) % 512
+    for n, off in enumerate(range(start, len(raw), int(step))):
+        b = bytearray(raw)
+        b[off] ^= 0x5a
+        checksum(memoryview(b)[len(b) - 512:])
+        if b[start + 156] == ord('x'):
+            checksum(memoryview(b)[start:start + 512])
+        it['f'] = compress(bytes(b))
+        a.save('%s.%d' % (prefix, n))
+    it['f'] = orig
+
 def last_size(a):
     return struct.unpack_from('<Q', a.idx, a.ent(a.count - 1) + 16)[0] if a.count else 0
 
@@ -221,6 +240,9 @@ if op == 'offset':
     print(offset(a, d, sys.argv[3]))
     sys.exit()
 out, args = sys.argv[3], sys.argv[4:]
+if op == 'sweep':
+    sweep(a, args[0], out, args[1])
+    sys.exit()
 {'tar-field': lambda: tar_field(a, *args),
  'pax': lambda: pax(a, args[0], args[1:]),
  'own-header': lambda: own_header(a, *args),
@@ -488,6 +510,20 @@ for f in tar-mode tar-mtime tar-size tar-path pax-path tar-dir own-header \
 	extra after-end pax-mtime hardlink pax-hardlink symlink pax-symlink linkname \
 	pax-linkpath; do
 	check "$f: its checksums hold (fatpack ls reads it)" "$FATPACK" ls "$T/$f"
+done
+
+# pax records that agree with the index are fine
+craft "$T/app" pax "$T/pax-ok" other.txt path=other.txt size=6 \
+	"mtime=$(stat -c %Y "$T/assets/other.txt")"
+chmod +x "$T/pax-ok"
+same "pax records as the index has them: verify" "$T/pax-ok" verify
+check_grep "pax records as the index has them: OK" "OK" "$T/runtime.out"
+# any byte of a pax header and a ustar block, checksums fixed: both sides
+# give the same verdict, without crashing
+craft "$T/pax-ok" sweep "$T/sweep" other.txt 23
+for f in "$T"/sweep.*; do
+	chmod +x "$f"
+	same "$(basename "$f"): verify" "$f" verify
 done
 
 # --- a FIFO as APP: refused at once -------------------------------------------

@@ -39,7 +39,10 @@ struct job {
 static int
 complain(const struct job *j, const char *path, const char *why)
 {
-	fp_msg(j->in->prog, "%s/%s: %s", j->dir, path, why);
+	size_t n = strlen(j->dir);
+
+	fp_msg(j->in->prog, "%s%s%s: %s", j->dir,
+	    n > 0 && j->dir[n - 1] == '/' ? "" : "/", path, why);
 	return -1;
 }
 

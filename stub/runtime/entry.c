@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fatpack.h"
 #include "format/check.h"
 #include "format/format.h"
 #include "inspect/inspect.h"
