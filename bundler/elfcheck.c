@@ -85,19 +85,6 @@ find_section(Elf *e, const char *name)
 	return NULL;
 }
 
-int
-elfcheck_has_runtime(int fd)
-{
-	Elf *e = elf_open(fd);
-	int found;
-
-	if (e == NULL)
-		return 0;
-	found = find_section(e, FP_RUNTIME_SECTION) != NULL;
-	elf_end(e);
-	return found;
-}
-
 static unsigned long long
 max_ull(unsigned long long a, unsigned long long b)
 {

@@ -13,10 +13,6 @@
  * linked (needs libc.so.6): link it with `fatpack cc`") and returns -1. */
 int elfcheck_program(const char *path, int allow_dynamic, char *msg, size_t len);
 
-/* Whether the file open on fd is an ELF file holding the .fatpack section:
- * 1 yes, 0 no. Used to tell "payload lost" from "not a fat binary". */
-int elfcheck_has_runtime(int fd);
-
 /* The size the ELF image itself occupies in the file (the end of its last
  * section or segment, whichever is further), or 0 if fd is not ELF. A file
  * longer than this holds appended data. */

@@ -182,23 +182,39 @@ scan_sections(struct elf_scan *s, const Elf64_Ehdr *eh)
 	}
 }
 
+/* Fills s from the ELF headers of the file open on s->fd, if it is an ELF
+ * file of the only kind fatpack writes: ELFCLASS64, little-endian. */
+static void
+scan_elf(struct elf_scan *s)
+{
+	Elf64_Ehdr eh;
+
+	if (fp_read_at(s->fd, &eh, sizeof(eh), 0) == 0 &&
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+	    eh.e_ident[EI_DATA] == ELFDATA2LSB) {
+		scan_sections(s, &eh);
+		scan_segments(s, &eh);
+	}
+}
+
+int
+fp_has_runtime(int fd)
+{
+	struct elf_scan s = { fd, sizeof(Elf64_Ehdr), 0, 0 };
+
+	scan_elf(&s);
+	return s.has_runtime;
+}
+
 /* What a file without a trailer is. Nothing here is trusted: the headers
  * only choose between messages. */
 static int
 no_trailer(int fd, uint64_t file_size, char *detail, size_t len)
 {
 	struct elf_scan s = { fd, sizeof(Elf64_Ehdr), 0, 0 };
-	Elf64_Ehdr eh;
 
-	/* ELFCLASS64, little-endian: the only kind fatpack writes. */
-	if (file_size >= sizeof(eh) &&
-	    fp_read_at(fd, &eh, sizeof(eh), 0) == 0 &&
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-	    eh.e_ident[EI_DATA] == ELFDATA2LSB) {
-		scan_sections(&s, &eh);
-		scan_segments(&s, &eh);
-	}
+	scan_elf(&s);
 	if (!s.has_runtime)
 		return fail(FATPACK_ENOTFAT, detail, len,
 		    "not a fat binary (no fatpack trailer)");

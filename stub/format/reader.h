@@ -72,6 +72,10 @@ struct fp_kv {
 /* Steps *pos (start at 0) through the metadata lines in order; 0 at the end. */
 int fp_reader_meta_next(const struct fp_reader *a, size_t *pos, struct fp_kv *kv);
 
+/* Whether the file open on fd is an ELF file holding the runtime marker
+ * section (FORMAT.md 5). Reads the ELF headers only, trusting none of them. */
+int fp_has_runtime(int fd);
+
 /* Reads exactly len bytes at off: 0, FATPACK_EIO (errno set) or
  * FATPACK_ETRUNC when the file ends first. */
 int fp_read_at(int fd, void *buf, size_t len, uint64_t off);

@@ -1,9 +1,9 @@
 /*
  * runtime.h - what the runtime's own parts share (not installed).
  *
- * stub/runtime.c owns the process-wide archive behind include/fatpack.h;
- * stub/entry.c loads it before main and answers the --fatpack-* flags;
- * stub/extract.c writes the assets to a folder for --fatpack-extract.
+ * stub/runtime/runtime.c owns the process-wide archive behind
+ * include/fatpack.h; stub/runtime/entry.c loads it before main and answers
+ * the --fatpack-* flags through the read commands of stub/inspect/.
  */
 #ifndef FP_RUNTIME_H
 #define FP_RUNTIME_H
@@ -19,11 +19,5 @@ int fp_runtime_init(char *detail, size_t len);
 
 /* The process-wide archive; valid only when fp_runtime_init returned 0. */
 const struct fp_reader *fp_runtime_archive(void);
-
-/* Writes every entry of a under dir (created if missing). An existing file
- * is an error unless force is set. Errors go to stderr as "prog: reason".
- * Returns 0, or 1 when anything failed. */
-int fp_extract(const struct fp_reader *a, const char *dir, int force,
-    const char *prog);
 
 #endif

@@ -1,0 +1,27 @@
+/*
+ * common.h - what the read commands of stub/inspect/ share (not installed).
+ */
+#ifndef FP_INSPECT_COMMON_H
+#define FP_INSPECT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inspect.h"
+
+/* UTC, ISO 8601 ("2024-05-01T12:00:00Z"), or the number when the time
+ * cannot be represented. Returns out. */
+const char *fp_iso_time(int64_t t, char out[32]);
+
+/* s[0..n) as a JSON string on stdout; bytes that are not UTF-8 become
+ * U+FFFD. */
+void fp_json_string(const char *s, size_t n);
+
+/* A metadata value as a whole number: 0, or -1 when absent or not one. */
+int fp_meta_int(const struct fp_reader *r, const char *key, long long *v);
+
+/* Every check of fp_inspect_verify, each problem reported; the number of
+ * problems. fp_inspect_extract runs it before writing anything. */
+size_t fp_check_all(const struct fp_inspect *in);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * info.c - an artifact's format, sizes and metadata (`fatpack info`,
+ * `--fatpack-info`). Text and JSON show the same facts; docs/fatpack-info.1
+ * lists the JSON keys.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+struct totals {
+	size_t assets;
+	uint64_t decoded, compressed;   /* saturate: the index may claim anything */
+};
+
+static uint64_t
+add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static struct totals
+count(const struct fp_reader *r)
+{
+	struct totals t = { 0, 0, 0 };
+	struct fatpack_entry e;
+	struct fatpack_frame f;
+	size_t i;
+
+	for (i = 0; fp_reader_entry(r, i, &e) == 0; i++) {
+		if (e.type != FATPACK_FILE)
+			continue;
+		t.assets++;
+		t.decoded = add_sat(t.decoded, e.size);
+		if (fp_reader_frame(r, i, &f) == 0)
+			t.compressed = add_sat(t.compressed, f.length);
+	}
+	return t;
+}
+
+/* --- JSON ------------------------------------------------------------------- */
+
+static void
+json_key(const char *key)
+{
+	printf("  \"%s\": ", key);
+}
+
+static void
+json_meta(const struct fp_reader *r, const char *key)
+{
+	size_t len;
+	const char *v = fp_reader_meta(r, key, &len);
+
+	json_key(key);
+	if (v != NULL)
+		fp_json_string(v, len);
+	else
+		fputs("null", stdout);
+	fputs(",\n", stdout);
+}
+
+static void
+json_u64(const char *key, uint64_t v)
+{
+	json_key(key);
+	printf("%" PRIu64 ",\n", v);
+}
+
+/* Every metadata line, known or not. */
+static void
+json_all_meta(const struct fp_reader *r)
+{
+	struct fp_kv kv;
+	size_t pos = 0;
+	int first = 1;
+
+	fputs("  \"meta\": {", stdout);
+	while (fp_reader_meta_next(r, &pos, &kv)) {
+		fputs(first ? "\n    " : ",\n    ", stdout);
+		fp_json_string(kv.key, kv.key_len);
+		fputs(": ", stdout);
+		fp_json_string(kv.value, kv.value_len);
+		first = 0;
+	}
+	fputs(first ? "}\n" : "\n  }\n", stdout);
+}
+
+static void
+info_json(const struct fp_inspect *in, const struct totals *t)
+{
+	const struct fp_reader *r = in->r;
+	long long bt;
+	char iso[32];
+
+	fputs("{\n", stdout);
+	json_key("file");
+	fp_json_string(in->file, strlen(in->file));
+	fputs(",\n", stdout);
+	json_meta(r, "name");
+	json_meta(r, "version");
+	json_meta(r, "revision");
+	if (fp_meta_int(r, "build_time", &bt) == 0)
+		printf("  \"build_time\": %lld,\n  \"build_time_iso\": \"%s\",\n",
+		    bt, fp_iso_time(bt, iso));
+	else
+		fputs("  \"build_time\": null,\n  \"build_time_iso\": null,\n",
+		    stdout);
+	json_meta(r, "fatpack_version");
+	printf("  \"format_version\": \"%u.%u\",\n", r->version_major,
+	    r->version_minor);
+	json_u64("payload_offset", r->payload_offset);
+	json_u64("payload_size", r->payload_size);
+	json_meta(r, "payload_sha256");
+	json_u64("index_size", r->index_size);
+	json_u64("asset_count", t->assets);
+	json_u64("entries", r->count);
+	json_u64("total_size", t->decoded);
+	json_u64("compressed_size", t->compressed);
+	json_all_meta(r);
+	fputs("}\n", stdout);
+}
+
+/* --- text ------------------------------------------------------------------- */
+
+/* "  LABEL" padded to a column; the label may be a metadata key, whose
+ * length is the index's business, so it is written, not formatted. */
+static void
+label(const char *s, size_t n)
+{
+	fputs("  ", stdout);
+	fwrite(s, 1, n, stdout);
+	while (n++ < 18)
+		putchar(' ');
+	putchar(' ');
+}
+
+static void
+text_u64(const char *name, uint64_t v)
+{
+	label(name, strlen(name));
+	printf("%" PRIu64 "\n", v);
+}
+
+static void
+text_meta(const struct fp_reader *r)
+{
+	struct fp_kv kv;
+	size_t pos = 0;
+	long long bt;
+	char iso[32];
+
+	while (fp_reader_meta_next(r, &pos, &kv)) {
+		label(kv.key, kv.key_len);
+		fwrite(kv.value, 1, kv.value_len, stdout);
+		if (kv.key_len == 10 && memcmp(kv.key, "build_time", 10) == 0 &&
+		    fp_meta_int(r, "build_time", &bt) == 0)
+			printf(" (%s)", fp_iso_time(bt, iso));
+		putchar('\n');
+	}
+}
+
+static void
+info_text(const struct fp_inspect *in, const struct totals *t)
+{
+	const struct fp_reader *r = in->r;
+
+	printf("%s: fatpack format %u.%u\n", in->file, r->version_major,
+	    r->version_minor);
+	label("payload offset", 14);
+	printf("%" PRIu64 "  (tail -c +%" PRIu64 " %s | zstd -dc | tar -tv)\n",
+	    r->payload_offset, r->payload_offset + 1, in->file);
+	text_u64("payload size", r->payload_size);
+	text_u64("index size", r->index_size);
+	label("entries", 7);
+	printf("%" PRIu32 " (%zu assets)\n", r->count, t->assets);
+	text_u64("total size", t->decoded);
+	label("compressed size", 15);
+	printf("%" PRIu64, t->compressed);
+	if (t->decoded > 0)
+		printf(" (%.1f%%)", 100.0 * (double)t->compressed /
+		    (double)t->decoded);
+	putchar('\n');
+	text_meta(r);
+}
+
+int
+fp_inspect_info(const struct fp_inspect *in, int json)
+{
+	struct totals t = count(in->r);
+
+	if (json)
+		info_json(in, &t);
+	else
+		info_text(in, &t);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * inspect.h - the read commands: list, info, verify, extract.
+ *
+ * One implementation for both ways of asking: `fatpack ls APP` (the bundler,
+ * on any artifact) and `APP --fatpack-list` (the runtime, on itself). Both
+ * sides open the artifact with the format library's reader and hand it here,
+ * so they print the same output, the same JSON keys and the same messages;
+ * only the message prefix differs ("fatpack" or the program's argv[0]).
+ *
+ * Messages go to stderr as one line "PROG: FILE: reason" (bytes that are not
+ * printable UTF-8 escaped). Every function returns the exit status: 0, or 1
+ * after saying why.
+ */
+#ifndef FP_INSPECT_H
+#define FP_INSPECT_H
+
+#include "format/reader.h"
+
+struct fp_inspect {
+	const struct fp_reader *r;  /* the artifact, opened */
+	const char *file;           /* its name in messages and output */
+	const char *prog;           /* message prefix: "fatpack" or argv[0] */
+};
+
+/* fp_inspect_extract flags */
+#define FP_EXTRACT_FORCE 1u     /* replace existing files, never write through */
+#define FP_EXTRACT_VERBOSE 2u   /* list each entry on stdout as it is written */
+
+/* "PROG: " and the formatted text, one line on stderr. Control bytes and
+ * bytes that are not UTF-8 are written as \xHH: paths and names come from
+ * the artifact or the command line, and must not break the line. */
+void fp_msg(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Opens path and reads its trailer and index into *r. The file must be a
+ * regular file: it is opened non-blocking, so a FIFO or a device is refused
+ * at once instead of hanging. Returns the descriptor (also r->fd), or -1
+ * after a message. */
+int fp_inspect_open(const char *prog, const char *path, struct fp_reader *r);
+
+/* Releases what fp_inspect_open set up, the descriptor included. */
+void fp_inspect_close(struct fp_reader *r);
+
+/* The entries in path order, folders with a trailing '/'; lng: mode, size,
+ * mtime (UTC), MIME type, path, in aligned columns. */
+int fp_inspect_list(const struct fp_inspect *in, int lng);
+
+/* Format version, payload location and sizes, every metadata key; json:
+ * one JSON object with the keys of docs/fatpack-info.1. */
+int fp_inspect_info(const struct fp_inspect *in, int json);
+
+/* Every check of docs/fatpack-verify.1: each content frame, payload_sha256,
+ * asset_count, the runtime marker, the tar stream against the index. Each
+ * problem is one line on stderr; success is one line on stdout. */
+int fp_inspect_verify(const struct fp_inspect *in);
+
+/* Writes every entry under dir (created if missing), after the checks of
+ * fp_inspect_verify and a search for conflicts: when either fails, nothing
+ * is written. Links are never followed nor created; set-id and sticky bits
+ * are dropped. */
+int fp_inspect_extract(const struct fp_inspect *in, const char *dir,
+    unsigned flags);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * verify.c - every check of an artifact (`fatpack verify`,
+ * `--fatpack-verify`), also run by extract before it writes anything.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/check.h"
+#include "format/format.h"
+#include "format/sha256.h"
+#include "format/tarcheck.h"
+#include "common.h"
+
+#define CHUNK (1u << 16)
+
+/* Decodes every content frame: zstd checksum, size, SHA-256. */
+static size_t
+check_assets(const struct fp_inspect *in)
+{
+	struct fatpack_entry e;
+	size_t i, n, bad = 0;
+	void *data;
+	int rc;
+
+	for (i = 0; fp_reader_entry(in->r, i, &e) == 0; i++) {
+		if (e.type != FATPACK_FILE)
+			continue;
+		if ((rc = fp_reader_decode(in->r, i, &data, &n)) != 0) {
+			fp_msg(in->prog, "%s: %s: %s", in->file, e.path,
+			    fp_strerror(rc));
+			bad++;
+			continue;
+		}
+		free(data);
+	}
+	return bad;
+}
+
+/* SHA-256 of the tar stream frames, payload bytes 0..index_offset-1. */
+static int
+hash_stream(const struct fp_reader *r, char hex[65])
+{
+	unsigned char *buf = malloc(CHUNK), sum[32];
+	uint64_t off = 0;
+	struct sha256 s;
+	int rc = 0;
+
+	if (buf == NULL)
+		return FATPACK_ENOMEM;
+	sha256_init(&s);
+	while (rc == 0 && off < r->index_offset) {
+		size_t n = r->index_offset - off < CHUNK ?
+		    (size_t)(r->index_offset - off) : CHUNK;
+
+		if ((rc = fp_read_at(r->fd, buf, n, r->payload_offset + off)) == 0)
+			sha256_update(&s, buf, n);
+		off += n;
+	}
+	sha256_final(&s, sum);
+	sha256_hex(sum, hex);
+	free(buf);
+	return rc;
+}
+
+static size_t
+check_payload_hash(const struct fp_inspect *in)
+{
+	size_t len;
+	const char *want = fp_reader_meta(in->r, "payload_sha256", &len);
+	char got[65], esc[80];
+	int rc;
+
+	if (want == NULL) {
+		fp_msg(in->prog, "%s: metadata has no payload_sha256", in->file);
+		return 1;
+	}
+	if ((rc = hash_stream(in->r, got)) != 0) {
+		fp_msg(in->prog, "%s: reading the payload: %s", in->file,
+		    rc == FATPACK_EIO ? strerror(errno) : fp_strerror(rc));
+		return 1;
+	}
+	if (len != 64 || memcmp(want, got, 64) != 0) {
+		fp_msg(in->prog, "%s: payload SHA-256 mismatch (metadata %s, "
+		    "actual %s)", in->file, fp_escape(want, len, esc, sizeof(esc)),
+		    got);
+		return 1;
+	}
+	return 0;
+}
+
+static size_t
+check_asset_count(const struct fp_inspect *in)
+{
+	struct fatpack_entry e;
+	size_t i, assets = 0, len;
+	const char *v = fp_reader_meta(in->r, "asset_count", &len);
+	char esc[40];
+	long long n;
+
+	if (v == NULL)
+		return 0;
+	for (i = 0; fp_reader_entry(in->r, i, &e) == 0; i++)
+		assets += e.type == FATPACK_FILE;
+	if (fp_meta_int(in->r, "asset_count", &n) == 0 && n >= 0 &&
+	    (unsigned long long)n == assets)
+		return 0;
+	fp_msg(in->prog, "%s: metadata asset_count is %s, the index holds %zu "
+	    "assets", in->file, fp_escape(v, len, esc, sizeof(esc)), assets);
+	return 1;
+}
+
+static size_t
+check_runtime(const struct fp_inspect *in)
+{
+	if (fp_has_runtime(in->r->fd))
+		return 0;
+	fp_msg(in->prog, "%s: the program does not contain the fatpack runtime",
+	    in->file);
+	return 1;
+}
+
+static size_t
+check_tar(const struct fp_inspect *in)
+{
+	char detail[FP_PATH_MAX + 512];
+
+	if (fp_tar_check(in->r, detail, sizeof(detail)) == 0)
+		return 0;
+	fp_msg(in->prog, "%s: %s", in->file, detail);
+	return 1;
+}
+
+size_t
+fp_check_all(const struct fp_inspect *in)
+{
+	size_t bad = check_assets(in);
+
+	bad += check_payload_hash(in);
+	bad += check_asset_count(in);
+	bad += check_runtime(in);
+	bad += check_tar(in);
+	return bad;
+}
+
+int
+fp_inspect_verify(const struct fp_inspect *in)
+{
+	struct fatpack_entry e;
+	size_t i, assets = 0;
+	uint64_t bytes = 0;
+
+	if (fp_check_all(in) > 0)
+		return 1;
+	for (i = 0; fp_reader_entry(in->r, i, &e) == 0; i++) {
+		if (e.type != FATPACK_FILE)
+			continue;
+		assets++;
+		bytes += e.size;   /* every asset decoded: the sizes are real */
+	}
+	printf("%s: OK (%zu assets, %" PRIu64 " bytes, %" PRIu32 " entries)\n",
+	    in->file, assets, bytes, in->r->count);
+	return 0;
+}
