@@ -697,25 +697,6 @@ check_spa_fallback(const struct build_opts *o, const struct asset_list *l)
 	return -1;
 }
 
-static int
-mkdirs(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-
-	for (char *s = strchr(p + 1, '/'); s != NULL && rc == 0;
-	    s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-			warn("%s", p);
-			rc = -1;
-		}
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
-
 /* A new empty file next to out, for an intermediate program. */
 static char *
 temp_next_to(const char *out, const char *what, int slot)
@@ -817,13 +798,14 @@ copy_program(int out, const char *out_name, int fd, const char *name,
 {
 	unsigned char buf[1 << 16];
 	uint64_t done = 0;
+	int r;
 
 	while (done < len) {
 		size_t n = len - done < sizeof(buf) ? (size_t)(len - done) :
 		    sizeof(buf);
 
-		if (pread_all(fd, buf, n, done) < 0) {
-			if (errno == EIO)   /* it ends early */
+		if ((r = fp_read_at(fd, buf, n, done)) != 0) {
+			if (r == FATPACK_ETRUNC)
 				warnx("%s: changed while building", name);
 			else
 				warn("%s", name);
@@ -997,7 +979,7 @@ update_link(const struct build_opts *o, const char *out)
 	tmp = xasprintf("%s.tmp.%ld", link, (long)getpid());
 	temp_track(TEMP_LINK, tmp);
 	unlink(tmp);
-	if (mkdirs(link) < 0) {
+	if (mkdir_parents(link) < 0) {
 		rc = -1;
 	} else if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
 		warn("%s", link);
@@ -1196,7 +1178,7 @@ build(struct build_opts *o, const struct extra *x)
 	if ((out = output_path(o, build_id)) == NULL || check_output(out) < 0)
 		goto done;
 	if (assets_collect(o->assets, o->n_assets, have_sde == 0 ? &sde : NULL,
-	    &l) < 0 || check_spa_fallback(o, &l) < 0 || mkdirs(out) < 0)
+	    &l) < 0 || check_spa_fallback(o, &l) < 0 || mkdir_parents(out) < 0)
 		goto done;
 	if (o->verbose)
 		fprintf(stderr, "fatpack: %zu entr%s, %" PRIu64 " bytes of assets\n",

@@ -507,27 +507,6 @@ print_config(void)
 	return 0;
 }
 
-/* Creates the folders above path that are missing, as `fatpack build -o`
- * does, so a Makefile rule may link into a folder of its own. */
-static int
-make_parents(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-
-	for (char *s = strchr(p + 1, '/'); s != NULL && rc == 0;
-	    s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-			warn("%s", p);
-			rc = -1;
-		}
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
-
 /* The compiler's -o FILE, or NULL. The joined -oFILE form is not looked
  * for: clang has other options that start with -o. */
 static const char *
@@ -565,7 +544,7 @@ cmd_cc(int argc, char **argv)
 		return print_config();
 	for (size_t i = 0; i < nargs; i++)
 		verbose |= strcmp(args[i], "-v") == 0;
-	if ((out = output_of(args, nargs)) != NULL && make_parents(out) < 0)
+	if ((out = output_of(args, nargs)) != NULL && mkdir_parents(out) < 0)
 		return 1;
 	return run(args, nargs, verbose);
 }

@@ -204,32 +204,22 @@ write_all(int fd, const void *buf, size_t n)
 }
 
 int
-pread_all(int fd, void *buf, size_t n, uint64_t off)
+mkdir_parents(const char *path)
 {
-	unsigned char *p = buf;
+	char *p = xstrdup(path);
+	int rc = 0;
 
-	while (n > 0) {
-		ssize_t r;
-
-		if (off > (uint64_t)INT64_MAX) {
-			errno = EOVERFLOW;
-			return -1;
+	for (char *s = strchr(p + 1, '/'); s != NULL && rc == 0;
+	    s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+			warn("%s", p);
+			rc = -1;
 		}
-		r = pread(fd, p, n, (off_t)off);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0) {
-			errno = EIO;   /* the file ends early */
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
+		*s = '/';
 	}
-	return 0;
+	free(p);
+	return rc;
 }
 
 int

@@ -29,9 +29,13 @@ int outfile_open(struct outfile *o, const char *path, unsigned mode);
 int outfile_commit(struct outfile *o);   /* fsync, rename, fsync the folder */
 void outfile_abort(struct outfile *o);   /* unlink the temporary file */
 
-/* Writes/reads exactly n bytes (retrying on EINTR and short counts). */
+/* Writes exactly n bytes (retrying on EINTR and short counts). Reading at
+ * an offset is the format library's fp_read_at. */
 int write_all(int fd, const void *buf, size_t n);
-int pread_all(int fd, void *buf, size_t n, uint64_t off);
+
+/* Creates the folders above path that are missing (mkdir -p of its
+ * dirname), saying which one failed on stderr. */
+int mkdir_parents(const char *path);
 /* Reads n bytes, fewer only at the end of the file; -1 on error. */
 ssize_t read_full(int fd, void *buf, size_t n);
 

@@ -70,8 +70,8 @@ test_outfile(const char *dir)
 	check(outfile_open(&o, path, 0750) == 0, "outfile_open");
 	check(access(path, F_OK) < 0, "target absent before commit");
 	check(write_all(o.fd, "hello", 5) == 0, "write_all");
-	check(pread_all(o.fd, buf, 5, 0) == 0 && memcmp(buf, "hello", 5) == 0, "pread_all");
-	check(pread_all(o.fd, buf, 6, 0) < 0, "pread_all past the end fails");
+	check(pread(o.fd, buf, 5, 0) == 5 && memcmp(buf, "hello", 5) == 0,
+	    "the temporary file holds what was written");
 	check(outfile_commit(&o) == 0, "outfile_commit");
 	check(stat(path, &st) == 0 && st.st_size == 5 && (st.st_mode & 07777) == 0750,
 	    "committed file has its bytes and mode");
@@ -98,6 +98,30 @@ test_outfile(const char *dir)
 	free(path);
 }
 
+static void
+test_mkdir_parents(const char *dir)
+{
+	char *deep = xasprintf("%s/a/b/c/file", dir);
+	char *made = xasprintf("%s/a/b/c", dir);
+	char *blocked = xasprintf("%s/f/x/file", dir);
+	char *plain = xasprintf("%s/f", dir);
+	struct stat st;
+	FILE *f;
+
+	check(mkdir_parents(deep) == 0 && stat(made, &st) == 0 &&
+	    S_ISDIR(st.st_mode), "mkdir_parents makes every missing folder");
+	check(stat(deep, &st) < 0, "... and not the last component");
+	check(mkdir_parents(deep) == 0, "mkdir_parents again: nothing to do");
+	f = fopen(plain, "w");
+	if (f != NULL)
+		fclose(f);
+	check(mkdir_parents(blocked) < 0, "a file where a folder goes fails");
+	free(deep);
+	free(made);
+	free(blocked);
+	free(plain);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -111,6 +135,7 @@ main(int argc, char **argv)
 	test_duration();
 	test_le();
 	test_outfile(dir);
+	test_mkdir_parents(dir);
 	if (argc < 2)
 		rmdir(dir);
 	return failed;
