@@ -209,7 +209,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_opts[] = "o:a:x:l:j:qvh";
+static const char short_opts[] = ":o:a:x:l:j:qvh";
 
 /* ---- options ---------------------------------------------------------- */
 
@@ -367,10 +367,7 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 	case OPT_NO_STRIP: o->strip = 0; return 0;
 	case OPT_DYNAMIC: o->allow_dynamic = 1; return 0;
 	default:
-		/* getopt said what is wrong; the fix is in the option list */
-		fputs("usage: fatpack build [OPTIONS] [SOURCE.c ... | PROGRAM]\n"
-		    "`fatpack build --help` lists the options.\n", stderr);
-		return 2;
+		return usage_error("build", "unknown option '%c'", c);
 	}
 }
 
@@ -428,13 +425,15 @@ parse(int argc, char **argv, struct build_opts *o, struct extra *x)
 	    access(CONFIG_FILE, F_OK) == 0 && config_load(CONFIG_FILE, o) < 0)
 		return 1;
 	optind = 0;
-	opterr = 1;
+	opterr = 0;
 	while (rc == 0 &&
 	    (c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;
 		}
+		if (c == '?' || c == ':')
+			return usage_getopt("build", c, argv);
 		rc = apply(o, x, c, optarg);
 	}
 	for (int i = optind; rc == 0 && i < argc; i++)

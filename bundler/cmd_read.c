@@ -49,9 +49,8 @@ parse(int argc, char **argv, const struct opts *o, unsigned *seen)
 			fputs(o->help, stdout);
 			return 0;
 		}
-		if (c == '?' || (at = strchr(o->flags, c)) == NULL)
-			return usage_error(o->cmd, "unknown option '%s'", optopt ?
-			    (char[]){ '-', (char)optopt, '\0' } : argv[optind - 1]);
+		if (c == '?' || c == ':' || (at = strchr(o->flags, c)) == NULL)
+			return usage_getopt(o->cmd, c, argv);
 		*seen |= 1u << (at - o->flags);
 	}
 	return -1;

@@ -1001,7 +1001,7 @@ parse_init_args(int argc, char **argv, int *force, const char **dir)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			*force = 1;
@@ -1010,14 +1010,12 @@ parse_init_args(int argc, char **argv, int *force, const char **dir)
 			fputs(init_usage, stdout);
 			return 0;
 		default:
-			warnx("init: unknown option '%s'", optopt ?
-			    (char[]){ '-', (char)optopt, '\0' } : argv[optind - 1]);
-			return 2;
+			return usage_getopt("init", ch, argv);
 		}
 	}
 	if (argc - optind > 1) {
-		warnx("init: takes one folder, got %d", argc - optind);
-		return 2;
+		return usage_error("init", "takes one folder, got %d",
+		    argc - optind);
 	}
 	*dir = optind < argc ? argv[optind] : ".";
 	return -1;

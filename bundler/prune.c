@@ -135,13 +135,8 @@ parse_args(int argc, char **argv, struct prune_opts *p)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
-		case ':':
-			return usage_error("prune", "%s needs a value",
-			    argv[optind - 1]);
 		default:
-			return usage_error("prune", "unknown option '%s'",
-			    optopt ? (char[]){ '-', (char)optopt, '\0' } :
-			    argv[optind - 1]);
+			return usage_getopt("prune", ch, argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -3,6 +3,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -234,6 +235,17 @@ usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, " (see fatpack%s%s --help)\n", cmd ? " " : "",
 	    cmd ? cmd : "");
 	return 2;
+}
+
+int
+usage_getopt(const char *cmd, int c, char **argv)
+{
+	char opt[3] = { '-', (char)optopt, '\0' };
+
+	if (c == ':')
+		return usage_error(cmd, "%s needs a value", argv[optind - 1]);
+	return usage_error(cmd, "unknown option '%s'",
+	    optopt != 0 ? opt : argv[optind - 1]);
 }
 
 ssize_t

@@ -60,6 +60,11 @@ int open_regular(const char *path, struct stat *st, const char **why);
 int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The usage error for what getopt_long(3) returned in c when it refused an
+ * argument (opterr = 0, short options starting with ':'): a missing value
+ * or an unknown option, named as the user typed it. Returns 2. */
+int usage_getopt(const char *cmd, int c, char **argv);
+
 /* Parses "90s", "15m", "12h", "14d", "2w" into seconds; -1 if malformed. */
 long long parse_duration(const char *s);
 

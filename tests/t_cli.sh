@@ -59,6 +59,23 @@ check_status "prune with an unknown short option exits 2" 2 \
 check_grep "prune with an unknown short option: the wording" \
 	"^fatpack prune: unknown option '-z' \(see fatpack prune --help\)$" \
 	"$T/.err"
+# every command: the same line for an unknown option, long or short, and
+# for an option without its value
+for cmd in build init ls cat info verify extract prune; do
+	for opt in --bogus -Z; do
+		check_status "$cmd $opt exits 2" 2 "$FATPACK" "$cmd" "$opt"
+		check_grep "$cmd $opt: the wording" \
+			"^fatpack $cmd: unknown option '$opt' \\(see fatpack $cmd --help\\)\$" \
+			"$T/.err"
+		check_eq "$cmd $opt: one line" 1 "$(wc -l <"$T/.err")"
+	done
+done
+for cmd_opt in "build --level" "build -o" "prune --older-than"; do
+	read -r cmd opt <<<"$cmd_opt"
+	check_status "$cmd $opt without its value exits 2" 2 "$FATPACK" "$cmd" "$opt"
+	check_grep "$cmd $opt without its value: the wording" \
+		"^fatpack $cmd: $opt needs a value \\(see fatpack $cmd --help\\)\$" "$T/.err"
+done
 check_status "cc without arguments exits 2" 2 "$FATPACK" cc
 check_grep "cc without arguments: the wording" \
 	"^fatpack cc: no compiler arguments \(see fatpack cc --help\)$" "$T/.err"
