@@ -84,11 +84,7 @@ normalise(const char *name, int allow_absolute, const char **why)
 	*why = NULL;
 	if (*name == '/' && !allow_absolute)
 		*why = "absolute path";
-	else if (strchr(name, '\\') != NULL)
-		*why = "backslash in path";
-	else if (!fp_utf8_valid(name, len))
-		*why = "path is not valid UTF-8";
-	while (*why == NULL && *p != '\0') {
+	for (; *why == NULL && *p != '\0'; p += *p == '/') {
 		size_t n = strcspn(p, "/");
 
 		if (n == 2 && p[0] == '.' && p[1] == '.')
@@ -100,11 +96,11 @@ normalise(const char *name, int allow_absolute, const char **why)
 			o += n;
 		}
 		p += n;
-		p += *p == '/';
 	}
 	out[o] = '\0';
-	if (*why == NULL && o > FP_PATH_MAX)
-		*why = "path longer than 4096 bytes";
+	/* what is left must be an index path: the reader's own rule */
+	if (*why == NULL && o > 0)
+		*why = fp_check_path(out, o);
 	if (*why != NULL) {
 		free(out);
 		return NULL;
@@ -588,6 +584,7 @@ merge(struct item *v, size_t n, struct asset *out)
 static int
 finish(struct collect *c, struct asset_list *l)
 {
+	const char *why;
 	size_t i = 0;
 	int rc = 0;
 
@@ -601,6 +598,15 @@ finish(struct collect *c, struct asset_list *l)
 		while (j < c->n && strcmp(c->v[j].a.path, c->v[i].a.path) == 0)
 			j++;
 		rc = merge(&c->v[i], j - i, &l->v[l->n]);
+		/* a prefix and a path that are each fine can still join into
+		 * one the index may not hold (too long) */
+		if (rc == 0 && (why = fp_check_path(l->v[l->n].path,
+		    strlen(l->v[l->n].path))) != NULL) {
+			warnx("%s: %s: %s", l->v[l->n].origin, l->v[l->n].path,
+			    why);
+			l->n++;         /* assets_free releases it */
+			rc = -1;
+		}
 		if (rc == 0) {
 			l->total += l->v[l->n].size;
 			l->n++;

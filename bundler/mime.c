@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "format/check.h"
 #include "mime.h"
 #include "util.h"
 
@@ -94,7 +95,9 @@ add_line(char *line, size_t *cap)
 	char *save = NULL, *ext;
 	const char *word = strtok_r(line, " \t\r\n", &save), *type = NULL;
 
-	if (word == NULL || *word == '#')
+	/* a type the index may not hold (FORMAT.md 4) is not a type */
+	if (word == NULL || *word == '#' ||
+	    fp_check_mime(word, strlen(word)) != NULL)
 		return;
 	while ((ext = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
 		if (*ext == '#')
