@@ -25,12 +25,16 @@ static const struct option help_only[] = {
 
 /* What a command accepts: getopt's short and long options, and which of
  * their values are flags of the command (each sets its bit in the order
- * given, 'h' is --help). */
+ * given, 'h' is --help); then how many arguments follow the artifact, and
+ * the stub/inspect call that does the work. */
 struct opts {
 	const char *cmd, *shorts;
 	const struct option *longs;
 	const char *flags;
 	const char *help;
+	int nargs;              /* APP and what follows it; -n: at least n */
+	const char *nargs_msg;  /* the usage error when their count is wrong */
+	int (*run)(const struct fp_inspect *in, unsigned seen, char **rest);
 };
 
 /* Returns -1 to go on with the flags in *seen, else the exit status (help
@@ -56,18 +60,35 @@ parse(int argc, char **argv, const struct opts *o, unsigned *seen)
 	return -1;
 }
 
-/* Opens app into *r, described by *in for the read commands; -1 after a
- * message. fp_inspect_close(r) releases it. */
+/* Parses the options, opens the artifact and hands it to o->run. */
 static int
-open_app(const char *app, struct fp_reader *r, struct fp_inspect *in)
+run_read(int argc, char **argv, const struct opts *o)
 {
-	in->r = r;
-	in->file = app;
-	in->prog = prog;
-	return fp_inspect_open(prog, app, r) < 0 ? -1 : 0;
+	struct fp_reader r;
+	struct fp_inspect in = { &r, NULL, prog };
+	unsigned seen;
+	int rc;
+
+	if ((rc = parse(argc, argv, o, &seen)) >= 0)
+		return rc;
+	if (o->nargs >= 0 ? argc - optind != o->nargs : argc - optind < -o->nargs)
+		return usage_error(o->cmd, "%s", o->nargs_msg);
+	in.file = argv[optind];
+	if (fp_inspect_open(prog, in.file, &r) < 0)
+		return 1;
+	rc = o->run(&in, seen, argv + optind + 1);
+	fp_inspect_close(&r);
+	return rc;
 }
 
 /* --- fatpack ls ---------------------------------------------------------- */
+
+static int
+run_list(const struct fp_inspect *in, unsigned seen, char **rest)
+{
+	(void)rest;
+	return fp_inspect_list(in, seen != 0);
+}
 
 int
 cmd_ls(int argc, char **argv)
@@ -76,21 +97,10 @@ cmd_ls(int argc, char **argv)
 	    "usage: fatpack ls [-l] APP\n\n"
 	    "Lists the entries of an artifact in path order, folders with a\n"
 	    "trailing '/'. `APP --fatpack-list [-l]` prints the same.\n\n"
-	    "  -l   long form: mode, size, mtime (UTC), MIME type, path\n" };
-	struct fp_reader r;
-	struct fp_inspect in;
-	unsigned seen;
-	int rc;
+	    "  -l   long form: mode, size, mtime (UTC), MIME type, path\n" ,
+	    1, "takes one APP", run_list };
 
-	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
-		return rc;
-	if (argc - optind != 1)
-		return usage_error("ls", "takes one APP");
-	if (open_app(argv[optind], &r, &in) < 0)
-		return 1;
-	rc = fp_inspect_list(&in, seen != 0);
-	fp_inspect_close(&r);
-	return rc;
+	return run_read(argc, argv, &o);
 }
 
 /* --- fatpack cat --------------------------------------------------------- */
@@ -135,32 +145,37 @@ cat_one(const char *app, const struct fp_reader *r, const char *arg)
 	return 0;
 }
 
+static int
+run_cat(const struct fp_inspect *in, unsigned seen, char **rest)
+{
+	int rc = 0;
+
+	(void)seen;
+	for (; *rest != NULL; rest++)
+		if (cat_one(in->file, in->r, *rest) < 0)
+			rc = 1;
+	return rc;
+}
+
 int
 cmd_cat(int argc, char **argv)
 {
 	static const struct opts o = { "cat", "h", help_only, "",
 	    "usage: fatpack cat APP PATH...\n\n"
 	    "Writes the decoded content of each asset to stdout, after checking\n"
-	    "its zstd checksum and its SHA-256 against the index.\n" };
-	struct fp_reader r;
-	unsigned seen;
-	int i, rc;
+	    "its zstd checksum and its SHA-256 against the index.\n",
+	    -2, "takes APP and one or more PATHs", run_cat };
 
-	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
-		return rc;
-	if (argc - optind < 2)
-		return usage_error("cat", "takes APP and one or more PATHs");
-	if (fp_inspect_open(prog, argv[optind], &r) < 0)
-		return 1;
-	rc = 0;
-	for (i = optind + 1; i < argc; i++)
-		if (cat_one(argv[optind], &r, argv[i]) < 0)
-			rc = 1;
-	fp_inspect_close(&r);
-	return rc;
+	return run_read(argc, argv, &o);
 }
 
 /* --- fatpack extract ----------------------------------------------------- */
+
+static int
+run_extract(const struct fp_inspect *in, unsigned seen, char **rest)
+{
+	return fp_inspect_extract(in, rest[0], seen);
+}
 
 int
 cmd_extract(int argc, char **argv)
@@ -180,24 +195,20 @@ cmd_extract(int argc, char **argv)
 	    "nothing is written outside DIR. `APP --fatpack-extract [-f] [-v] DIR`\n"
 	    "does the same.\n\n"
 	    "  -f, --force     replace existing files and links (never folders)\n"
-	    "  -v, --verbose   list each entry as it is extracted\n" };
-	struct fp_reader r;
-	struct fp_inspect in;
-	unsigned seen;
-	int rc;
+	    "  -v, --verbose   list each entry as it is extracted\n" ,
+	    2, "takes APP and DIR", run_extract };
 
-	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
-		return rc;
-	if (argc - optind != 2)
-		return usage_error("extract", "takes APP and DIR");
-	if (open_app(argv[optind], &r, &in) < 0)
-		return 1;
-	rc = fp_inspect_extract(&in, argv[optind + 1], seen);
-	fp_inspect_close(&r);
-	return rc;
+	return run_read(argc, argv, &o);
 }
 
 /* --- fatpack info -------------------------------------------------------- */
+
+static int
+run_info(const struct fp_inspect *in, unsigned seen, char **rest)
+{
+	(void)rest;
+	return fp_inspect_info(in, seen != 0);
+}
 
 int
 cmd_info(int argc, char **argv)
@@ -213,24 +224,21 @@ cmd_info(int argc, char **argv)
 	    "Shows the format version, payload location and sizes, and every\n"
 	    "build metadata key (name, version, revision, build time, ...).\n"
 	    "`APP --fatpack-info [--json]` prints the same.\n\n"
-	    "  --json   one JSON object instead\n" };
-	struct fp_reader r;
-	struct fp_inspect in;
-	unsigned seen;
-	int rc;
+	    "  --json   one JSON object instead\n" ,
+	    1, "takes one APP", run_info };
 
-	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
-		return rc;
-	if (argc - optind != 1)
-		return usage_error("info", "takes one APP");
-	if (open_app(argv[optind], &r, &in) < 0)
-		return 1;
-	rc = fp_inspect_info(&in, seen != 0);
-	fp_inspect_close(&r);
-	return rc;
+	return run_read(argc, argv, &o);
 }
 
 /* --- fatpack verify ------------------------------------------------------ */
+
+static int
+run_verify(const struct fp_inspect *in, unsigned seen, char **rest)
+{
+	(void)seen;
+	(void)rest;
+	return fp_inspect_verify(in);
+}
 
 int
 cmd_verify(int argc, char **argv)
@@ -241,19 +249,8 @@ cmd_verify(int argc, char **argv)
 	    "checksums, every content frame (zstd checksum, size, SHA-256), the\n"
 	    "payload SHA-256, asset_count, that the program holds the fatpack\n"
 	    "runtime, and that the tar stream agrees with the index, entry by\n"
-	    "entry. `APP --fatpack-verify` runs the same checks.\n" };
-	struct fp_reader r;
-	struct fp_inspect in;
-	unsigned seen;
-	int rc;
+	    "entry. `APP --fatpack-verify` runs the same checks.\n" ,
+	    1, "takes one APP", run_verify };
 
-	if ((rc = parse(argc, argv, &o, &seen)) >= 0)
-		return rc;
-	if (argc - optind != 1)
-		return usage_error("verify", "takes one APP");
-	if (open_app(argv[optind], &r, &in) < 0)
-		return 1;
-	rc = fp_inspect_verify(&in);
-	fp_inspect_close(&r);
-	return rc;
+	return run_read(argc, argv, &o);
 }
