@@ -61,7 +61,7 @@ get64(const unsigned char *p)
 	return v;
 }
 
-/* --- a growable byte buffer ------------------------------------------------ */
+/* --- a growable byte buffer ----------------------------------------------- */
 
 void
 reserve(struct buf *b, size_t more)
@@ -76,6 +76,8 @@ reserve(struct buf *b, size_t more)
 void
 append(struct buf *b, const void *data, size_t len)
 {
+	if (len == 0)   /* b->p and data may be NULL */
+		return;
 	reserve(b, len);
 	memcpy(b->p + b->len, data, len);
 	b->len += len;
@@ -89,7 +91,7 @@ append_zero(struct buf *b, size_t len)
 	b->len += len;
 }
 
-/* --- a minimal ELF64 image ------------------------------------------------- */
+/* --- a minimal ELF64 image ------------------------------------------------ */
 
 #define ELF_SHOFF 104u         /* section headers after the strings */
 #define ELF_SHDR 64u
@@ -133,7 +135,7 @@ append_elf(struct buf *b, const char *section, int symtab)
 	append(b, e, ELF_SHOFF + shnum * ELF_SHDR);
 }
 
-/* --- zstd frames ------------------------------------------------------------ */
+/* --- zstd frames ---------------------------------------------------------- */
 
 size_t
 compress_frame(struct buf *b, const void *data, size_t len, int checksum,
@@ -189,7 +191,7 @@ reframe(struct buf *b, const unsigned char *src, size_t len,
 	append(b, src + hlen, len - hlen - (h->checksum ? 0 : 4));
 }
 
-/* --- artifacts ---------------------------------------------------------------- */
+/* --- artifacts ------------------------------------------------------------ */
 
 void
 reseal(struct art *t)
