@@ -1262,8 +1262,8 @@ main(void)
 	char *checks = slurp("stub/format/check.c"), label[32];
 	size_t i;
 
-	memset(long_path, 'a', FP_PATH_MAX + 1);
-	memset(long_mime, 'a', FP_MIME_MAX + 1);
+	memset(long_path, 'a', sizeof(long_path));
+	memset(long_mime, 'a', sizeof(long_mime));
 	parse_doc(doc);
 	scan_fails(reader);
 	scan_returns(reader, "meta_line_problem");
