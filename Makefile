@@ -149,7 +149,8 @@ bench: all
 	bash scripts/setup.sh --bench
 	bash bench/run.sh $(B)
 
-# A longer libFuzzer run of the HTTP request parser than the one in make check.
+# Longer libFuzzer runs of the HTTP request parser and of the format reader
+# than the ones in make check (FATPACK_FUZZ_SECONDS each).
 fuzz: all
 	FATPACK_FUZZ_SECONDS=$${FATPACK_FUZZ_SECONDS:-300} bash tests/t_fuzz.sh $(B)
 

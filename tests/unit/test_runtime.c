@@ -1,13 +1,14 @@
-/* test-sources: stub/format/check.c; test-libs: -lzstd */
+/* test-sources: stub/format/check.c tests/unit/craft.c; test-libs: -lzstd */
 /*
  * test_runtime.c - unit tests of the format reader (stub/format/reader.c),
  * on artifacts crafted in memory (SHA-256 itself: test_sha256.c).
  *
- * Built for the host against the system libzstd by tests/run.sh; the two
- * sources are included so their static helpers are in reach:
+ * Built for the host against the system libzstd by tests/run.sh; the
+ * reader and SHA-256 sources are included so their static helpers are in
+ * reach, and the artifacts come from craft.c:
  *
- *   gcc -std=c11 -D_GNU_SOURCE -Iinclude -Istub tests/unit/test_runtime.c \
- *       -lzstd -o test_runtime
+ *   gcc -std=c11 -D_GNU_SOURCE -Iinclude -iquote stub tests/unit/test_runtime.c \
+ *       stub/format/check.c tests/unit/craft.c -lzstd -o test_runtime
  *
  * Prints one "ok - name" or "not ok - name" line per check; exits 1 if any
  * check failed.
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -24,238 +24,7 @@
 #include "../../stub/format/reader.c"
 #include "../../stub/format/sha256.c"
 
-static int failures;
-
-static void
-check(int cond, const char *name)
-{
-	printf("%sok - %s\n", cond ? "" : "not ", name);
-	if (!cond)
-		failures++;
-}
-
-/* --- little-endian writers ------------------------------------------------ */
-
-static void
-put16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* --- a growable byte buffer ------------------------------------------------ */
-
-struct buf {
-	unsigned char *p;
-	size_t len, cap;
-};
-
-static void
-reserve(struct buf *b, size_t more)
-{
-	if (b->len + more <= b->cap)
-		return;
-	b->cap = (b->len + more) * 2;
-	if ((b->p = realloc(b->p, b->cap)) == NULL)
-		abort();
-}
-
-static void
-append(struct buf *b, const void *data, size_t len)
-{
-	reserve(b, len);
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-}
-
-static void
-append_zero(struct buf *b, size_t len)
-{
-	reserve(b, len);
-	memset(b->p + b->len, 0, len);
-	b->len += len;
-}
-
-/* --- a minimal ELF64 image, with or without the runtime section ----------- */
-
-#define ELF_LEN 296u
-
-static void
-append_elf(struct buf *b, const char *section)
-{
-	unsigned char e[ELF_LEN];
-	char strtab[20];
-	unsigned char *sh = e + 104;
-
-	memset(e, 0, sizeof(e));
-	memcpy(e, "\177ELF\2\1\1", 7);
-	put16(e + 0x10, 2);            /* ET_EXEC */
-	put16(e + 0x12, 62);           /* x86-64 */
-	put32(e + 0x14, 1);
-	put64(e + 0x28, 104);          /* e_shoff */
-	put16(e + 0x34, 64);
-	put16(e + 0x36, 56);
-	put16(e + 0x3A, 64);
-	put16(e + 0x3C, 3);            /* e_shnum */
-	put16(e + 0x3E, 2);            /* e_shstrndx */
-	memcpy(e + 64, FP_RUNTIME_MARK, sizeof(FP_RUNTIME_MARK));
-	memset(strtab, 0, sizeof(strtab));
-	snprintf(strtab + 1, sizeof(strtab) - 1, "%s", section);
-	memcpy(strtab + 10, ".shstrtab", 10);
-	memcpy(e + 82, strtab, 20);
-	/* section 1: the marker, PROGBITS */
-	put32(sh + 64, 1);
-	put32(sh + 64 + 4, 1);
-	put64(sh + 64 + 0x18, 64);
-	put64(sh + 64 + 0x20, sizeof(FP_RUNTIME_MARK));
-	/* section 2: .shstrtab, STRTAB */
-	put32(sh + 128, 10);
-	put32(sh + 128 + 4, 3);
-	put64(sh + 128 + 0x18, 82);
-	put64(sh + 128 + 0x20, 20);
-	append(b, e, sizeof(e));
-}
-
-/* --- building an artifact --------------------------------------------------- */
-
-struct tentry {
-	const char *path;
-	int type;
-	const void *data;
-	size_t len;
-	const char *mime;
-	uint32_t mode;
-	int64_t mtime;
-};
-
-/* Where the parts of a built artifact are, so tests can damage them. */
-struct art {
-	struct buf b;
-	size_t payload;        /* absolute offsets */
-	size_t index_data;
-	size_t entries;
-	size_t strtab;
-	size_t trailer;
-	size_t frame[16], frame_len[16];
-};
-
-static size_t
-compress_frame(struct buf *b, const void *data, size_t len, int checksum,
-    int content_size)
-{
-	ZSTD_CCtx *c = ZSTD_createCCtx();
-	size_t bound = ZSTD_compressBound(len), n;
-
-	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, checksum);
-	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, content_size);
-	ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, FP_WINDOW_LOG_MAX);
-	reserve(b, bound);
-	n = ZSTD_compress2(c, b->p + b->len, bound, data, len);
-	if (ZSTD_isError(n))
-		abort();
-	ZSTD_freeCCtx(c);
-	b->len += n;
-	return n;
-}
-
-/* Recomputes the index hash in the trailer and the trailer's own check. */
-static void
-reseal(struct art *t)
-{
-	unsigned char *tr = t->b.p + t->trailer, sum[32];
-	uint64_t len = le64(tr + FP_T_INDEX_SIZE) - 8;
-
-	sha256(t->b.p + t->index_data, (size_t)len, tr + FP_T_INDEX_SHA);
-	sha256(tr, FP_T_CHECK, sum);
-	memcpy(tr + FP_T_CHECK, sum, 8);
-}
-
-static void
-build(struct art *t, const struct tentry *te, size_t n, const char *meta,
-    int checksum)
-{
-	struct buf strtab = { 0 }, ents = { 0 };
-	size_t i, index_off, frame_len = 0;
-	unsigned char h[FP_INDEX_HEADER], tr[FP_TRAILER_SIZE];
-
-	memset(t, 0, sizeof(*t));
-	append_elf(&t->b, FP_RUNTIME_SECTION);
-	append_zero(&t->b, FP_ALIGN - t->b.len % FP_ALIGN);
-	t->payload = t->b.len;
-	append_zero(&ents, n * FP_ENTRY_SIZE);
-	for (i = 0; i < n; i++) {
-		unsigned char *e = ents.p + i * FP_ENTRY_SIZE;
-
-		t->frame[i] = t->b.len;
-		if (te[i].type == FP_TYPE_FILE && te[i].len > 0)
-			frame_len = compress_frame(&t->b, te[i].data, te[i].len,
-			    checksum, 1);
-		else
-			frame_len = 0;
-		t->frame_len[i] = frame_len;
-		put64(e + FP_E_FRAME_OFF, frame_len ? t->frame[i] - t->payload : 0);
-		put64(e + FP_E_FRAME_SIZE, frame_len);
-		put64(e + FP_E_SIZE, te[i].len);
-		put64(e + FP_E_MTIME, (uint64_t)te[i].mtime);
-		put32(e + FP_E_PATH_OFF, (uint32_t)strtab.len);
-		put32(e + FP_E_PATH_LEN, (uint32_t)strlen(te[i].path));
-		append(&strtab, te[i].path, strlen(te[i].path));
-		put32(e + FP_E_MIME_OFF, (uint32_t)strtab.len);
-		put32(e + FP_E_MIME_LEN, (uint32_t)strlen(te[i].mime));
-		append(&strtab, te[i].mime, strlen(te[i].mime));
-		put32(e + FP_E_MODE, te[i].mode);
-		e[FP_E_TYPE] = (unsigned char)te[i].type;
-		if (te[i].type == FP_TYPE_FILE)
-			sha256(te[i].data, te[i].len, e + FP_E_SHA);
-	}
-	index_off = t->b.len - t->payload;
-	memset(h, 0, sizeof(h));
-	memcpy(h, FP_INDEX_SIG, 8);
-	put32(h + FP_I_COUNT, (uint32_t)n);
-	put32(h + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
-	put32(h + FP_I_STRTAB, (uint32_t)strtab.len);
-	put32(h + FP_I_META, (uint32_t)strlen(meta));
-	put32(tr, FP_INDEX_MAGIC);
-	put32(tr + 4, (uint32_t)(sizeof(h) + ents.len + strtab.len + strlen(meta)));
-	append(&t->b, tr, 8);
-	t->index_data = t->b.len;
-	append(&t->b, h, sizeof(h));
-	t->entries = t->b.len;
-	append(&t->b, ents.p, ents.len);
-	t->strtab = t->b.len;
-	append(&t->b, strtab.p, strtab.len);
-	append(&t->b, meta, strlen(meta));
-
-	memset(tr, 0, sizeof(tr));
-	put32(tr, FP_TRAILER_MAGIC);
-	put32(tr + 4, FP_TRAILER_DATA);
-	memcpy(tr + FP_T_SIG, FP_TRAILER_SIG, 8);
-	put16(tr + FP_T_MAJOR, FP_VERSION_MAJOR);
-	put16(tr + FP_T_MINOR, FP_VERSION_MINOR);
-	put64(tr + FP_T_PAYLOAD_OFF, t->payload);
-	put64(tr + FP_T_PAYLOAD_SIZE, t->b.len - t->payload);
-	put64(tr + FP_T_INDEX_OFF, index_off);
-	put64(tr + FP_T_INDEX_SIZE, t->b.len - t->payload - index_off);
-	t->trailer = t->b.len;
-	append(&t->b, tr, sizeof(tr));
-	reseal(t);
-	free(strtab.p);
-	free(ents.p);
-}
+#include "craft.h"
 
 /* --- the standard test artifact --------------------------------------------- */
 
@@ -264,10 +33,10 @@ static const char text[] = "body { color: red }\n";
 static const char meta[] = "build_time=1700000000\nname=demo\nversion=1.2.3\n";
 
 static const struct tentry std_entries[] = {
-	{ "css", FP_TYPE_DIR, NULL, 0, "", 0755, 1 },
-	{ "css/site.css", FP_TYPE_FILE, text, sizeof(text) - 1, "text/css", 0644, 2 },
-	{ "empty.txt", FP_TYPE_FILE, "", 0, "text/plain", 0644, 3 },
-	{ "noise.bin", FP_TYPE_FILE, noise, sizeof(noise), "", 0755, -4 },
+	{ "css", FP_TYPE_DIR, NULL, 0, "", 0755, 1, NULL, 0 },
+	{ "css/site.css", FP_TYPE_FILE, text, sizeof(text) - 1, "text/css", 0644, 2, NULL, 0 },
+	{ "empty.txt", FP_TYPE_FILE, "", 0, "text/plain", 0644, 3, NULL, 0 },
+	{ "noise.bin", FP_TYPE_FILE, noise, sizeof(noise), "", 0755, -4, NULL, 0 },
 };
 #define STD_N (sizeof(std_entries) / sizeof(std_entries[0]))
 #define NOISE 3
@@ -275,31 +44,7 @@ static const struct tentry std_entries[] = {
 static void
 build_std(struct art *t)
 {
-	build(t, std_entries, STD_N, meta, 1);
-}
-
-static int
-open_bytes(const unsigned char *p, size_t len)
-{
-	int fd = memfd_create("artifact", MFD_CLOEXEC);
-
-	if (fd < 0 || write(fd, p, len) != (ssize_t)len)
-		abort();
-	return fd;
-}
-
-/* Opens the bytes as an artifact; returns the code, detail in *detail. */
-static int
-try_open(const unsigned char *p, size_t len, char detail[256])
-{
-	struct fp_reader a;
-	int fd = open_bytes(p, len), r;
-
-	r = fp_reader_open(&a, fd, detail, 256);
-	if (r == 0)
-		fp_reader_close(&a);
-	close(fd);
-	return r;
+	build(t, std_entries, STD_N, meta, strlen(meta), 1);
 }
 
 static void
@@ -403,7 +148,7 @@ test_no_trailer(void)
 	r = try_open((const unsigned char *)"short", 5, detail);
 	check(r == FATPACK_ENOTFAT, "tiny file is not a fat binary");
 
-	append_elf(&b, FP_RUNTIME_SECTION);
+	append_elf(&b, FP_RUNTIME_SECTION, 0);
 	r = try_open(b.p, b.len, detail);
 	check(r == FATPACK_ELOST && strstr(detail, "payload lost") != NULL,
 	    "runtime without payload: payload lost");
@@ -412,7 +157,7 @@ test_no_trailer(void)
 	check(r == FATPACK_ETRUNC && strstr(detail, "trailer missing") != NULL,
 	    "runtime and cut payload: truncated");
 	b.len = 0;
-	append_elf(&b, ".fatpacx");
+	append_elf(&b, ".fatpacx", 0);
 	r = try_open(b.p, b.len, detail);
 	check(r == FATPACK_ENOTFAT && strstr(detail, "not a fat binary") != NULL,
 	    "ELF without the runtime: not a fat binary");
@@ -507,10 +252,10 @@ entry_case(size_t i, size_t field, uint64_t value, int width, const char *needle
 static void
 path_case(const char *path, const char *needle, const char *name)
 {
-	struct tentry te = { path, FP_TYPE_FILE, "x", 1, "", 0644, 0 };
+	struct tentry te = { path, FP_TYPE_FILE, "x", 1, "", 0644, 0, NULL, 0 };
 	struct art t;
 
-	build(&t, &te, 1, "", 1);
+	build(&t, &te, 1, "", 0, 1);
 	expect(&t, FATPACK_ECORRUPT, needle, name);
 	free(t.b.p);
 }
@@ -519,10 +264,10 @@ static void
 test_utf8_path(void)
 {
 	struct tentry te = { "caf\xc3\xa9 \xf0\x9f\x98\x80", FP_TYPE_FILE, "x", 1,
-	    "", 0644, 0 };
+	    "", 0644, 0, NULL, 0 };
 	struct art t;
 
-	build(&t, &te, 1, "", 1);
+	build(&t, &te, 1, "", 0, 1);
 	expect(&t, 0, "", "UTF-8 path accepted");
 	free(t.b.p);
 }
@@ -568,15 +313,15 @@ test_index(void)
 	expect(&t, FATPACK_ECORRUPT, "entry 3 path not sorted", "unsorted paths");
 	free(t.b.p);
 
-	two[0] = (struct tentry){ "a", FP_TYPE_FILE, "x", 1, "", 0644, 0 };
+	two[0] = (struct tentry){ "a", FP_TYPE_FILE, "x", 1, "", 0644, 0, NULL, 0 };
 	two[1] = two[0];
-	build(&t, two, 2, "", 1);
+	build(&t, two, 2, "", 0, 1);
 	expect(&t, FATPACK_ECORRUPT, "not sorted", "duplicate path");
 	free(t.b.p);
 
-	two[0] = (struct tentry){ "a", FP_TYPE_FILE, "x", 1, "", 0644, 0 };
-	two[1] = (struct tentry){ "a/b", FP_TYPE_FILE, "x", 1, "", 0644, 0 };
-	build(&t, two, 2, "", 1);
+	two[0] = (struct tentry){ "a", FP_TYPE_FILE, "x", 1, "", 0644, 0, NULL, 0 };
+	two[1] = (struct tentry){ "a/b", FP_TYPE_FILE, "x", 1, "", 0644, 0, NULL, 0 };
+	build(&t, two, 2, "", 0, 1);
 	expect(&t, FATPACK_ECORRUPT, "parent folder missing", "file used as folder");
 	free(t.b.p);
 	path_case("d/x", "parent folder missing", "missing parent folder");
@@ -614,18 +359,19 @@ test_meta(void)
 		"name=x", "b=1\na=2\n", "a=1\na=2\n", "Name=x\n", "=x\n",
 		"novalue\n", "k=caf\xe9\n",
 	};
-	struct tentry te = { "a", FP_TYPE_FILE, "x", 1, "", 0644, 0 };
+	static const char good[] = "a=\nserve.listen=:8080\nz=caf\xc3\xa9 = x\n";
+	struct tentry te = { "a", FP_TYPE_FILE, "x", 1, "", 0644, 0, NULL, 0 };
 	struct art t;
 	size_t i;
 	char name[64];
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		build(&t, &te, 1, bad[i], 1);
+		build(&t, &te, 1, bad[i], strlen(bad[i]), 1);
 		snprintf(name, sizeof(name), "bad metadata %zu", i);
 		expect(&t, FATPACK_ECORRUPT, "metadata", name);
 		free(t.b.p);
 	}
-	build(&t, &te, 1, "a=\nserve.listen=:8080\nz=caf\xc3\xa9 = x\n", 1);
+	build(&t, &te, 1, good, strlen(good), 1);
 	expect(&t, 0, "", "good metadata");
 	free(t.b.p);
 }
@@ -653,7 +399,7 @@ static void
 test_decode(void)
 {
 	struct art t;
-	struct tentry te = { "a", FP_TYPE_FILE, text, sizeof(text) - 1, "", 0644, 0 };
+	struct tentry te = { "a", FP_TYPE_FILE, text, sizeof(text) - 1, "", 0644, 0, NULL, 0 };
 	size_t mid;
 
 	build_std(&t);
@@ -690,7 +436,7 @@ test_decode(void)
 	decode_case(&t, 1, FATPACK_ECORRUPT, "frame longer than the index says");
 	free(t.b.p);
 
-	build(&t, &te, 1, "", 0);
+	build(&t, &te, 1, "", 0, 0);
 	decode_case(&t, 0, FATPACK_ECORRUPT, "frame without checksum refused");
 	free(t.b.p);
 }
@@ -721,26 +467,6 @@ test_flips(void)
 }
 
 /* --- compressed index (FORMAT.md 4.1) --------------------------------------- */
-
-/* Replaces the index frame's data by the n bytes at p (not inside t) and
- * sets the trailer flags; offsets into the old index no longer hold. */
-static void
-set_index(struct art *t, const void *p, size_t n, uint32_t flags)
-{
-	unsigned char tr[FP_TRAILER_SIZE];
-
-	memcpy(tr, t->b.p + t->trailer, sizeof(tr));
-	t->b.len = t->index_data;
-	append(&t->b, p, n);
-	put32(t->b.p + t->index_data - 4, (uint32_t)n);
-	t->trailer = t->b.len;
-	put64(tr + FP_T_PAYLOAD_SIZE, t->b.len - t->payload);
-	put64(tr + FP_T_INDEX_SIZE, n + 8);
-	put32(tr + FP_T_FLAGS, flags);
-	append(&t->b, tr, sizeof(tr));
-	reseal(t);
-	t->entries = t->strtab = 0;
-}
 
 /* A copy of the std artifact's plain index data. */
 static struct buf
