@@ -126,11 +126,11 @@ bad "--name with a C1 control" "--name '\\\\xc2\\\\x85x': may hold only" --name 
 bad "--name with a space" "--name 'my app': may hold only letters" --name 'my app'
 # A prefix and a path that are each fine join into one over 4096 bytes:
 # refused by the build, as the reader would refuse it.
-long=$(printf 'p%.0s' $(seq 1 250))
-long="$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long"
-long="$long/$(printf 'q%.0s' $(seq 1 70))"      # 4087 bytes: the prefix fits
-bad "an asset path over 4096 bytes" "site: ${long:0:40}.*: path longer than 4096 bytes$" \
-	-a "site=$long"
+deep=$(printf 'p%.0s' $(seq 1 250))
+deep="$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep"
+deep="$deep/$(printf 'q%.0s' $(seq 1 70))"      # 4087 bytes: the prefix fits
+bad "an asset path over 4096 bytes" "site: ${deep:0:40}.*: path longer than 4096 bytes$" \
+	-a "site=$deep"
 bad "--name starting with ." "--name '\.x': may hold only" --name .x
 bad "--name empty" "--name '': is empty" --name ''
 bad "--app-version with a newline" "--app-version '1\\\\x0a2': holds a newline" --app-version $'1\n2'
