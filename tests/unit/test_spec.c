@@ -777,6 +777,33 @@ r32(struct art *t)
 	one(t, "d/x", "", "", 0);
 }
 
+/* "ab" and "abc" both read from the "abc" that is left once the string
+ * table "ababc" loses its first two bytes: 5 bytes of paths in 3. */
+static void
+r32b(struct art *t)
+{
+	struct tentry te[2] = {
+		{ "ab", FP_TYPE_FILE, "x", 1, "", 0644, 0, NULL, 0 },
+		{ "abc", FP_TYPE_FILE, "x", 1, "", 0644, 0, NULL, 0 },
+	};
+	size_t hdr, k;
+	struct buf d = { 0 };
+	unsigned char *e;
+
+	build(t, te, 2, "", 0, 1);
+	hdr = t->strtab - t->index_data;
+	append(&d, t->b.p + t->index_data, hdr);
+	append(&d, t->b.p + t->strtab + 2, t->trailer - t->strtab - 2);
+	put32(d.p + FP_I_STRTAB, 3);
+	for (k = 0; k < 2; k++) {
+		e = d.p + (t->entries - t->index_data) + k * FP_ENTRY_SIZE;
+		put32(e + FP_E_PATH_OFF, 0);
+		put32(e + FP_E_MIME_OFF, 0);
+	}
+	set_index(t, d.p, d.len, 0);
+	free(d.p);
+}
+
 /* --- rules 39 to 48: decoding "f" ----------------------------------------- */
 
 /* "f" holding text (or claiming size bytes of it) stored as frame. */
@@ -1069,7 +1096,7 @@ static const struct crafted cases[] = {
 	{ "18", r18, 0 }, { "19", r19, 0 }, { "20", r20, 0 }, { "21", r21, 0 },
 	{ "22", r22, 0 }, { "23", r23, 0 }, { "26", r26, 0 }, { "27", r27, 0 },
 	{ "28", r28, 0 }, { "29", r29, 0 }, { "30", r30, 0 }, { "31", r31, 0 },
-	{ "32", r32, 0 },
+	{ "32", r32, 0 }, { "32b", r32b, 0 },
 	{ "39", r39, 1 }, { "40", r40, 1 }, { "41", r41, 1 }, { "42", r42, 1 },
 	{ "43", r43, 1 }, { "44", r44, 1 }, { "45", r45, 1 }, { "46", r46, 1 },
 	{ "47", r47, 1 }, { "48", r48, 1 },
