@@ -823,7 +823,8 @@ copy_program(int out, const char *out_name, int fd, const char *name,
  * program as the user knows it. */
 static int
 write_program(int out, const char *out_name, const char *path,
-    const char *name, uint64_t *payload_offset)
+    const char *name, const struct file_stamp *expect,
+    uint64_t *payload_offset)
 {
 	static const unsigned char zero[FP_ALIGN];
 	struct file_stamp before, after;
@@ -837,6 +838,11 @@ write_program(int out, const char *out_name, const char *path,
 		return -1;
 	}
 	stamp_of(&before, &st);
+	if (expect != NULL && !stamp_eq(expect, &before)) {
+		warnx("%s: changed while building", name);
+		close(fd);
+		return -1;
+	}
 	len = program_length(fd, &st);
 	rc = copy_program(out, out_name, fd, name, len);
 	if (rc == 0 && fstat(fd, &st) < 0) {
@@ -859,29 +865,57 @@ write_program(int out, const char *out_name, const char *path,
 	return rc;
 }
 
+/* Whether the file at path is still the one stamped (it may have been
+ * rewritten while strip read it). */
+static int
+same_file(const char *path, const struct file_stamp *stamp)
+{
+	struct file_stamp now;
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;
+	stamp_of(&now, &st);
+	return stamp_eq(&now, stamp);
+}
+
 /* The program to append to, checked and stripped; *tmp is set when it is a
- * temporary file to remove afterwards. */
+ * temporary file to remove afterwards. The user's program is the file that
+ * was checked until its bytes are in the output: *checked is its stamp at
+ * the check, for write_program when it copies the program itself (NULL
+ * otherwise: a stripped copy is ours, and was made from the checked file). */
 static const char *
-prepare_program(const struct build_opts *o, const char *out, char **tmp)
+prepare_program(const struct build_opts *o, const char *out, char **tmp,
+    struct file_stamp *checked, const struct file_stamp **expect)
 {
 	const char *prog = o->program;
 	char msg[512], *stripped;
+	struct stat st;
 
 	*tmp = NULL;
+	*expect = NULL;
 	if (o->n_sources > 0 && (prog = *tmp = compile(o, out)) == NULL)
 		return NULL;
 	if (o->serve && (prog = toolchain_serve_program()) == NULL)
 		return NULL;
-	if (elfcheck_program(prog, o->allow_dynamic, msg, sizeof(msg)) < 0) {
+	if (elfcheck_program(prog, o->allow_dynamic, &st, msg, sizeof(msg)) < 0) {
 		warnx("%s: %s", o->program ? o->program : prog, msg);
 		return NULL;
 	}
-	if (!o->strip)
+	stamp_of(checked, &st);
+	if (!o->strip) {
+		*expect = o->program != NULL ? checked : NULL;
 		return prog;
+	}
 	if (o->verbose)
 		fprintf(stderr, "fatpack: stripping %s\n", prog);
 	stripped = temp_next_to(out, "strip", TEMP_STRIP);
 	if (stripped == NULL || toolchain_strip(prog, stripped) < 0) {
+		temp_remove(stripped, TEMP_STRIP);
+		return NULL;
+	}
+	if (o->program != NULL && !same_file(prog, checked)) {
+		warnx("%s: changed while building", o->program);
 		temp_remove(stripped, TEMP_STRIP);
 		return NULL;
 	}
@@ -1100,9 +1134,9 @@ summary(const char *out, const struct pack_stats *st, double t0)
 
 /* Writes program, padding and payload through the atomic output file. */
 static int
-write_output(const struct build_opts *o, const char *prog, char **out,
-    const struct asset_list *l, int64_t build_time, struct pack_stats *st,
-    double t0)
+write_output(const struct build_opts *o, const char *prog,
+    const struct file_stamp *expect, char **out, const struct asset_list *l,
+    int64_t build_time, struct pack_stats *st, double t0)
 {
 	struct progress bar = {
 		.start = t0, .files = 0, .bytes = l->total,
@@ -1134,7 +1168,7 @@ write_output(const struct build_opts *o, const char *prog, char **out,
 		return -1;
 	po.name = *out;
 	rc = write_program(of.fd, *out, prog, o->program ? o->program : prog,
-	    &payload_offset);
+	    expect, &payload_offset);
 	if (rc == 0)
 		rc = pack_write(of.fd, payload_offset, l, &m, &po, st);
 	progress_erase(&bar);
@@ -1158,6 +1192,8 @@ build(struct build_opts *o, const struct extra *x)
 	int have_sde = source_date_epoch(&sde);
 	struct asset_list l = { 0 };
 	struct pack_stats st = { 0 };
+	struct file_stamp checked;
+	const struct file_stamp *expect;
 	char *out = NULL, *tmp = NULL, *build_id = NULL;
 	const char *prog;
 	int rc = 1;
@@ -1182,9 +1218,9 @@ build(struct build_opts *o, const struct extra *x)
 	if (o->verbose)
 		fprintf(stderr, "fatpack: %zu entr%s, %" PRIu64 " bytes of assets\n",
 		    l.n, l.n == 1 ? "y" : "ies", l.total);
-	if ((prog = prepare_program(o, out, &tmp)) == NULL)
+	if ((prog = prepare_program(o, out, &tmp, &checked, &expect)) == NULL)
 		goto done;
-	if (write_output(o, prog, &out, &l, build_time, &st, t0) < 0)
+	if (write_output(o, prog, expect, &out, &l, build_time, &st, t0) < 0)
 		goto done;
 	if (o->link != NULL && update_link(o, out) < 0)
 		goto done;

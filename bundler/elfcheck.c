@@ -9,9 +9,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elfcheck.h"
+#include "util.h"
 #include "format/format.h"
 
 #if defined(__x86_64__)
@@ -47,7 +49,9 @@ machine_name(unsigned m)
 	}
 }
 
-/* An ELF handle on fd, or NULL when fd does not hold an ELF file. */
+/* An ELF handle on fd, or NULL when fd does not hold an ELF file. Read,
+ * not mapped: a program cut short while it is checked must give an error,
+ * not SIGBUS. */
 static Elf *
 elf_open(int fd)
 {
@@ -55,7 +59,7 @@ elf_open(int fd)
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return NULL;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (e != NULL && elf_kind(e) != ELF_K_ELF) {
 		elf_end(e);
 		return NULL;
@@ -296,27 +300,38 @@ check_elf(Elf *e, int allow_dynamic, struct msg *m)
 }
 
 int
-elfcheck_program(const char *path, int allow_dynamic, char *buf, size_t len)
+elfcheck_program(const char *path, int allow_dynamic, struct stat *st,
+    char *buf, size_t len)
 {
 	struct msg m = { buf, len, 0 };
+	struct file_stamp before, after;
+	struct stat now;
+	const char *why;
 	Elf *e;
 	int fd, rc;
 
 	if (len > 0)
 		buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		msg_add(&m, "%s", strerror(errno));
+	if ((fd = open_regular(path, st, &why)) < 0) {
+		msg_add(&m, "%s", why);
 		return -1;
 	}
 	e = elf_open(fd);
-	if (e == NULL) {
+	if (e == NULL)
 		msg_add(&m, "not an ELF executable");
-		close(fd);
-		return -1;
+	rc = e != NULL ? check_elf(e, allow_dynamic, &m) : -1;
+	if (e != NULL)
+		elf_end(e);
+	/* what was read may be half of two files: that is the error to give */
+	stamp_of(&before, st);
+	if (fstat(fd, &now) < 0)
+		memset(&now, 0, sizeof(now));
+	stamp_of(&after, &now);
+	if (!stamp_eq(&before, &after)) {
+		m.used = 0;
+		msg_add(&m, "changed while building");
+		rc = -1;
 	}
-	rc = check_elf(e, allow_dynamic, &m);
-	elf_end(e);
 	close(fd);
 	return rc;
 }

@@ -5,13 +5,17 @@
 #define FP_ELFCHECK_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Checks that the file at path is an ELF executable for this machine,
  * statically linked (no PT_INTERP, no DT_NEEDED) unless allow_dynamic, and
  * holding the fatpack runtime (the .fatpack section). On failure writes into
  * msg one line saying what is wrong and how to fix it (e.g. "dynamically
- * linked (needs libc.so.6): link it with `fatpack cc`") and returns -1. */
-int elfcheck_program(const char *path, int allow_dynamic, char *msg, size_t len);
+ * linked (needs libc.so.6): link it with `fatpack cc`") and returns -1.
+ * *st receives what fstat said of the file checked, so the caller can tell
+ * whether the file it copies later is still the one checked. */
+int elfcheck_program(const char *path, int allow_dynamic, struct stat *st,
+    char *msg, size_t len);
 
 /* The size the ELF image itself occupies in the file (the end of its last
  * section or segment, whichever is further), or 0 if fd is not ELF. A file
