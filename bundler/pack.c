@@ -34,6 +34,7 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "format/bytes.h"
 #include "format/check.h"
 #include "format/format.h"
 #include "mime.h"
@@ -922,20 +923,20 @@ put_entry(unsigned char *e, const struct asset *a, const struct placed *pl,
 	size_t plen = strlen(a->path);
 
 	memset(e, 0, FP_ENTRY_SIZE);
-	put_le64(e + FP_E_FRAME_OFF, pl->off);
-	put_le64(e + FP_E_FRAME_SIZE, pl->len);
-	put_le64(e + FP_E_SIZE, a->size);
-	put_le64(e + FP_E_MTIME, (uint64_t)a->mtime);
-	put_le32(e + FP_E_PATH_OFF, strtab_add(s, a->path, plen));
-	put_le32(e + FP_E_PATH_LEN, (uint32_t)plen);
+	fp_put_le64(e + FP_E_FRAME_OFF, pl->off);
+	fp_put_le64(e + FP_E_FRAME_SIZE, pl->len);
+	fp_put_le64(e + FP_E_SIZE, a->size);
+	fp_put_le64(e + FP_E_MTIME, (uint64_t)a->mtime);
+	fp_put_le32(e + FP_E_PATH_OFF, strtab_add(s, a->path, plen));
+	fp_put_le32(e + FP_E_PATH_LEN, (uint32_t)plen);
 	if (a->type == FP_TYPE_FILE) {
 		const char *mime = mime_type(a->path);
 
-		put_le32(e + FP_E_MIME_OFF, strtab_mime(s, mime));
-		put_le32(e + FP_E_MIME_LEN, (uint32_t)strlen(mime));
+		fp_put_le32(e + FP_E_MIME_OFF, strtab_mime(s, mime));
+		fp_put_le32(e + FP_E_MIME_LEN, (uint32_t)strlen(mime));
 		memcpy(e + FP_E_SHA, pl->sha, 32);
 	}
-	put_le32(e + FP_E_MODE, a->mode);
+	fp_put_le32(e + FP_E_MODE, a->mode);
 	e[FP_E_TYPE] = (unsigned char)a->type;
 }
 
@@ -970,13 +971,13 @@ build_index(struct buf *b, const struct asset_list *l,
 		return -1;
 	}
 	memset(hdr, 0, sizeof(hdr));
-	put_le32(hdr, FP_INDEX_MAGIC);
-	put_le32(hdr + 4, (uint32_t)data);
+	fp_put_le32(hdr, FP_INDEX_MAGIC);
+	fp_put_le32(hdr + 4, (uint32_t)data);
 	memcpy(hdr + 8, FP_INDEX_SIG, 8);
-	put_le32(hdr + 8 + FP_I_COUNT, (uint32_t)l->n);
-	put_le32(hdr + 8 + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
-	put_le32(hdr + 8 + FP_I_STRTAB, (uint32_t)s.b.len);
-	put_le32(hdr + 8 + FP_I_META, (uint32_t)meta.len);
+	fp_put_le32(hdr + 8 + FP_I_COUNT, (uint32_t)l->n);
+	fp_put_le32(hdr + 8 + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
+	fp_put_le32(hdr + 8 + FP_I_STRTAB, (uint32_t)s.b.len);
+	fp_put_le32(hdr + 8 + FP_I_META, (uint32_t)meta.len);
 	buf_put(b, hdr, sizeof(hdr));
 	buf_put(b, e, ents);
 	buf_put(b, s.b.p, s.b.len);
@@ -1022,7 +1023,7 @@ compress_index(struct buf *b, uint32_t *flags)
 		free(z);
 		return 0;
 	}
-	put_le32(b->p + 4, (uint32_t)zlen);
+	fp_put_le32(b->p + 4, (uint32_t)zlen);
 	b->len = 8;
 	buf_put(b, z, zlen);
 	free(z);
@@ -1038,16 +1039,16 @@ build_trailer(unsigned char t[FP_TRAILER_SIZE], uint64_t payload_offset,
 	unsigned char d[32];
 
 	memset(t, 0, FP_TRAILER_SIZE);
-	put_le32(t, FP_TRAILER_MAGIC);
-	put_le32(t + 4, FP_TRAILER_DATA);
+	fp_put_le32(t, FP_TRAILER_MAGIC);
+	fp_put_le32(t + 4, FP_TRAILER_DATA);
 	memcpy(t + FP_T_SIG, FP_TRAILER_SIG, 8);
-	put_le16(t + FP_T_MAJOR, FP_VERSION_MAJOR);
-	put_le16(t + FP_T_MINOR, FP_VERSION_MINOR);
-	put_le32(t + FP_T_FLAGS, flags);
-	put_le64(t + FP_T_PAYLOAD_OFF, payload_offset);
-	put_le64(t + FP_T_PAYLOAD_SIZE, index_offset + index_size);
-	put_le64(t + FP_T_INDEX_OFF, index_offset);
-	put_le64(t + FP_T_INDEX_SIZE, index_size);
+	fp_put_le16(t + FP_T_MAJOR, FP_VERSION_MAJOR);
+	fp_put_le16(t + FP_T_MINOR, FP_VERSION_MINOR);
+	fp_put_le32(t + FP_T_FLAGS, flags);
+	fp_put_le64(t + FP_T_PAYLOAD_OFF, payload_offset);
+	fp_put_le64(t + FP_T_PAYLOAD_SIZE, index_offset + index_size);
+	fp_put_le64(t + FP_T_INDEX_OFF, index_offset);
+	fp_put_le64(t + FP_T_INDEX_SIZE, index_size);
 	sha256(index + 8, index_size - 8, t + FP_T_INDEX_SHA);
 	sha256(t, FP_T_CHECK, d);
 	memcpy(t + FP_T_CHECK, d, 8);

@@ -68,9 +68,5 @@ int usage_getopt(const char *cmd, int c, char **argv);
 /* Parses "90s", "15m", "12h", "14d", "2w" into seconds; -1 if malformed. */
 long long parse_duration(const char *s);
 
-/* Little-endian stores. */
-void put_le16(unsigned char *p, uint16_t v);
-void put_le32(unsigned char *p, uint32_t v);
-void put_le64(unsigned char *p, uint64_t v);
 
 #endif

@@ -23,6 +23,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "bytes.h"
 #include "check.h"
 #include "format.h"
 #include "reader.h"
@@ -37,25 +38,6 @@
 /* A 4-byte block (a 3-byte header and one RLE byte) decodes to 128 KiB at
  * most: a frame that claims more per compressed byte is corrupt. */
 #define ZSTD_RATIO_MAX ((128u << 10) / 4)
-
-static uint16_t
-le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 static int
 fail(int code, char *detail, size_t len, const char *fmt, ...)
@@ -236,7 +218,7 @@ no_trailer(int fd, uint64_t file_size, char *detail, size_t len)
 static int
 has_trailer_frame(const unsigned char *t)
 {
-	return le32(t) == FP_TRAILER_MAGIC && le32(t + 4) == FP_TRAILER_DATA &&
+	return fp_le32(t) == FP_TRAILER_MAGIC && fp_le32(t + 4) == FP_TRAILER_DATA &&
 	    memcmp(t + FP_T_SIG, FP_TRAILER_SIG, 8) == 0;
 }
 
@@ -251,22 +233,22 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 	if (memcmp(sum, t + FP_T_CHECK, 8) != 0)
 		return fail(FATPACK_ECHECKSUM, detail, len,
 		    "trailer checksum mismatch");
-	a->version_major = le16(t + FP_T_MAJOR);
-	a->version_minor = le16(t + FP_T_MINOR);
+	a->version_major = fp_le16(t + FP_T_MAJOR);
+	a->version_minor = fp_le16(t + FP_T_MINOR);
 	if (a->version_major != FP_VERSION_MAJOR)
 		return fail(FATPACK_EVERSION, detail, len,
 		    "unsupported format version %u.%u (this runtime reads %u.x)",
 		    a->version_major, a->version_minor, FP_VERSION_MAJOR);
-	a->flags = le32(t + FP_T_FLAGS);
+	a->flags = fp_le32(t + FP_T_FLAGS);
 	if (a->flags & ~FP_FLAGS_KNOWN)
 		return fail(FATPACK_EVERSION, detail, len,
 		    "unsupported format flags 0x%x in version %u.%u (this runtime "
 		    "knows 0x%x)", a->flags, a->version_major, a->version_minor,
 		    FP_FLAGS_KNOWN);
-	a->payload_offset = le64(t + FP_T_PAYLOAD_OFF);
-	a->payload_size = le64(t + FP_T_PAYLOAD_SIZE);
-	a->index_offset = le64(t + FP_T_INDEX_OFF);
-	a->index_size = le64(t + FP_T_INDEX_SIZE);
+	a->payload_offset = fp_le64(t + FP_T_PAYLOAD_OFF);
+	a->payload_size = fp_le64(t + FP_T_PAYLOAD_SIZE);
+	a->index_offset = fp_le64(t + FP_T_INDEX_OFF);
+	a->index_size = fp_le64(t + FP_T_INDEX_SIZE);
 	if (!add_ok(a->payload_offset, a->payload_size, &end) ||
 	    !add_ok(end, FP_TRAILER_SIZE, &end))
 		return fail(FATPACK_ECORRUPT, detail, len,
@@ -314,7 +296,7 @@ load_index(struct fp_reader *a, const unsigned char *t, char *detail,
 	sha256(a->index, a->index_len, sum);
 	if (memcmp(sum, t + FP_T_INDEX_SHA, 32) != 0)
 		return fail(FATPACK_ECHECKSUM, detail, len, "index checksum mismatch");
-	if (le32(hdr) != FP_INDEX_MAGIC || le32(hdr + 4) != a->index_len)
+	if (fp_le32(hdr) != FP_INDEX_MAGIC || fp_le32(hdr + 4) != a->index_len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: bad skippable frame header");
 	return 0;
@@ -374,10 +356,10 @@ check_header(struct fp_reader *a, char *detail, size_t len)
 
 	if (memcmp(p, FP_INDEX_SIG, 8) != 0)
 		return fail(FATPACK_ECORRUPT, detail, len, "index: bad signature");
-	a->count = le32(p + FP_I_COUNT);
-	a->entry_size = le32(p + FP_I_ENTRY_SIZE);
-	a->strtab_size = le32(p + FP_I_STRTAB);
-	a->meta_size = le32(p + FP_I_META);
+	a->count = fp_le32(p + FP_I_COUNT);
+	a->entry_size = fp_le32(p + FP_I_ENTRY_SIZE);
+	a->strtab_size = fp_le32(p + FP_I_STRTAB);
+	a->meta_size = fp_le32(p + FP_I_META);
 	if (a->entry_size < FP_ENTRY_SIZE)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry size %u is below %u", a->entry_size, FP_ENTRY_SIZE);
@@ -417,8 +399,8 @@ path_of(const struct fp_reader *a, size_t i, size_t *len)
 {
 	const unsigned char *e = entry_ptr(a, i);
 
-	*len = le32(e + FP_E_PATH_LEN);
-	return a->strtab + le32(e + FP_E_PATH_OFF);
+	*len = fp_le32(e + FP_E_PATH_LEN);
+	return a->strtab + fp_le32(e + FP_E_PATH_OFF);
 }
 
 static int
@@ -431,23 +413,23 @@ static int
 check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 {
 	const unsigned char *e = entry_ptr(a, i);
-	uint64_t foff = le64(e + FP_E_FRAME_OFF), fsize = le64(e + FP_E_FRAME_SIZE);
-	uint64_t size = le64(e + FP_E_SIZE), fend;
-	uint32_t poff = le32(e + FP_E_PATH_OFF), plen = le32(e + FP_E_PATH_LEN);
+	uint64_t foff = fp_le64(e + FP_E_FRAME_OFF), fsize = fp_le64(e + FP_E_FRAME_SIZE);
+	uint64_t size = fp_le64(e + FP_E_SIZE), fend;
+	uint32_t poff = fp_le32(e + FP_E_PATH_OFF), plen = fp_le32(e + FP_E_PATH_LEN);
 	const char *why;
 	const char *path;
 	size_t n;
 
 	if (!string_in_strtab(a, poff, plen) ||
-	    !string_in_strtab(a, le32(e + FP_E_MIME_OFF), le32(e + FP_E_MIME_LEN)))
+	    !string_in_strtab(a, fp_le32(e + FP_E_MIME_OFF), fp_le32(e + FP_E_MIME_LEN)))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u string outside the string table", i);
 	path = path_of(a, i, &n);
 	if ((why = fp_check_path(path, n)) != NULL)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u: %s", i, why);
-	if ((why = fp_check_mime(a->strtab + le32(e + FP_E_MIME_OFF),
-	    le32(e + FP_E_MIME_LEN))) != NULL)
+	if ((why = fp_check_mime(a->strtab + fp_le32(e + FP_E_MIME_OFF),
+	    fp_le32(e + FP_E_MIME_LEN))) != NULL)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u: %s", i, why);
 	if (i > 0) {
@@ -575,15 +557,15 @@ copy_strings(const struct fp_reader *a, int mime)
 	size_t i;
 
 	for (i = 0; i < a->count; i++)
-		total += (uint64_t)le32(entry_ptr(a, i) + lenoff) + 1;
+		total += (uint64_t)fp_le32(entry_ptr(a, i) + lenoff) + 1;
 	if (total > SIZE_MAX || (v = malloc(total ? (size_t)total : 1)) == NULL)
 		return NULL;
 	s = (char *)(v + a->count);
 	for (i = 0; i < a->count; i++) {
 		const unsigned char *e = entry_ptr(a, i);
-		size_t n = le32(e + lenoff);
+		size_t n = fp_le32(e + lenoff);
 
-		memcpy(s, a->strtab + le32(e + off), n);
+		memcpy(s, a->strtab + fp_le32(e + off), n);
 		s[n] = '\0';
 		v[i] = s;
 		s += n + 1;
@@ -602,7 +584,7 @@ check_path_total(const struct fp_reader *a, char *detail, size_t len)
 	uint32_t i;
 
 	for (i = 0; i < a->count; i++)
-		total += le32(entry_ptr(a, i) + FP_E_PATH_LEN);
+		total += fp_le32(entry_ptr(a, i) + FP_E_PATH_LEN);
 	if (total > a->strtab_size)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: paths add up to more than the string table");
@@ -728,11 +710,11 @@ fp_reader_entry(const struct fp_reader *a, size_t i, struct fatpack_entry *out)
 	e = entry_ptr(a, i);
 	out->index = i;
 	out->path = a->paths[i];
-	out->path_len = le32(e + FP_E_PATH_LEN);
+	out->path_len = fp_le32(e + FP_E_PATH_LEN);
 	out->mime = a->mimes[i];
-	out->size = le64(e + FP_E_SIZE);
-	out->mtime = (int64_t)le64(e + FP_E_MTIME);
-	out->mode = le32(e + FP_E_MODE);
+	out->size = fp_le64(e + FP_E_SIZE);
+	out->mtime = (int64_t)fp_le64(e + FP_E_MTIME);
+	out->mode = fp_le32(e + FP_E_MODE);
 	out->type = e[FP_E_TYPE] == FP_TYPE_DIR ? FATPACK_DIR : FATPACK_FILE;
 	out->sha256 = e + FP_E_SHA;
 	return 0;
@@ -755,13 +737,13 @@ fp_reader_frame(const struct fp_reader *a, size_t i, struct fatpack_frame *f)
 	if (e[FP_E_TYPE] == FP_TYPE_DIR)
 		return FATPACK_EISDIR;
 	f->fd = a->fd;
-	if (le64(e + FP_E_SIZE) == 0) {
+	if (fp_le64(e + FP_E_SIZE) == 0) {
 		f->offset = a->payload_offset;
 		f->length = 0;
 		return 0;
 	}
-	f->offset = a->payload_offset + le64(e + FP_E_FRAME_OFF);
-	f->length = le64(e + FP_E_FRAME_SIZE);
+	f->offset = a->payload_offset + fp_le64(e + FP_E_FRAME_OFF);
+	f->length = fp_le64(e + FP_E_FRAME_SIZE);
 	return 0;
 }
 
@@ -773,7 +755,7 @@ static int
 decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
     unsigned char **out)
 {
-	uint64_t fsize = le64(e + FP_E_FRAME_SIZE);
+	uint64_t fsize = fp_le64(e + FP_E_FRAME_SIZE);
 	unsigned char *src;
 	int r;
 
@@ -782,7 +764,7 @@ decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
 	if ((src = malloc((size_t)fsize)) == NULL)
 		return FATPACK_ENOMEM;
 	r = fp_read_at(a->fd, src, (size_t)fsize,
-	    a->payload_offset + le64(e + FP_E_FRAME_OFF));
+	    a->payload_offset + fp_le64(e + FP_E_FRAME_OFF));
 	if (r == 0)
 		r = check_frame(src, (size_t)fsize, size);
 	if (r == 0 && (*out = malloc(size + 1)) == NULL)
@@ -806,7 +788,7 @@ fp_reader_decode(const struct fp_reader *a, size_t i, void **out, size_t *size)
 	e = entry_ptr(a, i);
 	if (e[FP_E_TYPE] == FP_TYPE_DIR)
 		return FATPACK_EISDIR;
-	n = (size_t)le64(e + FP_E_SIZE);   /* fits: checked at open */
+	n = (size_t)fp_le64(e + FP_E_SIZE);   /* fits: checked at open */
 	if (n > 0)
 		r = decode_frame(a, e, n, &buf);
 	else if ((buf = malloc(1)) == NULL)

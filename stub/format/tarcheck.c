@@ -20,6 +20,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "bytes.h"
 #include "check.h"
 #include "format.h"
 #include "reader.h"
@@ -74,17 +75,6 @@ fail(struct walk *w, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	return code;
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
 }
 
 static int
@@ -403,7 +393,7 @@ static int
 skip_content(struct walk *w, size_t i, const struct fatpack_entry *e)
 {
 	const unsigned char *raw = w->r->entries + i * w->r->entry_size;
-	uint64_t off = le64(raw + FP_E_FRAME_OFF), size = le64(raw + FP_E_FRAME_SIZE);
+	uint64_t off = fp_le64(raw + FP_E_FRAME_OFF), size = fp_le64(raw + FP_E_FRAME_SIZE);
 
 	if (e->type == FATPACK_DIR || e->size == 0)
 		return off == 0 && size == 0 ? 0 : fail(w, FATPACK_ECORRUPT,

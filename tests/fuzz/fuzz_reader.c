@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "format/bytes.h"
 #include "format/check.h"
 #include "format/format.h"
 #include "format/reader.h"
@@ -31,17 +32,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define must(cond) do { if (!(cond)) __builtin_trap(); } while (0)
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int k;
-
-	for (k = 7; k >= 0; k--)
-		v = v << 8 | p[k];
-	return v;
-}
 
 /* The file, for the reader's pread calls: one memfd, refilled per input. */
 static int
@@ -63,8 +53,8 @@ static void
 reseal(unsigned char *p, size_t size)
 {
 	unsigned char *t = p + size - FP_TRAILER_SIZE, sum[32];
-	uint64_t off = le64(t + FP_T_PAYLOAD_OFF) + le64(t + FP_T_INDEX_OFF);
-	uint64_t len = le64(t + FP_T_INDEX_SIZE);
+	uint64_t off = fp_le64(t + FP_T_PAYLOAD_OFF) + fp_le64(t + FP_T_INDEX_OFF);
+	uint64_t len = fp_le64(t + FP_T_INDEX_SIZE);
 
 	/* wrapped sums fail the comparisons or are refused before the read */
 	if (len >= 8 && off < size && len <= size - off)

@@ -3,12 +3,14 @@
  * test_check.c - unit tests of the value rules in stub/format/check.c that
  * fatpack build, fatpack.ini and the built-in server share: listen
  * addresses, names and versions, Cache-Control values, SPA fallbacks, and the
- * escaping of values in messages. Prints one "ok - name" / "not ok - name"
+ * escaping of values in messages; and the byte order of stub/format/bytes.h.
+ * Prints one "ok - name" / "not ok - name"
  * line per check; exit 1 if any failed.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "format/bytes.h"
 #include "format/check.h"
 
 static int failed;
@@ -162,6 +164,23 @@ test_escape(void)
 	check(strlen(tiny) < sizeof(tiny), "escape fits a small buffer");
 }
 
+/* The writer's stores give the bytes FORMAT.md shows; the reader's loads
+ * give the values back. */
+static void
+test_bytes(void)
+{
+	unsigned char b[8];
+
+	fp_put_le16(b, 0x1234);
+	check(memcmp(b, "\x34\x12", 2) == 0 && fp_le16(b) == 0x1234, "le16");
+	fp_put_le32(b, 0x89abcdefu);
+	check(memcmp(b, "\xef\xcd\xab\x89", 4) == 0 &&
+	    fp_le32(b) == 0x89abcdefu, "le32");
+	fp_put_le64(b, 0x0123456789abcdefULL);
+	check(memcmp(b, "\xef\xcd\xab\x89\x67\x45\x23\x01", 8) == 0 &&
+	    fp_le64(b) == 0x0123456789abcdefULL, "le64");
+}
+
 int
 main(void)
 {
@@ -170,5 +189,6 @@ main(void)
 	test_cache_control();
 	test_spa_fallback();
 	test_escape();
+	test_bytes();
 	return failed;
 }

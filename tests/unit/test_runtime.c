@@ -211,7 +211,7 @@ test_trailer(void)
 	expect(&t, FATPACK_ECORRUPT, "overflow", "payload offset overflow");
 	put64(tr + FP_T_PAYLOAD_OFF, t.payload);
 
-	put64(tr + FP_T_INDEX_OFF, le64(tr + FP_T_INDEX_OFF) + 1);
+	put64(tr + FP_T_INDEX_OFF, fp_le64(tr + FP_T_INDEX_OFF) + 1);
 	reseal(&t);
 	expect(&t, FATPACK_ECORRUPT, "index does not end", "index range");
 	free(t.b.p);

@@ -46,19 +46,6 @@ test_duration(void)
 }
 
 static void
-test_le(void)
-{
-	unsigned char b[8];
-
-	put_le16(b, 0x1234);
-	check(memcmp(b, "\x34\x12", 2) == 0, "le16");
-	put_le32(b, 0x89abcdefu);
-	check(memcmp(b, "\xef\xcd\xab\x89", 4) == 0, "le32");
-	put_le64(b, 0x0123456789abcdefULL);
-	check(memcmp(b, "\xef\xcd\xab\x89\x67\x45\x23\x01", 8) == 0, "le64");
-}
-
-static void
 test_outfile(const char *dir)
 {
 	struct outfile o;
@@ -133,7 +120,6 @@ main(int argc, char **argv)
 		return 1;
 	}
 	test_duration();
-	test_le();
 	test_outfile(dir);
 	test_mkdir_parents(dir);
 	if (argc < 2)
