@@ -262,28 +262,43 @@ fp_check_spa_fallback(const char *v)
 	return fp_check_path(p, strlen(p));
 }
 
+size_t
+fp_shown_len(const unsigned char *p, size_t n)
+{
+	size_t k = fp_utf8_len(p, n);
+
+	if (k == 1)
+		return p[0] >= 0x20 && p[0] < 0x7f && p[0] != '\\';
+	if (k == 2 && p[0] == 0xC2 && p[1] < 0xA0)     /* U+0080..U+009F */
+		return 0;
+	return k;
+}
+
 char *
 fp_escape(const char *s, size_t n, char *out, size_t cap)
 {
-	size_t i, o = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, k, o = 0;
 
 	if (cap < 8) {
 		if (cap > 0)
 			out[0] = '\0';
 		return out;
 	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (o + 4 + 4 > cap) {      /* keep room for "...\0" */
+	for (i = 0; i < n; i += k) {
+		k = fp_shown_len(p + i, n - i);
+		if (o + (k > 0 ? k : 4) + 4 > cap) {   /* keep room for "...\0" */
 			memcpy(out + o, "...", 3);
 			o += 3;
 			break;
 		}
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+		if (k > 0) {
+			memcpy(out + o, p + i, k);
+			o += k;
+		} else {
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", p[i]);
+			k = 1;
+		}
 	}
 	out[o] = '\0';
 	return out;

@@ -61,9 +61,16 @@ const char *fp_check_cache_control(const char *v);
 const char *fp_check_spa_fallback(const char *v);
 const char *fp_skip_slashes(const char *v);
 
-/* Copies s[0..n) into out (cap > 0) for an error message: bytes outside
- * printable ASCII become \xHH, so a message stays one readable line.
- * Truncates with "..." when it does not fit. Returns out. */
+/* Length of the sequence at p (n > 0 bytes) that output for a terminal may
+ * show as it is: printable ASCII but the backslash, or a UTF-8 character
+ * that is not a C1 control. 0: show the byte as \xHH. Names from an
+ * artifact or a command line pass through here, so they cannot move the
+ * cursor, fake a line or talk to the terminal. */
+size_t fp_shown_len(const unsigned char *p, size_t n);
+
+/* Copies s[0..n) into out (cap >= 8) for a message, each byte that
+ * fp_shown_len refuses as \xHH. Truncates with "..." when it does not fit.
+ * Returns out. */
 char *fp_escape(const char *s, size_t n, char *out, size_t cap);
 
 /* The one table of error texts for the FATPACK_E* codes (never NULL). */

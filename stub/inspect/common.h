@@ -5,12 +5,17 @@
 #define FP_INSPECT_COMMON_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "inspect.h"
 
 /* UTC, ISO 8601 ("2024-05-01T12:00:00Z"), or the number when the time
  * cannot be represented. Returns out. */
+/* Writes s[0..n) for a terminal: what fp_shown_len refuses as \xHH. Paths
+ * and metadata values come from the artifact, which may be hostile. */
+void fp_put_clean(FILE *f, const char *s, size_t n);
+
 const char *fp_iso_time(int64_t t, char out[32]);
 
 /* s[0..n) as a JSON string on stdout; bytes that are not UTF-8 become

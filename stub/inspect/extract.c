@@ -241,8 +241,10 @@ create_entry(const struct job *j, const struct fatpack_entry *e)
 	else
 		rc = create_file(j, dfd, name, e);
 	close_parent(j, dfd);
-	if (rc == 0 && (j->flags & FP_EXTRACT_VERBOSE))
-		printf("%s%s\n", e->path, e->type == FATPACK_DIR ? "/" : "");
+	if (rc == 0 && (j->flags & FP_EXTRACT_VERBOSE)) {
+		fp_put_clean(stdout, e->path, e->path_len);
+		printf("%s\n", e->type == FATPACK_DIR ? "/" : "");
+	}
 	return rc;
 }
 
@@ -316,6 +318,10 @@ fp_inspect_extract(const struct fp_inspect *in, const char *dir,
 	struct job j = { in, dir, -1, flags };
 	int rc;
 
+	if (dir[0] == '\0') {
+		fp_msg(in->prog, "extract: the folder name is empty");
+		return 1;
+	}
 	if (fp_check_all(in) > 0) {
 		fp_msg(in->prog, "%s: nothing extracted", dir);
 		return 1;

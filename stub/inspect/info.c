@@ -130,7 +130,7 @@ static void
 label(const char *s, size_t n)
 {
 	fputs("  ", stdout);
-	fwrite(s, 1, n, stdout);
+	fp_put_clean(stdout, s, n);
 	while (n++ < 18)
 		putchar(' ');
 	putchar(' ');
@@ -153,7 +153,7 @@ text_meta(const struct fp_reader *r)
 
 	while (fp_reader_meta_next(r, &pos, &kv)) {
 		label(kv.key, kv.key_len);
-		fwrite(kv.value, 1, kv.value_len, stdout);
+		fp_put_clean(stdout, kv.value, kv.value_len);
 		if (kv.key_len == 10 && memcmp(kv.key, "build_time", 10) == 0 &&
 		    fp_meta_int(r, "build_time", &bt) == 0)
 			printf(" (%s)", fp_iso_time(bt, iso));

@@ -58,14 +58,13 @@ fp_inspect_list(const struct fp_inspect *in, int lng)
 	for (i = 0; fp_reader_entry(in->r, i, &e) == 0; i++) {
 		const char *slash = e.type == FATPACK_DIR ? "/" : "";
 
-		if (!lng) {
-			printf("%s%s\n", e.path, slash);
-			continue;
+		if (lng) {
+			mode_string(&e, mode);
+			printf("%s %*" PRIu64 " %s %-*s ", mode, size_w, e.size,
+			    fp_iso_time(e.mtime, when), mime_w, or_dash(e.mime));
 		}
-		mode_string(&e, mode);
-		printf("%s %*" PRIu64 " %s %-*s %s%s\n", mode, size_w, e.size,
-		    fp_iso_time(e.mtime, when), mime_w, or_dash(e.mime), e.path,
-		    slash);
+		fp_put_clean(stdout, e.path, e.path_len);
+		printf("%s\n", slash);
 	}
 	return 0;
 }

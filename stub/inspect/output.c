@@ -17,20 +17,18 @@
  * a reason; longer lines are cut. */
 #define LINE_MAX_BYTES (2 * FP_PATH_MAX + 1024)
 
-/* s[0..n) with control bytes and bytes that are not UTF-8 as \xHH. */
-static void
-put_clean(FILE *f, const char *s, size_t n)
+void
+fp_put_clean(FILE *f, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i, k;
 
 	for (i = 0; i < n; i += k) {
-		k = fp_utf8_len(p + i, n - i);
-		if (k == 0 || (k == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+		if ((k = fp_shown_len(p + i, n - i)) > 0) {
+			fwrite(p + i, 1, k, f);
+		} else {
 			fprintf(f, "\\x%02x", p[i]);
 			k = 1;
-		} else {
-			fwrite(p + i, 1, k, f);
 		}
 	}
 }
@@ -45,9 +43,9 @@ fp_msg(const char *prog, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	flockfile(stderr);
-	put_clean(stderr, prog, strlen(prog));
+	fp_put_clean(stderr, prog, strlen(prog));
 	fputs(": ", stderr);
-	put_clean(stderr, line, strlen(line));
+	fp_put_clean(stderr, line, strlen(line));
 	fputc('\n', stderr);
 	funlockfile(stderr);
 }
