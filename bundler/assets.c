@@ -350,16 +350,26 @@ static int
 read_content(struct collect *c, struct archive *ar, struct archive_entry *e,
     const char *name, unsigned char **out, uint64_t *size)
 {
-	size_t cap = archive_entry_size_is_set(e) ?
-	    (size_t)archive_entry_size(e) : 65536, len = 0;
-	unsigned char *buf = xmalloc(cap + 1);
+	/* the header's size is a hint, not a promise: a small archive may
+	 * claim a terabyte, so the buffer grows with what is really read */
+	la_int64_t hint = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+	size_t cap = hint > 0 && hint < (1 << 20) ? (size_t)hint : 65536, len = 0;
+	unsigned char *buf = malloc(cap + 1), *more;
 
 	for (;;) {
 		la_ssize_t r;
 
-		if (len == cap) {
+		if (buf != NULL && len == cap) {
+			more = cap < SIZE_MAX / 2 - 65536 ?
+			    realloc(buf, cap * 2 + 65536 + 1) : NULL;
+			if (more == NULL)
+				free(buf);
+			buf = more;
 			cap = cap * 2 + 65536;
-			buf = xrealloc(buf, cap + 1);
+		}
+		if (buf == NULL) {
+			warnx("%s: %s: out of memory", c->s->path, name);
+			return -1;
 		}
 		r = archive_read_data(ar, buf + len, cap - len);
 		if (r < 0) {

@@ -604,8 +604,20 @@ output_path(const struct build_opts *o, const char *build_id)
 		no_version(o);
 		return NULL;
 	}
-	if (build_id == NULL)
+	if (build_id == NULL) {
+		/* named by the payload's hash once it is written: the folder
+		 * the temporary file goes to must be known before that */
+		const char *slash = strrchr(b, '/'), *at = strstr(b, "{build}");
+
+		if (at != NULL && slash != NULL && at < slash) {
+			warnx("output '%s': {build} without a revision can only be "
+			    "in the file name, not in a folder (give --revision)",
+			    b);
+			free(b);
+			return NULL;
+		}
 		return b;
+	}
 	c = expand(b, "{build}", build_id);
 	free(b);
 	return c;
@@ -989,6 +1001,27 @@ name_by_content(struct outfile *of, char **out, const char *hash)
 	of->path = xstrdup(*out);
 }
 
+/* Before anything is written: the link must be free for a symlink, and
+ * not the output itself (update_link checks again at the end). */
+static int
+check_link_target(const struct build_opts *o, const char *out)
+{
+	char *link = expand(o->link, "{name}", o->name);
+	struct stat st;
+	int rc = 0;
+
+	if (strcmp(link, out) == 0) {
+		warnx("--link '%s' is the output itself; give the link another "
+		    "name", link);
+		rc = -1;
+	} else if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
+		warnx("%s: exists and is not a symlink; not replacing it", link);
+		rc = -1;
+	}
+	free(link);
+	return rc;
+}
+
 /* The stable symlink (o->link, {name} only) to the new output. */
 static int
 update_link(const struct build_opts *o, const char *out)
@@ -1210,7 +1243,8 @@ build(struct build_opts *o, const struct extra *x)
 		goto done;
 	find_revision(o, &build_id);
 	/* every check before the output's folder is made */
-	if ((out = output_path(o, build_id)) == NULL || check_output(out) < 0)
+	if ((out = output_path(o, build_id)) == NULL || check_output(out) < 0 ||
+	    (o->link != NULL && check_link_target(o, out) < 0))
 		goto done;
 	if (assets_collect(o->assets, o->n_assets, have_sde == 0 ? &sde : NULL,
 	    &l) < 0 || check_spa_fallback(o, &l) < 0 || mkdir_parents(out) < 0)

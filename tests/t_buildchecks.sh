@@ -131,6 +131,30 @@ deep="$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$deep/$d
 deep="$deep/$(printf 'q%.0s' $(seq 1 70))"      # 4087 bytes: the prefix fits
 bad "an asset path over 4096 bytes" "site: ${deep:0:40}.*: path longer than 4096 bytes$" \
 	-a "site=$deep"
+# Outputs that cannot work are refused before anything is written.
+refused "-o with {build} in a folder and no revision" \
+	"^fatpack: output '.*\\{build\\}/app': \\{build\\} without a revision can only be in the file name" \
+	"$FATPACK" build --serve site -o 'exists/{build}/app'
+refused "--link naming the output itself" "^fatpack: --link 'exists/new/app' is the output itself" \
+	"$FATPACK" build --serve site -o "$OUT" --link exists/new/app
+printf 'keep\n' >exists/taken
+refused "--link onto a regular file" "^fatpack: exists/taken: exists and is not a symlink" \
+	"$FATPACK" build --serve site -o "$OUT" --link exists/taken
+check_eq "  ... the file is untouched" keep "$(cat exists/taken)"
+rm -f exists/taken
+# An archive whose header claims a terabyte: an error naming the entry, not
+# an allocation of what the header claims.
+python3 -c '
+import tarfile
+with tarfile.open("huge.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    ti = tarfile.TarInfo("huge.bin")
+    ti.size = 1 << 40
+    t.addfile(ti)
+'
+refused "an archive entry claiming 1 TiB" "^fatpack: huge\\.tar: huge\\.bin: " \
+	"$FATPACK" build --serve site -a huge.tar -o "$OUT"
+rm -f huge.tar
+
 bad "--name starting with ." "--name '\.x': may hold only" --name .x
 bad "--name empty" "--name '': is empty" --name ''
 bad "--app-version with a newline" "--app-version '1\\\\x0a2': holds a newline" --app-version $'1\n2'
