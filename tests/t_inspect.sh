@@ -543,4 +543,22 @@ for cmd in ls info verify "cat greeting.txt" "extract $T/xfifo"; do
 	fi
 done
 
+# The options of extract are taken alike on both sides: grouped short
+# options, and "--" before a folder whose name starts with '-'.
+mkdir -p "$T/dash" && cd "$T/dash" || done_testing
+"$FATPACK" extract -fv "$T/hello" -- -bundler >"$T/dash.b" 2>&1
+rc_b=$?
+"$T/hello" --fatpack-extract -fv -- -runtime >"$T/dash.r" 2>&1
+rc_r=$?
+check_eq "extract -fv -- -DIR: the same status both sides" "$rc_b" "$rc_r"
+check_eq "  ... exit 0" 0 "$rc_r"
+check_eq "  ... the same listing" "$(cat "$T/dash.b")" "$(cat "$T/dash.r")"
+check_eq "  ... the same tree" "$(cd -- -bundler && find . | sort)" \
+	"$(cd -- -runtime && find . | sort)"
+"$T/hello" --fatpack-extract -vf -- -runtime >/dev/null 2>&1
+check_eq "--fatpack-extract -vf into an existing tree: forced" 0 "$?"
+check_fails "--fatpack-extract -x: unknown option" "unknown option -x" \
+	"$T/hello" --fatpack-extract -x d
+cd "$T" || done_testing
+
 done_testing

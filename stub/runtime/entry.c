@@ -62,33 +62,71 @@ cmd_help(void)
 	return 0;
 }
 
-/* Options after the flag: each must be one of the flag's, given once at
- * most; extract also takes its folder. */
+/* extract's short options, alone or together as getopt takes them in
+ * `fatpack extract` ("-f", "-v", "-fv"): 0 when a is one, else -1. */
+static int
+extract_shorts(const char *a, struct request *q)
+{
+	unsigned flags = 0;
+	size_t i;
+
+	if (a[1] == '\0' || a[1] == '-')
+		return -1;
+	for (i = 1; a[i] != '\0'; i++) {
+		if (a[i] == 'f')
+			flags |= FP_EXTRACT_FORCE;
+		else if (a[i] == 'v')
+			flags |= FP_EXTRACT_VERBOSE;
+		else
+			return -1;
+	}
+	q->flags |= flags;
+	return 0;
+}
+
+/* One option (a starts with '-') of the flag q->flag, as the bundler's
+ * command takes it: 0 when taken, -1 when unknown or given twice. */
+static int
+option(struct request *q, const char *a, int *ended)
+{
+	if (strcmp(q->flag, "list") == 0 || strcmp(q->flag, "info") == 0) {
+		if (q->opt || strcmp(a, strcmp(q->flag, "list") == 0 ?
+		    "-l" : "--json") != 0)
+			return -1;
+		q->opt = 1;
+		return 0;
+	}
+	if (strcmp(q->flag, "extract") != 0)
+		return -1;
+	if (strcmp(a, "--") == 0)
+		*ended = 1;
+	else if (strcmp(a, "--force") == 0)
+		q->flags |= FP_EXTRACT_FORCE;
+	else if (strcmp(a, "--verbose") == 0)
+		q->flags |= FP_EXTRACT_VERBOSE;
+	else
+		return extract_shorts(a, q);
+	return 0;
+}
+
+/* Options after the flag; extract also takes its folder, after "--" when
+ * its name starts with '-'. */
 static int
 parse_args(const char *prog, int argc, char **argv, struct request *q)
 {
-	int extract = strcmp(q->flag, "extract") == 0, i;
+	int extract = strcmp(q->flag, "extract") == 0, ended = 0, i;
 
 	for (i = 2; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strcmp(q->flag, "list") == 0 && strcmp(a, "-l") == 0 && !q->opt)
-			q->opt = 1;
-		else if (strcmp(q->flag, "info") == 0 && strcmp(a, "--json") == 0 &&
-		    !q->opt)
-			q->opt = 1;
-		else if (extract && (strcmp(a, "-f") == 0 ||
-		    strcmp(a, "--force") == 0))
-			q->flags |= FP_EXTRACT_FORCE;
-		else if (extract && (strcmp(a, "-v") == 0 ||
-		    strcmp(a, "--verbose") == 0))
-			q->flags |= FP_EXTRACT_VERBOSE;
-		else if (a[0] == '-')
-			return usage_error(prog, "unknown option", a);
-		else if (extract && q->dir == NULL)
+		if (!ended && a[0] == '-') {
+			if (option(q, a, &ended) != 0)
+				return usage_error(prog, "unknown option", a);
+		} else if (extract && q->dir == NULL) {
 			q->dir = a;
-		else
+		} else {
 			return usage_error(prog, "unexpected argument", a);
+		}
 	}
 	if (extract && q->dir == NULL)
 		return usage_error(prog, "missing folder after", argv[1]);
