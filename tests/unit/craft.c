@@ -29,38 +29,6 @@ check(int cond, const char *name)
 
 /* --- little-endian writers ------------------------------------------------ */
 
-void
-put16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-void
-put32(unsigned char *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-void
-put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int k;
-
-	for (k = 7; k >= 0; k--)
-		v = v << 8 | p[k];
-	return v;
-}
-
 /* --- a growable byte buffer ----------------------------------------------- */
 
 void
@@ -106,32 +74,32 @@ append_elf(struct buf *b, const char *section, int symtab)
 
 	memset(e, 0, sizeof(e));
 	memcpy(e, "\177ELF\2\1\1", 7);
-	put16(e + 0x10, 2);            /* ET_EXEC */
-	put16(e + 0x12, 62);           /* x86-64 */
-	put32(e + 0x14, 1);
-	put64(e + 0x28, ELF_SHOFF);    /* e_shoff */
-	put16(e + 0x34, 64);
-	put16(e + 0x36, 56);
-	put16(e + 0x3A, ELF_SHDR);
-	put16(e + 0x3C, (uint16_t)shnum);
-	put16(e + 0x3E, 2);            /* e_shstrndx */
+	fp_put_le16(e + 0x10, 2);            /* ET_EXEC */
+	fp_put_le16(e + 0x12, 62);           /* x86-64 */
+	fp_put_le32(e + 0x14, 1);
+	fp_put_le64(e + 0x28, ELF_SHOFF);    /* e_shoff */
+	fp_put_le16(e + 0x34, 64);
+	fp_put_le16(e + 0x36, 56);
+	fp_put_le16(e + 0x3A, ELF_SHDR);
+	fp_put_le16(e + 0x3C, (uint16_t)shnum);
+	fp_put_le16(e + 0x3E, 2);            /* e_shstrndx */
 	memcpy(e + 64, FP_RUNTIME_MARK, sizeof(FP_RUNTIME_MARK));
 	memset(strtab, 0, sizeof(strtab));
 	snprintf(strtab + 1, sizeof(strtab) - 1, "%s", section);
 	memcpy(strtab + 10, ".shstrtab", 10);
 	memcpy(e + 82, strtab, 20);
 	/* section 1: the marker, PROGBITS */
-	put32(sh + 64, 1);
-	put32(sh + 64 + 4, 1);
-	put64(sh + 64 + 0x18, 64);
-	put64(sh + 64 + 0x20, sizeof(FP_RUNTIME_MARK));
+	fp_put_le32(sh + 64, 1);
+	fp_put_le32(sh + 64 + 4, 1);
+	fp_put_le64(sh + 64 + 0x18, 64);
+	fp_put_le64(sh + 64 + 0x20, sizeof(FP_RUNTIME_MARK));
 	/* section 2: .shstrtab, STRTAB */
-	put32(sh + 128, 10);
-	put32(sh + 128 + 4, 3);
-	put64(sh + 128 + 0x18, 82);
-	put64(sh + 128 + 0x20, 20);
+	fp_put_le32(sh + 128, 10);
+	fp_put_le32(sh + 128 + 4, 3);
+	fp_put_le64(sh + 128 + 0x18, 82);
+	fp_put_le64(sh + 128 + 0x20, 20);
 	/* section 3: an empty SYMTAB (unnamed: only its type matters) */
-	put32(sh + 192 + 4, 2);
+	fp_put_le32(sh + 192 + 4, 2);
 	append(b, e, ELF_SHOFF + shnum * ELF_SHDR);
 }
 
@@ -165,7 +133,7 @@ reframe(struct buf *b, const unsigned char *src, size_t len,
 
 	if (ZSTD_isError(hlen) || len < hlen + 4)
 		abort();
-	put32(w, 0xFD2FB528u);
+	fp_put_le32(w, 0xFD2FB528u);
 	append(b, w, 4);
 	if (h->has_size)
 		fhd |= 3 << 6;                 /* 8-byte content size */
@@ -181,11 +149,11 @@ reframe(struct buf *b, const unsigned char *src, size_t len,
 		append(b, w, 1);
 	}
 	if (h->dict_id != 0) {
-		put32(w, h->dict_id);
+		fp_put_le32(w, h->dict_id);
 		append(b, w, 4);
 	}
 	if (h->has_size) {
-		put64(w, h->content_size);
+		fp_put_le64(w, h->content_size);
 		append(b, w, 8);
 	}
 	append(b, src + hlen, len - hlen - (h->checksum ? 0 : 4));
@@ -197,7 +165,7 @@ void
 reseal(struct art *t)
 {
 	unsigned char *tr = t->b.p + t->trailer, sum[32];
-	uint64_t len = get64(tr + FP_T_INDEX_SIZE) - 8;
+	uint64_t len = fp_le64(tr + FP_T_INDEX_SIZE) - 8;
 
 	sha256(t->b.p + t->index_data, (size_t)len, tr + FP_T_INDEX_SHA);
 	sha256(tr, FP_T_CHECK, sum);
@@ -220,17 +188,17 @@ static void
 put_entry(unsigned char *e, const struct tentry *te, struct art *t, size_t i,
     struct buf *strtab)
 {
-	put64(e + FP_E_FRAME_OFF, t->frame_len[i] ? t->frame[i] - t->payload : 0);
-	put64(e + FP_E_FRAME_SIZE, t->frame_len[i]);
-	put64(e + FP_E_SIZE, te->len);
-	put64(e + FP_E_MTIME, (uint64_t)te->mtime);
-	put32(e + FP_E_PATH_OFF, (uint32_t)strtab->len);
-	put32(e + FP_E_PATH_LEN, (uint32_t)strlen(te->path));
+	fp_put_le64(e + FP_E_FRAME_OFF, t->frame_len[i] ? t->frame[i] - t->payload : 0);
+	fp_put_le64(e + FP_E_FRAME_SIZE, t->frame_len[i]);
+	fp_put_le64(e + FP_E_SIZE, te->len);
+	fp_put_le64(e + FP_E_MTIME, (uint64_t)te->mtime);
+	fp_put_le32(e + FP_E_PATH_OFF, (uint32_t)strtab->len);
+	fp_put_le32(e + FP_E_PATH_LEN, (uint32_t)strlen(te->path));
 	append(strtab, te->path, strlen(te->path));
-	put32(e + FP_E_MIME_OFF, (uint32_t)strtab->len);
-	put32(e + FP_E_MIME_LEN, (uint32_t)strlen(te->mime));
+	fp_put_le32(e + FP_E_MIME_OFF, (uint32_t)strtab->len);
+	fp_put_le32(e + FP_E_MIME_LEN, (uint32_t)strlen(te->mime));
 	append(strtab, te->mime, strlen(te->mime));
-	put32(e + FP_E_MODE, te->mode);
+	fp_put_le32(e + FP_E_MODE, te->mode);
 	e[FP_E_TYPE] = (unsigned char)te->type;
 	if (te->type == FP_TYPE_FILE)
 		sha256(te->data, te->len, e + FP_E_SHA);
@@ -242,15 +210,15 @@ put_trailer(struct art *t, size_t index_off)
 	unsigned char tr[FP_TRAILER_SIZE];
 
 	memset(tr, 0, sizeof(tr));
-	put32(tr, FP_TRAILER_MAGIC);
-	put32(tr + 4, FP_TRAILER_DATA);
+	fp_put_le32(tr, FP_TRAILER_MAGIC);
+	fp_put_le32(tr + 4, FP_TRAILER_DATA);
 	memcpy(tr + FP_T_SIG, FP_TRAILER_SIG, 8);
-	put16(tr + FP_T_MAJOR, FP_VERSION_MAJOR);
-	put16(tr + FP_T_MINOR, FP_VERSION_MINOR);
-	put64(tr + FP_T_PAYLOAD_OFF, t->payload);
-	put64(tr + FP_T_PAYLOAD_SIZE, t->b.len - t->payload);
-	put64(tr + FP_T_INDEX_OFF, index_off);
-	put64(tr + FP_T_INDEX_SIZE, t->b.len - t->payload - index_off);
+	fp_put_le16(tr + FP_T_MAJOR, FP_VERSION_MAJOR);
+	fp_put_le16(tr + FP_T_MINOR, FP_VERSION_MINOR);
+	fp_put_le64(tr + FP_T_PAYLOAD_OFF, t->payload);
+	fp_put_le64(tr + FP_T_PAYLOAD_SIZE, t->b.len - t->payload);
+	fp_put_le64(tr + FP_T_INDEX_OFF, index_off);
+	fp_put_le64(tr + FP_T_INDEX_SIZE, t->b.len - t->payload - index_off);
 	t->trailer = t->b.len;
 	append(&t->b, tr, sizeof(tr));
 	reseal(t);
@@ -276,13 +244,13 @@ build(struct art *t, const struct tentry *te, size_t n, const char *meta,
 	}
 	index_off = t->b.len - t->payload;
 	memset(h, 0, sizeof(h));
-	put32(h, FP_INDEX_MAGIC);
-	put32(h + 4, (uint32_t)(FP_INDEX_HEADER + ents.len + strtab.len + meta_len));
+	fp_put_le32(h, FP_INDEX_MAGIC);
+	fp_put_le32(h + 4, (uint32_t)(FP_INDEX_HEADER + ents.len + strtab.len + meta_len));
 	memcpy(h + 8, FP_INDEX_SIG, 8);
-	put32(h + 8 + FP_I_COUNT, (uint32_t)n);
-	put32(h + 8 + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
-	put32(h + 8 + FP_I_STRTAB, (uint32_t)strtab.len);
-	put32(h + 8 + FP_I_META, (uint32_t)meta_len);
+	fp_put_le32(h + 8 + FP_I_COUNT, (uint32_t)n);
+	fp_put_le32(h + 8 + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
+	fp_put_le32(h + 8 + FP_I_STRTAB, (uint32_t)strtab.len);
+	fp_put_le32(h + 8 + FP_I_META, (uint32_t)meta_len);
 	append(&t->b, h, 8);
 	t->index_data = t->b.len;
 	append(&t->b, h + 8, FP_INDEX_HEADER);
@@ -304,11 +272,11 @@ set_index(struct art *t, const void *p, size_t n, uint32_t flags)
 	memcpy(tr, t->b.p + t->trailer, sizeof(tr));
 	t->b.len = t->index_data;
 	append(&t->b, p, n);
-	put32(t->b.p + t->index_data - 4, (uint32_t)n);
+	fp_put_le32(t->b.p + t->index_data - 4, (uint32_t)n);
 	t->trailer = t->b.len;
-	put64(tr + FP_T_PAYLOAD_SIZE, t->b.len - t->payload);
-	put64(tr + FP_T_INDEX_SIZE, n + 8);
-	put32(tr + FP_T_FLAGS, flags);
+	fp_put_le64(tr + FP_T_PAYLOAD_SIZE, t->b.len - t->payload);
+	fp_put_le64(tr + FP_T_INDEX_SIZE, n + 8);
+	fp_put_le32(tr + FP_T_FLAGS, flags);
 	append(&t->b, tr, sizeof(tr));
 	reseal(t);
 	t->entries = t->strtab = 0;

@@ -11,14 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/bytes.h"   /* fp_le64, fp_put_le16/32/64 */
+
 extern int failures;
 
 /* Prints "ok - name" or "not ok - name"; counts failures. */
 void check(int cond, const char *name);
 
-void put16(unsigned char *p, uint16_t v);
-void put32(unsigned char *p, uint32_t v);
-void put64(unsigned char *p, uint64_t v);
 
 /* A growable byte buffer; aborts when memory runs out. */
 struct buf {

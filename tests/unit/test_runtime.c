@@ -185,33 +185,33 @@ test_trailer(void)
 	    "trailer checksum");
 	tr[FP_T_PAYLOAD_SIZE] ^= 1;
 
-	put16(tr + FP_T_MAJOR, 2);
+	fp_put_le16(tr + FP_T_MAJOR, 2);
 	reseal(&t);
 	expect(&t, FATPACK_EVERSION, "unsupported format version 2.",
 	    "version 2.0 refused");
-	put16(tr + FP_T_MAJOR, 1);
-	put16(tr + FP_T_MINOR, 7);
+	fp_put_le16(tr + FP_T_MAJOR, 1);
+	fp_put_le16(tr + FP_T_MINOR, 7);
 	reseal(&t);
 	expect(&t, 0, "", "version 1.7 accepted");
-	put32(tr + FP_T_FLAGS, 0x80);
+	fp_put_le32(tr + FP_T_FLAGS, 0x80);
 	reseal(&t);
 	expect(&t, FATPACK_EVERSION, "unsupported format flags 0x80",
 	    "unknown flag refused");
-	put16(tr + FP_T_MINOR, 0);
-	put32(tr + FP_T_FLAGS, 0);
+	fp_put_le16(tr + FP_T_MINOR, 0);
+	fp_put_le32(tr + FP_T_FLAGS, 0);
 
-	put64(tr + FP_T_PAYLOAD_OFF, 2 * FP_ALIGN);
+	fp_put_le64(tr + FP_T_PAYLOAD_OFF, 2 * FP_ALIGN);
 	reseal(&t);
 	expect(&t, FATPACK_ETRUNC, "truncated: file is", "payload too large: truncated");
-	put64(tr + FP_T_PAYLOAD_OFF, 0);
+	fp_put_le64(tr + FP_T_PAYLOAD_OFF, 0);
 	reseal(&t);
 	expect(&t, FATPACK_ECORRUPT, "corrupt trailer", "payload too small: corrupt");
-	put64(tr + FP_T_PAYLOAD_OFF, UINT64_MAX - 50);
+	fp_put_le64(tr + FP_T_PAYLOAD_OFF, UINT64_MAX - 50);
 	reseal(&t);
 	expect(&t, FATPACK_ECORRUPT, "overflow", "payload offset overflow");
-	put64(tr + FP_T_PAYLOAD_OFF, t.payload);
+	fp_put_le64(tr + FP_T_PAYLOAD_OFF, t.payload);
 
-	put64(tr + FP_T_INDEX_OFF, fp_le64(tr + FP_T_INDEX_OFF) + 1);
+	fp_put_le64(tr + FP_T_INDEX_OFF, fp_le64(tr + FP_T_INDEX_OFF) + 1);
 	reseal(&t);
 	expect(&t, FATPACK_ECORRUPT, "index does not end", "index range");
 	free(t.b.p);
@@ -222,7 +222,7 @@ test_trailer(void)
 	t.b.len++;
 	t.trailer++;
 	tr = t.b.p + t.trailer;
-	put64(tr + FP_T_PAYLOAD_OFF, t.payload + 1);
+	fp_put_le64(tr + FP_T_PAYLOAD_OFF, t.payload + 1);
 	reseal(&t);
 	expect(&t, FATPACK_ECORRUPT, "multiple of 4096", "unaligned payload");
 	free(t.b.p);
@@ -239,9 +239,9 @@ entry_case(size_t i, size_t field, uint64_t value, int width, const char *needle
 	build_std(&t);
 	e = t.b.p + t.entries + i * FP_ENTRY_SIZE + field;
 	if (width == 8)
-		put64(e, value);
+		fp_put_le64(e, value);
 	else if (width == 4)
-		put32(e, (uint32_t)value);
+		fp_put_le32(e, (uint32_t)value);
 	else
 		*e = (unsigned char)value;
 	reseal(&t);
@@ -290,11 +290,11 @@ test_index(void)
 	reseal(&t);
 	expect(&t, FATPACK_ECORRUPT, "signature", "index signature");
 	t.b.p[t.index_data] = 'F';
-	put32(t.b.p + t.index_data + FP_I_COUNT, 0x7fffffff);
+	fp_put_le32(t.b.p + t.index_data + FP_I_COUNT, 0x7fffffff);
 	reseal(&t);
 	expect(&t, FATPACK_ECORRUPT, "sizes add up", "huge entry count refused");
-	put32(t.b.p + t.index_data + FP_I_COUNT, STD_N);
-	put32(t.b.p + t.index_data + FP_I_ENTRY_SIZE, 64);
+	fp_put_le32(t.b.p + t.index_data + FP_I_COUNT, STD_N);
+	fp_put_le32(t.b.p + t.index_data + FP_I_ENTRY_SIZE, 64);
 	reseal(&t);
 	expect(&t, FATPACK_ECORRUPT, "entry size", "short entry size");
 	free(t.b.p);
@@ -424,14 +424,14 @@ test_decode(void)
 	decode_case(&t, 2, FATPACK_ECHECKSUM, "empty file hash mismatch");
 	t.b.p[t.entries + 2 * FP_ENTRY_SIZE + FP_E_SHA] ^= 1;
 
-	put64(t.b.p + t.entries + FP_ENTRY_SIZE + FP_E_SIZE, sizeof(text));
+	fp_put_le64(t.b.p + t.entries + FP_ENTRY_SIZE + FP_E_SIZE, sizeof(text));
 	reseal(&t);
 	decode_case(&t, 1, FATPACK_ECORRUPT, "size differs from frame");
-	put64(t.b.p + t.entries + FP_ENTRY_SIZE + FP_E_SIZE, sizeof(text) - 1);
-	put64(t.b.p + t.entries + FP_ENTRY_SIZE + FP_E_FRAME_SIZE, t.frame_len[1] - 1);
+	fp_put_le64(t.b.p + t.entries + FP_ENTRY_SIZE + FP_E_SIZE, sizeof(text) - 1);
+	fp_put_le64(t.b.p + t.entries + FP_ENTRY_SIZE + FP_E_FRAME_SIZE, t.frame_len[1] - 1);
 	reseal(&t);
 	decode_case(&t, 1, FATPACK_ECORRUPT, "frame shorter than the index says");
-	put64(t.b.p + t.entries + FP_ENTRY_SIZE + FP_E_FRAME_SIZE, t.frame_len[1] + 1);
+	fp_put_le64(t.b.p + t.entries + FP_ENTRY_SIZE + FP_E_FRAME_SIZE, t.frame_len[1] + 1);
 	reseal(&t);
 	decode_case(&t, 1, FATPACK_ECORRUPT, "frame longer than the index says");
 	free(t.b.p);

@@ -318,17 +318,6 @@ trailer(struct art *t)
 	return t->b.p + t->trailer;
 }
 
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int k;
-
-	for (k = 7; k >= 0; k--)
-		v = v << 8 | p[k];
-	return v;
-}
-
 /* The std artifact with one entry field set to v (width 1, 4 or 8). */
 static void
 std_entry(struct art *t, size_t i, size_t field, uint64_t v, int width)
@@ -338,9 +327,9 @@ std_entry(struct art *t, size_t i, size_t field, uint64_t v, int width)
 	std(t);
 	e = t->b.p + t->entries + i * FP_ENTRY_SIZE + field;
 	if (width == 8)
-		put64(e, v);
+		fp_put_le64(e, v);
 	else if (width == 4)
-		put32(e, (uint32_t)v);
+		fp_put_le32(e, (uint32_t)v);
 	else
 		*e = (unsigned char)v;
 	reseal(t);
@@ -352,11 +341,11 @@ std_trailer(struct art *t, size_t field, uint64_t v, int width)
 {
 	std(t);
 	if (width == 8)
-		put64(trailer(t) + field, v);
+		fp_put_le64(trailer(t) + field, v);
 	else if (width == 4)
-		put32(trailer(t) + field, (uint32_t)v);
+		fp_put_le32(trailer(t) + field, (uint32_t)v);
 	else
-		put16(trailer(t) + field, (uint16_t)v);
+		fp_put_le16(trailer(t) + field, (uint16_t)v);
 	reseal(t);
 }
 
@@ -481,7 +470,7 @@ static void
 r8(struct art *t)
 {
 	std(t);
-	put64(trailer(t) + FP_T_INDEX_OFF, get64(trailer(t) + FP_T_INDEX_OFF) + 1);
+	fp_put_le64(trailer(t) + FP_T_INDEX_OFF, fp_le64(trailer(t) + FP_T_INDEX_OFF) + 1);
 	reseal(t);
 }
 
@@ -495,7 +484,7 @@ r9(struct art *t)
 	t->b.len++;
 	t->trailer++;
 	t->index_data++;
-	put64(trailer(t) + FP_T_PAYLOAD_OFF, t->payload + 1);
+	fp_put_le64(trailer(t) + FP_T_PAYLOAD_OFF, t->payload + 1);
 	reseal(t);
 }
 
@@ -505,9 +494,9 @@ r10(struct art *t)
 	uint64_t size;
 
 	std(t);
-	size = get64(trailer(t) + FP_T_PAYLOAD_SIZE);
-	put64(trailer(t) + FP_T_INDEX_OFF, size - 39);
-	put64(trailer(t) + FP_T_INDEX_SIZE, 39);
+	size = fp_le64(trailer(t) + FP_T_PAYLOAD_SIZE);
+	fp_put_le64(trailer(t) + FP_T_INDEX_OFF, size - 39);
+	fp_put_le64(trailer(t) + FP_T_INDEX_SIZE, 39);
 	reseal(t);
 }
 
@@ -619,7 +608,7 @@ static void
 index_header(struct art *t, size_t field, uint32_t v)
 {
 	std(t);
-	put32(t->b.p + t->index_data + field, v);
+	fp_put_le32(t->b.p + t->index_data + field, v);
 	reseal(t);
 }
 
@@ -760,8 +749,8 @@ static void
 r30(struct art *t)
 {
 	std(t);
-	put64(t->b.p + t->entries + FP_ENTRY_SIZE + FP_E_FRAME_OFF,
-	    get64(trailer(t) + FP_T_INDEX_OFF));
+	fp_put_le64(t->b.p + t->entries + FP_ENTRY_SIZE + FP_E_FRAME_OFF,
+	    fp_le64(trailer(t) + FP_T_INDEX_OFF));
 	reseal(t);
 }
 
@@ -794,11 +783,11 @@ r32b(struct art *t)
 	hdr = t->strtab - t->index_data;
 	append(&d, t->b.p + t->index_data, hdr);
 	append(&d, t->b.p + t->strtab + 2, t->trailer - t->strtab - 2);
-	put32(d.p + FP_I_STRTAB, 3);
+	fp_put_le32(d.p + FP_I_STRTAB, 3);
 	for (k = 0; k < 2; k++) {
 		e = d.p + (t->entries - t->index_data) + k * FP_ENTRY_SIZE;
-		put32(e + FP_E_PATH_OFF, 0);
-		put32(e + FP_E_MIME_OFF, 0);
+		fp_put_le32(e + FP_E_PATH_OFF, 0);
+		fp_put_le32(e + FP_E_MIME_OFF, 0);
 	}
 	set_index(t, d.p, d.len, 0);
 	free(d.p);
@@ -959,8 +948,8 @@ static void
 skippable(struct buf *z, const struct buf *raw)
 {
 	(void)raw;
-	put32(z->p, 0x184D2A50);
-	put32(z->p + 4, (uint32_t)(z->len - 8));
+	fp_put_le32(z->p, 0x184D2A50);
+	fp_put_le32(z->p + 4, (uint32_t)(z->len - 8));
 }
 
 static void
@@ -1037,7 +1026,7 @@ static void
 o2_3(struct art *t)
 {
 	std(t);
-	put16(trailer(t) + FP_T_MAJOR, 2);
+	fp_put_le16(trailer(t) + FP_T_MAJOR, 2);
 }
 
 static void
