@@ -308,8 +308,8 @@ load_index(struct fp_reader *a, const unsigned char *t, char *detail,
  * src_len bytes, declares the expected content size, carries a content
  * checksum, needs no dictionary and a window of at most 8 MiB. Content frames
  * go to browsers unchanged, and RFC 9659 lets them refuse a larger window. */
-static int
-check_frame(const unsigned char *src, size_t src_len, uint64_t size)
+int
+fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size)
 {
 	ZSTD_frameHeader h;
 
@@ -636,7 +636,7 @@ inflate_index(struct fp_reader *a, char *detail, size_t len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: corrupt compressed index (%llu bytes claimed from %zu)",
 		    n, a->index_len);
-	if (check_frame(a->index, a->index_len, n) != 0)
+	if (fp_frame_check(a->index, a->index_len, n) != 0)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: corrupt compressed index");
 	if ((out = malloc((size_t)n)) == NULL)
@@ -766,7 +766,7 @@ decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
 	r = fp_read_at(a->fd, src, (size_t)fsize,
 	    a->payload_offset + fp_le64(e + FP_E_FRAME_OFF));
 	if (r == 0)
-		r = check_frame(src, (size_t)fsize, size);
+		r = fp_frame_check(src, (size_t)fsize, size);
 	if (r == 0 && (*out = malloc(size + 1)) == NULL)
 		r = FATPACK_ENOMEM;
 	if (r == 0 && (r = decompress(*out, size, src, (size_t)fsize)) != 0)

@@ -76,6 +76,12 @@ int fp_reader_meta_next(const struct fp_reader *a, size_t *pos, struct fp_kv *kv
  * section (FORMAT.md 5). Reads the ELF headers only, trusting none of them. */
 int fp_has_runtime(int fd);
 
+/* Whether src[0..src_len) is one zstd frame as the format allows it
+ * (FORMAT.md 3: content size size declared, content checksum, no
+ * dictionary, window at most 8 MiB, nothing after it): 0 or
+ * FATPACK_ECORRUPT. Nothing is decoded. */
+int fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size);
+
 /* Reads exactly len bytes at off: 0, FATPACK_EIO (errno set) or
  * FATPACK_ETRUNC when the file ends first. */
 int fp_read_at(int fd, void *buf, size_t len, uint64_t off);

@@ -113,20 +113,18 @@ read_frame(struct walk *w, const char *what, size_t *len)
 	if ((rc = fp_read_at(r->fd, w->in, n, r->payload_offset + w->pos)) != 0)
 		return fail(w, rc, "reading the %s frame: %s", what,
 		    rc == FATPACK_EIO ? strerror(errno) : fp_strerror(rc));
-	if (ZSTD_getFrameHeader(&h, w->in, n) != 0 || h.frameType != ZSTD_frame)
+	/* the header frame's size is known only from its own header; the
+	 * rules of a frame are the reader's */
+	if (ZSTD_getFrameHeader(&h, w->in, n) != 0 || h.frameType != ZSTD_frame ||
+	    h.frameContentSize > HEADER_MAX)
 		return fail(w, FATPACK_ECORRUPT, "%s frame at payload offset %llu: "
-		    "not a zstd frame", what, at);
-	if (h.frameContentSize > HEADER_MAX)
-		return fail(w, FATPACK_ECORRUPT, "%s frame at payload offset %llu: "
-		    "no content size or more than %u bytes", what, at, HEADER_MAX);
-	if (!h.checksumFlag || h.dictID != 0 ||
-	    h.windowSize > (1ull << FP_WINDOW_LOG_MAX))
-		return fail(w, FATPACK_ECORRUPT, "%s frame at payload offset %llu: "
-		    "no checksum, a dictionary or a window over 8 MiB", what, at);
+		    "not a zstd frame declaring at most %u bytes", what, at,
+		    HEADER_MAX);
 	fsize = ZSTD_findFrameCompressedSize(w->in, n);
-	if (ZSTD_isError(fsize))
+	if (ZSTD_isError(fsize) ||
+	    fp_frame_check(w->in, fsize, h.frameContentSize) != 0)
 		return fail(w, FATPACK_ECORRUPT, "%s frame at payload offset %llu: "
-		    "corrupt, or longer than %zu bytes", what, at, n);
+		    "corrupt, or not a frame the format allows", what, at);
 	got = ZSTD_decompressDCtx(w->dctx, w->out, (size_t)h.frameContentSize,
 	    w->in, fsize);
 	if (ZSTD_isError(got) || got != h.frameContentSize)
