@@ -1028,11 +1028,10 @@ update_link(const struct build_opts *o, const char *out)
 {
 	char *link = expand(o->link, "{name}", o->name), *tmp, *target;
 	const char *ls = strrchr(link, '/'), *os = strrchr(out, '/');
-	struct stat st;
 	int rc = 0;
 
-	if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
-		warnx("%s: exists and is not a symlink; not replacing it", link);
+	/* again: a file may have appeared there while the build ran */
+	if (check_link_target(o, out) < 0) {
 		free(link);
 		return -1;
 	}

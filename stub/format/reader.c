@@ -573,40 +573,30 @@ copy_strings(const struct fp_reader *a, int mime)
 	return v;
 }
 
-/* A writer stores each path once, so the paths add up to at most the string
- * table. Entries laid over the same bytes would let a small file make
- * copy_strings (and every start of a fat binary) allocate thousands of
- * times its own size. */
-static int
-check_path_total(const struct fp_reader *a, char *detail, size_t len)
-{
-	uint64_t total = 0;
-	uint32_t i;
-
-	for (i = 0; i < a->count; i++)
-		total += fp_le32(entry_ptr(a, i) + FP_E_PATH_LEN);
-	if (total > a->strtab_size)
-		return fail(FATPACK_ECORRUPT, detail, len,
-		    "index: paths add up to more than the string table");
-	return 0;
-}
-
 static int
 check_index(struct fp_reader *a, char *detail, size_t len)
 {
+	uint64_t paths = 0;
 	uint32_t i;
 	int r;
 
 	if ((r = check_header(a, detail, len)) != 0)
 		return r;
-	for (i = 0; i < a->count; i++)
+	for (i = 0; i < a->count; i++) {
 		if ((r = check_entry(a, i, detail, len)) != 0)
 			return r;
+		paths += fp_le32(entry_ptr(a, i) + FP_E_PATH_LEN);
+	}
 	for (i = 0; i < a->count; i++)
 		if ((r = check_parent(a, i, detail, len)) != 0)
 			return r;
-	if ((r = check_path_total(a, detail, len)) != 0)
-		return r;
+	/* A writer stores each path once, so the paths add up to at most the
+	 * string table. Entries laid over the same bytes would let a small
+	 * file make copy_strings (at every start of a fat binary) allocate
+	 * thousands of times its own size. */
+	if (paths > a->strtab_size)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: paths add up to more than the string table");
 	if ((r = check_meta(a, detail, len)) != 0)
 		return r;
 	if ((a->paths = copy_strings(a, 0)) == NULL ||
