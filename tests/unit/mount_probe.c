@@ -78,24 +78,28 @@ gen(const char *dir)
 {
 	char p[4096];
 	unsigned char *big = malloc(BIG_SIZE);
+	int rc;
 
 	if (big == NULL)
 		return 1;
 	for (size_t i = 0; i < BIG_SIZE; i++)
 		big[i] = big_byte(i);
 #define P(rel) (snprintf(p, sizeof(p), "%s/%s", dir, rel), p)
-	if (mkdir(P(""), 0755) < 0 && errno != EEXIST)
+	if ((mkdir(P(""), 0755) < 0 && errno != EEXIST) ||
+	    mkdir(P("sub"), 0755) < 0 || mkdir(P("sub/deep"), 0755) < 0 ||
+	    mkdir(P("sub/empty"), 0755) < 0 || mkdir(P("name with space"), 0755) < 0) {
+		free(big);
 		return 1;
-	if (mkdir(P("sub"), 0755) < 0 || mkdir(P("sub/deep"), 0755) < 0 ||
-	    mkdir(P("sub/empty"), 0755) < 0 || mkdir(P("name with space"), 0755) < 0)
-		return 1;
-	return write_file(P("a.txt"), "hello\n", 6) ||
+	}
+	rc = write_file(P("a.txt"), "hello\n", 6) ||
 	    write_file(P("sub/b.txt"), "world\n", 6) ||
 	    write_file(P("sub/deep/c.txt"), "deep\n", 5) ||
 	    write_file(P("name with space/é.txt"), "utf8\n", 5) ||
 	    write_file(P("empty.txt"), "", 0) ||
 	    write_file(P("big.bin"), big, BIG_SIZE);
 #undef P
+	free(big);
+	return rc;
 }
 
 /* The whole file at path through read(2), compared with want[0..n). */
