@@ -333,14 +333,14 @@ fp_mount_stat(const struct fp_mpath *m, struct stat *st)
 /* A sealed memfd holding size bytes of data: it can be read, mapped and
  * locked, and never changed. */
 static int
-memfd_of(const char *name, const void *data, size_t size, int cloexec)
+memfd_of(const char *name, const void *data, size_t size)
 {
 	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 	size_t done = 0;
 	ssize_t w;
 	int fd;
 
-	fd = memfd_create(name, MFD_ALLOW_SEALING | (cloexec ? MFD_CLOEXEC : 0));
+	fd = memfd_create(name, MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	while (done < size) {
@@ -436,7 +436,7 @@ new_memfd(size_t i)
 
 	if (fp_reader_decode(tree, i, &data, &size) != 0)
 		return set_errno(EIO);
-	fd = memfd_of(memfd_name(i), data, size, 1);
+	fd = memfd_of(memfd_name(i), data, size);
 	e = errno;
 	free(data);
 	errno = e;
