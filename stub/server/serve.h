@@ -20,6 +20,7 @@ struct serve_config {
 	const char *spa_fallback;   /* index path or NULL */
 	const char *cache_control;  /* header value or NULL */
 	int access_log;
+	int journal;                /* stderr is the journal: no date in the log */
 	size_t max_conn;            /* per worker */
 	int stop_fd;                /* eventfd, readable once a stop is asked */
 };

@@ -162,9 +162,11 @@ log_request(struct worker *w, const struct conn *c, const struct http_req *r,
 		http_escape_log(r->user_agent.p, r->user_agent.n, ua, sizeof(ua));
 	if (LOG_CAP - w->loglen < 1024)
 		log_flush(w);
+	/* the journal stamps each line itself */
 	k = snprintf(w->logbuf + w->loglen, LOG_CAP - w->loglen,
-	    "%s - - [%s] \"%s\" %d %llu \"%s\" %s\n", c->peer, w->log_date, line,
-	    status, (unsigned long long)bytes, ua, enc);
+	    w->cfg->journal ? "%s - - %.0s\"%s\" %d %llu \"%s\" %s\n" :
+	    "%s - - [%s] \"%s\" %d %llu \"%s\" %s\n", c->peer, w->log_date,
+	    line, status, (unsigned long long)bytes, ua, enc);
 	if (k > 0)
 		w->loglen += (size_t)k < LOG_CAP - w->loglen ?
 		    (size_t)k : LOG_CAP - w->loglen - 1;
