@@ -232,6 +232,33 @@ fp_parse_listen(const char *v, char *host, size_t cap, unsigned *port)
 }
 
 const char *
+fp_serve_listen(const char *opt, const char *env, const char *meta,
+    struct fp_listen *a)
+{
+	const char *why;
+
+	a->from = "default";
+	a->value = "127.0.0.1:8080";
+	if (opt != NULL) {
+		a->from = "--listen";
+		a->value = opt;
+	} else if (env != NULL && *env != '\0') {
+		a->from = "PORT";
+		a->value = env;
+	} else if (meta != NULL) {
+		a->from = "serve.listen";
+		a->value = meta;
+	}
+	why = fp_parse_listen(a->value, a->host, sizeof(a->host), &a->port);
+	if (a->value != env)
+		return why;
+	if (why != NULL || env[strspn(env, "0123456789")] != '\0')
+		return "must be a port number, 0..65535";
+	snprintf(a->host, sizeof(a->host), "0.0.0.0");
+	return NULL;
+}
+
+const char *
 fp_check_cache_control(const char *v)
 {
 	size_t n = strlen(v), i;

@@ -52,6 +52,20 @@ const char *fp_parse_listen(const char *v, char *host, size_t cap,
     unsigned *port);
 #define fp_check_listen(v) fp_parse_listen((v), NULL, 0, NULL)
 
+/* Where the built-in server listens: the one rule for the server and for
+ * --fatpack-health's default. opt (--listen) when not NULL; else env ($PORT:
+ * a port number only, on all interfaces, as twelve-factor platforms expect)
+ * when set and not empty; else meta (serve.listen) when not NULL; else
+ * 127.0.0.1:8080. Fills *a and returns NULL, or why a->value, taken from
+ * the setting named a->from, is refused. */
+struct fp_listen {
+	char host[256];
+	unsigned port;
+	const char *from, *value;
+};
+const char *fp_serve_listen(const char *opt, const char *env,
+    const char *meta, struct fp_listen *a);
+
 /* serve.cache_control: a header value, printable ASCII, 1..FP_HEADER_VALUE_MAX
  * bytes. */
 const char *fp_check_cache_control(const char *v);

@@ -176,41 +176,16 @@ parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 
 /* --- the listening address ------------------------------------------------ */
 
-/* Where to listen, and the setting it came from for messages. */
-struct address {
-	char host[256];
-	unsigned port;
-	const char *from, *value;
-};
-
-/* --listen; else PORT, a port on all interfaces as twelve-factor platforms
- * expect; else the build's serve.listen; else 127.0.0.1:8080. Parsed by
- * fp_parse_listen, as fatpack build checks serve.listen, so the build takes
- * exactly what the server takes. Returns -1 after saying why. */
+/* --listen; else PORT; else the build's serve.listen; else 127.0.0.1:8080,
+ * by fp_serve_listen, the rule --fatpack-health's default follows too;
+ * parsed by fp_parse_listen, as fatpack build checks serve.listen, so the
+ * build takes exactly what the server takes. Returns -1 after saying why. */
 static int
-listen_address(const struct options *o, struct address *a)
+listen_address(const struct options *o, struct fp_listen *a)
 {
-	const char *env = getenv("PORT"), *meta = fatpack_meta("serve.listen");
-	const char *why;
+	const char *why = fp_serve_listen(o->listen, getenv("PORT"),
+	    fatpack_meta("serve.listen"), a);
 
-	a->from = "default";
-	a->value = "127.0.0.1:8080";
-	if (o->listen != NULL) {
-		a->from = "--listen";
-		a->value = o->listen;
-	} else if (env != NULL && *env != '\0') {
-		a->from = "PORT";
-		a->value = env;
-	} else if (meta != NULL) {
-		a->from = "serve.listen";
-		a->value = meta;
-	}
-	why = fp_parse_listen(a->value, a->host, sizeof(a->host), &a->port);
-	if (a->value == env && (why != NULL ||
-	    env[strspn(env, "0123456789")] != '\0'))
-		why = "must be a port number, 0..65535";
-	else if (why == NULL && a->value == env)
-		snprintf(a->host, sizeof(a->host), "0.0.0.0");
 	if (why != NULL) {
 		refuse(a->from, a->value, why);
 		return -1;
@@ -219,7 +194,8 @@ listen_address(const struct options *o, struct address *a)
 }
 
 static int
-resolve(const struct address *a, struct sockaddr_storage *ss, socklen_t *len)
+resolve(const struct fp_listen *a, struct sockaddr_storage *ss,
+    socklen_t *len)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 	    .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
@@ -285,7 +261,7 @@ say_listening(const struct sockaddr_storage *ss)
 /* The first socket fixes the port (port 0 picks a free one); the others
  * join it through SO_REUSEPORT, so the kernel spreads connections. */
 static int
-open_listeners(const struct address *a, int *fds, int n)
+open_listeners(const struct fp_listen *a, int *fds, int n)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -434,7 +410,8 @@ notify_ready(void)
 }
 
 static int
-run(struct serve_config *cfg, const struct address *a, int n, int passed)
+run(struct serve_config *cfg, const struct fp_listen *a, int n,
+    int passed)
 {
 	struct worker *w[MAX_WORKERS];
 	pthread_t t[MAX_WORKERS];
@@ -480,7 +457,7 @@ main(int argc, char **argv)
 {
 	struct serve_config cfg = { 0 };
 	struct options o;
-	struct address addr;
+	struct fp_listen addr;
 	long budget;
 	int rc, passed;
 

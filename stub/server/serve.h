@@ -14,6 +14,8 @@
 
 #define SERVE_TIMEOUT 10        /* seconds: idle, slow header, stalled write */
 #define SERVE_DRAIN   10        /* seconds a graceful stop waits at most */
+#define SERVE_STOP_GRACE 2      /* seconds a stop waits for the first request
+                                   of a connection accepted just before */
 
 struct serve_config {
 	const char *prog;           /* for messages */

@@ -81,6 +81,40 @@ test_listen(void)
 	    "listen: a host longer than the caller's buffer is refused");
 }
 
+/* The server's choice of address: which setting wins, and the result. */
+static void
+serve_listen(const char *opt, const char *env, const char *meta,
+    const char *from, const char *host, unsigned port)
+{
+	struct fp_listen a;
+	const char *why = fp_serve_listen(opt, env, meta, &a);
+	char name[160];
+
+	snprintf(name, sizeof(name), "serve address from %s is %s port %u",
+	    from, host, port);
+	check(why == NULL && strcmp(a.from, from) == 0 &&
+	    strcmp(a.host, host) == 0 && a.port == port, name);
+}
+
+static void
+test_serve_listen(void)
+{
+	struct fp_listen a;
+
+	serve_listen("9000", "7000", ":6000", "--listen", "127.0.0.1", 9000);
+	serve_listen(NULL, "7000", ":6000", "PORT", "0.0.0.0", 7000);
+	serve_listen(NULL, "", ":6000", "serve.listen", "0.0.0.0", 6000);
+	serve_listen(NULL, NULL, NULL, "default", "127.0.0.1", 8080);
+	check(fp_serve_listen(NULL, ":7000", NULL, &a) != NULL &&
+	    strcmp(a.from, "PORT") == 0,
+	    "serve address: PORT is a number only");
+	check(fp_serve_listen(NULL, "70000", NULL, &a) != NULL,
+	    "serve address: PORT over 65535 refused");
+	check(fp_serve_listen("x y", NULL, NULL, &a) != NULL &&
+	    strcmp(a.from, "--listen") == 0 && strcmp(a.value, "x y") == 0,
+	    "serve address: a bad --listen is named");
+}
+
 static void
 test_name(void)
 {
@@ -185,6 +219,7 @@ int
 main(void)
 {
 	test_listen();
+	test_serve_listen();
 	test_name();
 	test_cache_control();
 	test_spa_fallback();
