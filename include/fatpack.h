@@ -39,6 +39,7 @@ extern "C" {
 #define FATPACK_EIO        (-9)  /* reading the executable failed (see errno) */
 #define FATPACK_ENOMEM     (-10) /* out of memory */
 #define FATPACK_ERANGE     (-11) /* index out of range */
+#define FATPACK_EJAIL      (-12) /* the jail policy could not be applied */
 
 /* Entry types. */
 #define FATPACK_FILE 0
@@ -148,6 +149,20 @@ int fatpack_listen_fds(void);
  * FileDescriptorName= of its socket unit), "unknown" when it gave none,
  * NULL when fd is not a passed socket. */
 const char *fatpack_listen_name(int fd);
+
+/* Confines this process with the build's jail policy (`fatpack build
+ * --jail`, docs/CONFIG.md "The jail"): rlimits, an unprivileged user when
+ * root, no new privileges, Landlock and a seccomp allowlist. The runtime
+ * calls it before main. A program that must first bind sockets or open
+ * files declares FATPACK_JAIL_SELF at file scope and calls fatpack_jail()
+ * itself, once that is done and before it starts any thread. Returns 0
+ * when confined, or when the build has no jail or says "off";
+ * FATPACK_EJAIL after saying why on stderr when the policy cannot be
+ * applied (e.g. no Landlock, and the policy does not say best-effort):
+ * the program must not go on. */
+int fatpack_jail(void);
+#define FATPACK_JAIL_SELF \
+	extern const int fatpack_jail_self; const int fatpack_jail_self = 1
 
 /* 1 when stderr is connected to the journal (JOURNAL_STREAM names its
  * device and inode), so log lines need no timestamp of their own; else 0. */

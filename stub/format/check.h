@@ -84,6 +84,28 @@ const char *fp_check_mount(const char *v);
 /* mount.override: "on" or "off" (docs/MOUNT.md). */
 const char *fp_check_override(const char *v);
 
+/* The jail metadata (docs/CONFIG.md, "The jail"): "off", or words separated
+ * by one space: "on", "read=PATH", "write=PATH" (each repeatable, PATH
+ * absolute and following the index path rules, not "/"), "net", "exec",
+ * "best-effort", "nofile=N", "mem=SIZE" (bytes, or with K, M, G or T),
+ * "cpu=SECONDS", "user=NAME" or "user=UID". Each other word at most once;
+ * at most FP_JAIL_MAX bytes. fp_parse_jail fills *j, whose strings point
+ * into j->buf; the build checks the value with the same function before
+ * writing it, and the runtime before applying it. */
+#define FP_JAIL_MAX 1024u
+#define FP_JAIL_PATHS 16
+struct fp_jail {
+	int off;                    /* "off": no jail */
+	int net, exec, best_effort;
+	const char *read[FP_JAIL_PATHS], *write[FP_JAIL_PATHS];
+	size_t nread, nwrite;
+	unsigned long long nofile, mem, cpu;   /* 0: not set */
+	const char *user;           /* NULL: not set */
+	char buf[FP_JAIL_MAX + 1];
+};
+const char *fp_parse_jail(const char *v, struct fp_jail *j);
+const char *fp_check_jail(const char *v);
+
 /* Length of the sequence at p (n > 0 bytes) that output for a terminal may
  * show as it is: printable ASCII but the backslash, or a UTF-8 character
  * that is not a C1 control. 0: show the byte as \xHH. Names from an

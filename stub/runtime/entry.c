@@ -20,6 +20,8 @@
 #include "runtime.h"
 
 int __real_main(int argc, char **argv);
+/* defined by a program that enters its jail itself (FATPACK_JAIL_SELF) */
+extern const int fatpack_jail_self __attribute__((weak));
 int __wrap_main(int argc, char **argv);
 
 /* The runtime marker (docs/FORMAT.md section 5): `fatpack build` looks for it,
@@ -238,8 +240,11 @@ __wrap_main(int argc, char **argv)
 	/* a use the linker sees, so --gc-sections keeps the marker section */
 	__asm__ volatile("" : : "r"(fp_marker));
 	fp_runtime_init(NULL, 0);
-	if (argc < 2 || strncmp(argv[1], FLAG_PREFIX, strlen(FLAG_PREFIX)) != 0)
+	if (argc < 2 || strncmp(argv[1], FLAG_PREFIX, strlen(FLAG_PREFIX)) != 0) {
+		if (&fatpack_jail_self == NULL && fatpack_jail() != 0)
+			return 1;
 		return __real_main(argc, argv);
+	}
 	prog = argv[0] != NULL && argv[0][0] != '\0' ? argv[0] : "fatpack";
 	rc = run_flag(prog, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fatpack.h"
+#include "runtime.h"
 
 #define MAX_NAMES 64    /* LISTEN_FDNAMES entries kept; later ones: "unknown" */
 
@@ -57,33 +58,75 @@ for_this_pid(const char *var)
 	return pid == (unsigned long long)getpid();
 }
 
+/* NOTIFY_SOCKET as an address: a path, or "@name" for a socket in the
+ * abstract namespace. -1 with errno EAFNOSUPPORT for anything else. */
+static int
+notify_address(const char *path, struct sockaddr_un *sa, socklen_t *len)
+{
+	size_t n = strlen(path);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if ((path[0] != '/' && path[0] != '@') || n < 2 ||
+	    n > sizeof(sa->sun_path) - (path[0] == '/')) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	memcpy(sa->sun_path, path, n);
+	if (path[0] == '@')
+		sa->sun_path[0] = '\0';
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
+	    (path[0] == '/'));
+	return 0;
+}
+
+/* A socket connected to the manager once, before the jail: sending on it
+ * needs no path lookup, which the jail and a switch of user may forbid. */
+static int notify_fd = -1;
+
+void
+fp_notify_connect(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || *path == '\0' || notify_fd >= 0 ||
+	    notify_address(path, &sa, &len) != 0 ||
+	    (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, len) != 0) {
+		close(fd);
+		return;
+	}
+	notify_fd = fd;
+}
+
 int
 fatpack_notify(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n, len;
+	struct sockaddr_un sa;
+	socklen_t len;
 	ssize_t sent;
 	int fd, saved;
 
 	if (path == NULL || *path == '\0')
 		return 0;
-	n = strlen(path);
-	/* a path, or "@name" for a socket in the abstract namespace */
-	if ((path[0] != '/' && path[0] != '@') || n < 2 ||
-	    n > sizeof(sa.sun_path) - (path[0] == '/')) {
-		errno = EAFNOSUPPORT;
-		return FATPACK_EIO;
+	if (notify_fd >= 0) {
+		do
+			sent = send(notify_fd, state, strlen(state),
+			    MSG_NOSIGNAL);
+		while (sent < 0 && errno == EINTR);
+		return sent < 0 ? FATPACK_EIO : 1;
 	}
-	memcpy(sa.sun_path, path, n);
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	len = offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '/');
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+	if (notify_address(path, &sa, &len) != 0 ||
+	    (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return FATPACK_EIO;
 	do
 		sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-		    (struct sockaddr *)&sa, (socklen_t)len);
+		    (struct sockaddr *)&sa, len);
 	while (sent < 0 && errno == EINTR);
 	saved = errno;
 	close(fd);

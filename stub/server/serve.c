@@ -38,6 +38,9 @@ struct options {
 	long max_conn;
 };
 
+/* the jail is entered once the sockets are bound (docs/SERVICE.md) */
+FATPACK_JAIL_SELF;
+
 static const char *prog = "fatpack-serve";
 static char listen_url[INET6_ADDRSTRLEN + 32];  /* for STATUS= */
 
@@ -420,7 +423,7 @@ run(struct serve_config *cfg, const struct fp_listen *a, int n,
 	int started = 0;
 
 	if ((passed > 0 ? take_passed(fds, n, passed) :
-	    open_listeners(a, fds, n)) != 0)
+	    open_listeners(a, fds, n)) != 0 || fatpack_jail() != 0)
 		return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
