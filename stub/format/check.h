@@ -50,7 +50,7 @@ const char *fp_check_version(const char *v);
  * and the port into *port. */
 const char *fp_parse_listen(const char *v, char *host, size_t cap,
     unsigned *port);
-#define fp_check_listen(v) fp_parse_listen((v), NULL, 0, NULL)
+const char *fp_check_listen(const char *v);   /* fp_parse_listen, no output */
 
 /* Where the built-in server listens: the one rule for the server and for
  * --fatpack-health's default. opt (--listen) when not NULL; else env ($PORT:

@@ -7,7 +7,9 @@
  * __real_NAME is the C library's. A path outside the mount goes on at once;
  * inside it, a call that reads is answered by mount.c (after the override
  * folder, when one is in use), and a call that would write fails as on a
- * read-only file system.
+ * read-only file system. The *at calls are resolved on their path alone:
+ * a relative path is the descriptor's folder's, and the mount has no folder
+ * descriptors (docs/MOUNT.md), so only an absolute path can be in it.
  *
  * This object is pulled into a link only by the --wrap flags: a program
  * linked without them (the built-in server) has none of it.
@@ -122,15 +124,6 @@ set_errno(int e)
 	return -1;
 }
 
-/* A path relative to a real folder descriptor is never in the mount; an
- * absolute one is resolved whatever the descriptor. */
-static void
-resolve_at(int dirfd, const char *path, struct fp_mpath *m)
-{
-	(void)dirfd;
-	fp_mount_resolve(path, m);
-}
-
 /* Whether a failure in the override folder leaves the answer to the
  * artifact: the folder does not hold the path, and there is an artifact
  * (a program not bundled has only the folder). */
@@ -222,7 +215,7 @@ __wrap_openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
-	resolve_at(dirfd, path, &m);
+	fp_mount_resolve(path, &m);
 	if (!FP_IN_MOUNT(&m))
 		return __real_openat(dirfd, m.real, flags, mode);
 	return open_mine(&m, flags);
@@ -346,7 +339,7 @@ __wrap_fstatat(int dirfd, const char *path, struct stat *st, int flag)
 {
 	struct fp_mpath m;
 
-	resolve_at(dirfd, path, &m);
+	fp_mount_resolve(path, &m);
 	if (!FP_IN_MOUNT(&m))
 		return __real_fstatat(dirfd, m.real, st, flag);
 	return stat_mine(&m, st, flag & AT_SYMLINK_NOFOLLOW);
@@ -383,7 +376,7 @@ __wrap_faccessat(int dirfd, const char *path, int mode, int flag)
 {
 	struct fp_mpath m;
 
-	resolve_at(dirfd, path, &m);
+	fp_mount_resolve(path, &m);
 	if (!FP_IN_MOUNT(&m))
 		return __real_faccessat(dirfd, m.real, mode, flag);
 	return access_mine(&m, mode);
@@ -438,7 +431,7 @@ __wrap_readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
 	struct fp_mpath m;
 
-	resolve_at(dirfd, path, &m);
+	fp_mount_resolve(path, &m);
 	if (!FP_IN_MOUNT(&m))
 		return __real_readlinkat(dirfd, m.real, buf, len);
 	return readlink_mine(&m, buf, len);
@@ -608,60 +601,49 @@ __wrap_scandir(const char *path, struct dirent ***res,
 /* -1 with the read-only file system's errno when path is in the mount;
  * else 0, and m->real is the path to hand on. */
 static int
-refused(int dirfd, const char *path, int creating, struct fp_mpath *m)
+refused(const char *path, int creating, struct fp_mpath *m)
 {
-	resolve_at(dirfd, path, m);
+	fp_mount_resolve(path, m);
 	if (!FP_IN_MOUNT(m))
 		return 0;
 	return set_errno(write_error(m, creating));
 }
 
-#define WRITE1(name, creating, proto, args)                                  \
+/* A call that changes the name path (creating: makes it). */
+#define WRITE(name, creating, proto, args)                                   \
 int                                                                          \
 __wrap_##name proto                                                          \
 {                                                                            \
 	struct fp_mpath m;                                                    \
                                                                              \
-	if (refused(AT_FDCWD, path, creating, &m) < 0)                        \
+	if (refused(path, creating, &m) < 0)                                  \
 		return -1;                                                    \
 	path = m.real;                                                        \
 	return __real_##name args;                                            \
 }
 
-#define WRITEAT(name, creating, proto, args)                                 \
-int                                                                          \
-__wrap_##name proto                                                          \
-{                                                                            \
-	struct fp_mpath m;                                                    \
-                                                                             \
-	if (refused(dirfd, path, creating, &m) < 0)                           \
-		return -1;                                                    \
-	path = m.real;                                                        \
-	return __real_##name args;                                            \
-}
-
-WRITE1(mkdir, 1, (const char *path, mode_t mode), (path, mode))
-WRITEAT(mkdirat, 1, (int dirfd, const char *path, mode_t mode),
+WRITE(mkdir, 1, (const char *path, mode_t mode), (path, mode))
+WRITE(mkdirat, 1, (int dirfd, const char *path, mode_t mode),
     (dirfd, path, mode))
-WRITE1(rmdir, 0, (const char *path), (path))
-WRITE1(unlink, 0, (const char *path), (path))
-WRITEAT(unlinkat, 0, (int dirfd, const char *path, int flag),
+WRITE(rmdir, 0, (const char *path), (path))
+WRITE(unlink, 0, (const char *path), (path))
+WRITE(unlinkat, 0, (int dirfd, const char *path, int flag),
     (dirfd, path, flag))
-WRITE1(remove, 0, (const char *path), (path))
-WRITE1(truncate, 0, (const char *path, off_t len), (path, len))
-WRITE1(chmod, 0, (const char *path, mode_t mode), (path, mode))
-WRITEAT(fchmodat, 0, (int dirfd, const char *path, mode_t mode, int flag),
+WRITE(remove, 0, (const char *path), (path))
+WRITE(truncate, 0, (const char *path, off_t len), (path, len))
+WRITE(chmod, 0, (const char *path, mode_t mode), (path, mode))
+WRITE(fchmodat, 0, (int dirfd, const char *path, mode_t mode, int flag),
     (dirfd, path, mode, flag))
-WRITE1(chown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
-WRITE1(lchown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
-WRITEAT(fchownat, 0, (int dirfd, const char *path, uid_t u, gid_t g,
+WRITE(chown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
+WRITE(lchown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
+WRITE(fchownat, 0, (int dirfd, const char *path, uid_t u, gid_t g,
     int flag), (dirfd, path, u, g, flag))
-WRITE1(mknod, 1, (const char *path, mode_t mode, dev_t dev),
+WRITE(mknod, 1, (const char *path, mode_t mode, dev_t dev),
     (path, mode, dev))
-WRITEAT(mknodat, 1, (int dirfd, const char *path, mode_t mode, dev_t dev),
+WRITE(mknodat, 1, (int dirfd, const char *path, mode_t mode, dev_t dev),
     (dirfd, path, mode, dev))
-WRITE1(symlink, 1, (const char *target, const char *path), (target, path))
-WRITEAT(symlinkat, 1, (const char *target, int dirfd, const char *path),
+WRITE(symlink, 1, (const char *target, const char *path), (target, path))
+WRITE(symlinkat, 1, (const char *target, int dirfd, const char *path),
     (target, dirfd, path))
 
 /* utimensat with no path (NULL) works on dirfd itself. */
@@ -673,29 +655,29 @@ __wrap_utimensat(int dirfd, const char *path, const struct timespec *t,
 
 	if (path == NULL)
 		return __real_utimensat(dirfd, path, t, flag);
-	if (refused(dirfd, path, 0, &m) < 0)
+	if (refused(path, 0, &m) < 0)
 		return -1;
 	return __real_utimensat(dirfd, m.real, t, flag);
 }
 
 /* Two paths (the second one a new name): either one in the mount refuses
  * the call. */
-#define WRITE2(name, proto, fd1, fd2, call)                                            \
+#define WRITE2(name, proto, call)                                            \
 int                                                                          \
 __wrap_##name proto                                                          \
 {                                                                            \
 	struct fp_mpath m1, m2;                                               \
                                                                              \
-	if (refused(fd1, from, 0, &m1) < 0 || refused(fd2, to, 1, &m2) < 0)   \
+	if (refused(from, 0, &m1) < 0 || refused(to, 1, &m2) < 0)             \
 		return -1;                                                    \
 	return call;                                                          \
 }
 
-WRITE2(rename, (const char *from, const char *to), AT_FDCWD, AT_FDCWD,
+WRITE2(rename, (const char *from, const char *to),
     __real_rename(m1.real, m2.real))
 WRITE2(renameat, (int fd1, const char *from, int fd2, const char *to),
-    fd1, fd2, __real_renameat(fd1, m1.real, fd2, m2.real))
-WRITE2(link, (const char *from, const char *to), AT_FDCWD, AT_FDCWD,
+    __real_renameat(fd1, m1.real, fd2, m2.real))
+WRITE2(link, (const char *from, const char *to),
     __real_link(m1.real, m2.real))
 WRITE2(linkat, (int fd1, const char *from, int fd2, const char *to, int flag),
-    fd1, fd2, __real_linkat(fd1, m1.real, fd2, m2.real, flag))
+    __real_linkat(fd1, m1.real, fd2, m2.real, flag))
