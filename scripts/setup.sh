@@ -21,6 +21,8 @@ PACKAGES=(
 	media-types
 	# test tools: crafted inputs, the real browser test
 	python3 util-linux chromium fonts-liberation git
+	# systemd-socket-activate and systemd-notify (tests/t_systemd.sh)
+	systemd
 )
 
 # `setup.sh --bench` adds what bench/ compares against.
