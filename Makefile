@@ -56,7 +56,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # stub/ has three rooms (docs/ARCHITECTURE.md). The format library
 # (stub/format/) and the read commands (stub/inspect/) are compiled twice:
 # for musl into the runtime, and for the host into the bundler.
-SHARED_SRC := $(wildcard stub/format/*.c stub/inspect/*.c)
+SHARED_SRC := $(wildcard stub/format/*.c stub/inspect/*.c stub/deploy/*.c)
 # Runtime: linked into every fat binary.
 RT_SRC    := $(SHARED_SRC) $(wildcard stub/runtime/*.c)
 # Built-in static file server (fatpack build --serve).
