@@ -34,11 +34,12 @@ static const char fp_marker[] = FP_RUNTIME_MARK;
 /* What the flag asked for, once its arguments are parsed. */
 struct request {
 	const char *flag;     /* after the prefix: "list", "info", ... */
-	const char *dir;      /* extract */
-	int opt;              /* list -l, info --json */
+	const char *dir;      /* extract, install, rollback, releases, unit */
+	int opt;              /* list -l, info --json, unit --socket */
 	unsigned flags;       /* extract: FP_EXTRACT_* */
 	const char *url;      /* health */
 	int timeout;          /* health: seconds */
+	long keep;            /* install: releases to keep, 0 no pruning */
 };
 
 #define HEALTH_TIMEOUT 5      /* seconds, when --timeout is not given */
@@ -67,6 +68,16 @@ cmd_help(void)
 	    "in this file\n"
 	    "  " FLAG_PREFIX "health [--timeout S] [URL] one HTTP GET: exit 0 "
 	    "on 2xx/3xx\n"
+	    "  " FLAG_PREFIX "install DIR [--keep N]     copy this file to "
+	    "DIR/releases/, point\n"
+	    "                                     DIR/current at it, keep the "
+	    "N newest\n"
+	    "  " FLAG_PREFIX "rollback DIR               point DIR/current at "
+	    "the release before\n"
+	    "  " FLAG_PREFIX "releases DIR               the releases in DIR, "
+	    "newest first\n"
+	    "  " FLAG_PREFIX "unit [--socket] [DIR]      a systemd service "
+	    "(or socket) unit\n"
 	    "  " FLAG_PREFIX "help                       this list\n");
 	return 0;
 }
@@ -150,6 +161,58 @@ health_args(const char *prog, int argc, char **argv, struct request *q)
 	return 0;
 }
 
+/* --keep's count: 1 or more (current is always kept, so 0 would not mean
+ * what it says); -1 when s is not one. */
+static long
+parse_keep(const char *s)
+{
+	char *end;
+	long n;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	return errno != 0 || *end != '\0' || n < 1 ? -1 : n;
+}
+
+/* install DIR [--keep N]; rollback DIR; releases DIR; unit [--socket]
+ * [DIR]. */
+static int
+deploy_args(const char *prog, int argc, char **argv, struct request *q)
+{
+	int unit = strcmp(q->flag, "unit") == 0, i;
+
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(q->flag, "install") == 0 && strcmp(a, "--keep") == 0) {
+			if (++i == argc)
+				return usage_error(prog, "missing count after", a);
+			if ((q->keep = parse_keep(argv[i])) < 0)
+				return usage_error(prog, "--keep takes a count of "
+				    "1 or more, not", argv[i]);
+		} else if (unit && !q->opt && strcmp(a, "--socket") == 0) {
+			q->opt = 1;
+		} else if (a[0] == '-' || q->dir != NULL) {
+			return usage_error(prog, a[0] == '-' ? "unknown option" :
+			    "unexpected argument", a);
+		} else {
+			q->dir = a;
+		}
+	}
+	if (!unit && q->dir == NULL)
+		return usage_error(prog, "missing folder after", argv[1]);
+	return 0;
+}
+
+static int
+is_deploy(const char *flag)
+{
+	return strcmp(flag, "install") == 0 || strcmp(flag, "rollback") == 0 ||
+	    strcmp(flag, "releases") == 0 || strcmp(flag, "unit") == 0;
+}
+
 /* Options after the flag; extract also takes its folder, after "--" when
  * its name starts with '-'. */
 static int
@@ -159,6 +222,8 @@ parse_args(const char *prog, int argc, char **argv, struct request *q)
 
 	if (strcmp(q->flag, "health") == 0)
 		return health_args(prog, argc, argv, q);
+	if (is_deploy(q->flag))
+		return deploy_args(prog, argc, argv, q);
 	for (i = 2; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -180,7 +245,8 @@ static int
 known(const char *flag)
 {
 	static const char *const flags[] = { "info", "list", "extract",
-	    "verify", "offset", "health" };
+	    "verify", "offset", "health", "install", "rollback", "releases",
+	    "unit" };
 	size_t i;
 
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
@@ -202,6 +268,14 @@ answer(const struct fp_inspect *in, const struct request *q)
 		return fp_inspect_verify(in);
 	if (strcmp(q->flag, "health") == 0)
 		return fp_health(in->prog, q->url, q->timeout);
+	if (strcmp(q->flag, "install") == 0)
+		return fp_install(in->prog, in->r, q->dir, q->keep);
+	if (strcmp(q->flag, "rollback") == 0)
+		return fp_rollback(in->prog, q->dir);
+	if (strcmp(q->flag, "releases") == 0)
+		return fp_list_releases(in->prog, q->dir);
+	if (strcmp(q->flag, "unit") == 0)
+		return fp_unit(in->prog, in->r, q->dir, q->opt);
 	printf("%" PRIu64 "\n", in->r->payload_offset);
 	return 0;
 }
@@ -210,7 +284,7 @@ static int
 run_flag(const char *prog, int argc, char **argv)
 {
 	struct request q = { argv[1] + strlen(FLAG_PREFIX), NULL, 0, 0, NULL,
-	    0 };
+	    0, 0 };
 	struct fp_inspect in = { NULL, prog, prog };
 	char detail[256];
 	int rc;

@@ -31,4 +31,18 @@ void fp_notify_connect(void);
  * line on stdout or stderr says which. */
 int fp_health(const char *prog, const char *url, int timeout);
 
+/* --fatpack-install, --fatpack-rollback, --fatpack-releases (install.c):
+ * the artifact r installs itself under dir (docs/DEPLOY.md), keeping the
+ * keep newest releases when keep > 0. Each returns the exit status. */
+int fp_install(const char *prog, const struct fp_reader *r, const char *dir,
+    long keep);
+int fp_rollback(const char *prog, const char *dir);
+int fp_list_releases(const char *prog, const char *dir);
+
+/* --fatpack-unit (unit.c): a systemd service unit for the artifact r, or
+ * with socket its socket unit, run from dir/current when dir is not NULL,
+ * else from this executable's path. Returns the exit status. */
+int fp_unit(const char *prog, const struct fp_reader *r, const char *dir,
+    int socket);
+
 #endif
