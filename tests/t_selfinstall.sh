@@ -154,7 +154,8 @@ t0=$(date +%s%N)
 ms=$((($(date +%s%N) - t0) / 1000000 + 1))
 runs=20 killed=0 broken=0
 for n in $(seq "$runs"); do
-	if [ $((n % 2)) -eq 0 ]; then art=$T/big-a; else art=$T/big-b; fi
+	# either version: half the time a reinstall of the name current points at
+	if [ $((RANDOM % 2)) -eq 0 ]; then art=$T/big-a; else art=$T/big-b; fi
 	"$art" --fatpack-install "$D6" --keep 2 >/dev/null 2>&1 &
 	p=$!
 	sleep "$(awk -v r="$RANDOM" -v ms="$ms" 'BEGIN { printf "%.3f", r / 32768 * ms * 1.5 / 1000 }')"
