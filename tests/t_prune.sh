@@ -116,6 +116,18 @@ check_eq "--quiet prints nothing" "" "$(cat "$T/.out")"
 check_eq "absolute current link is honoured" \
 	".app.tmp.X app-0.9.0 app-1.2.0 app-1.3.0 app-notes current rollback " "$(left)"
 
+# DIR/current -> releases/X, the layout of --fatpack-install: a symlink in
+# the parent folder protects its target too.
+fresh
+rm "$R/current" "$R/rollback"
+ln -s releases/app-1.0.0 "$T/current"
+check "prune with current in the parent folder" \
+	"$FATPACK" prune "$R" --older-than 14d --keep 0 --pattern 'app-*'
+check_eq "the target of ../current is kept" ".app.tmp.X app-1.0.0 app-1.3.0 app-notes lib-old " \
+	"$(left)"
+check_grep "prints: kept ... (current) for ../current" "^kept $R/app-1.0.0 \(current\)\$" "$T/.out"
+rm "$T/current"
+
 # --- a running program --------------------------------------------------------
 fresh
 cp "$T/sleeper" "$R/app-0.5.0" && touch -d '60 days ago' "$R/app-0.5.0"
