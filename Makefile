@@ -53,8 +53,9 @@ PKGS      := libarchive libzstd libelf inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-# stub/ has three rooms (docs/ARCHITECTURE.md). The format library
-# (stub/format/) and the read commands (stub/inspect/) are compiled twice:
+# stub/ has five rooms (docs/ARCHITECTURE.md). The format library
+# (stub/format/), the read commands (stub/inspect/) and the rules of a
+# releases folder (stub/deploy/) are compiled twice:
 # for musl into the runtime, and for the host into the bundler.
 SHARED_SRC := $(wildcard stub/format/*.c stub/inspect/*.c stub/deploy/*.c)
 # Runtime: linked into every fat binary.

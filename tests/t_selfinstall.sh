@@ -57,6 +57,11 @@ check_eq "install after a rollback makes the new one current" "releases/app-1.2-
 	"$(readlink "$D/current")"
 check_eq "no temporary file is left" "current releases " "$(left "$D")"
 
+mkdir "$T/um"
+(umask 077 && "$T/app-1" --fatpack-install "$T/um" >/dev/null 2>&1)
+check_eq "releases/ and the release are 0755 under umask 077 (for DynamicUser=)" "755 755" \
+	"$(stat -c %a "$T/um/releases" "$T/um/releases/app-1.1-r1" | tr '\n' ' ' | sed 's/ $//')"
+
 # a release named by the payload's hash when there is no revision (built
 # outside any git work tree, so git gives none either)
 (cd "$T" && "$FATPACK" build "$T/app.c" -a "$T/site" --name hashed -o "$T/hashed") \

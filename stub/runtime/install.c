@@ -120,6 +120,18 @@ release_name(const struct fp_reader *r, char *out, size_t cap)
 
 /* --- opening the tree ------------------------------------------------------ */
 
+static int
+make_releases(const struct tree *t)
+{
+	if (mkdirat(t->dfd, RELEASES, 0755) < 0)
+		return errno == EEXIST ? 0 : say_errno(t, RELEASES,
+		    "cannot create");
+	/* 0755 whatever the umask: a service's DynamicUser= must reach it */
+	if (fchmodat(t->dfd, RELEASES, 0755, 0) < 0)
+		return say_errno(t, RELEASES, "chmod");
+	return 0;
+}
+
 /* DIR and DIR/releases (created when create is set), both open. */
 static int
 open_tree(struct tree *t, int create)
@@ -130,8 +142,8 @@ open_tree(struct tree *t, int create)
 		return say_errno(t, "", "");
 	if (create && faccessat(t->dfd, ".", W_OK, AT_EACCESS) < 0)
 		return say_errno(t, "", "not writable");
-	if (create && mkdirat(t->dfd, RELEASES, 0755) < 0 && errno != EEXIST)
-		return say_errno(t, RELEASES, "cannot create");
+	if (create && make_releases(t) != 0)
+		return 1;
 	t->rfd = openat(t->dfd, RELEASES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (t->rfd < 0)
