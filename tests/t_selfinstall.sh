@@ -223,6 +223,11 @@ check_fails "releases: missing folder" "$T/nonexistent: No such file or director
 check_fails "rollback without a folder" "missing folder after --fatpack-rollback" \
 	"$T/app-1" --fatpack-rollback
 
+"$T/app-1" --fatpack-help >"$T/help.out"
+for f in 'install DIR \[--keep N\]' 'rollback DIR' 'releases DIR' 'unit \[--socket\] \[DIR\]'; do
+	check_grep "--fatpack-help lists --fatpack-${f//\\/}" "--fatpack-$f " "$T/help.out"
+done
+
 # --- the units ---------------------------------------------------------------
 P=$(free_port)
 "$FATPACK" build --serve "$T/site" --name site --app-version 3.0 --listen "127.0.0.1:$P" \

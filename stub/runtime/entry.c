@@ -70,7 +70,7 @@ cmd_help(void)
 	    "on 2xx/3xx\n"
 	    "  " FLAG_PREFIX "install DIR [--keep N]     copy this file to "
 	    "DIR/releases/, point\n"
-	    "                                     DIR/current at it, keep the "
+	    "                                       DIR/current at it, keep the "
 	    "N newest\n"
 	    "  " FLAG_PREFIX "rollback DIR               point DIR/current at "
 	    "the release before\n"
