@@ -33,6 +33,7 @@
 #include "fatpack.h"
 #include "format/check.h"
 #include "jail_abi.h"
+#include "mount.h"
 #include "runtime.h"
 
 #ifdef FATPACK_SAN_TOOLCHAIN
@@ -419,6 +420,7 @@ fatpack_jail(void)
 	if (j.off)
 		return 0;
 	fp_notify_connect();
+	fp_mount_prepare();
 	if (enter(&j) != 0) {
 		say("not starting without it%s", j.best_effort ? "" :
 		    " (the policy does not say best-effort)");

@@ -499,6 +499,17 @@ fail:
 	return set_errno(EIO);
 }
 
+void
+fp_mount_prepare(void)
+{
+	pthread_once(&conf_once, conf_init);
+	if (mount_len == 0 || tree == NULL)
+		return;
+	pthread_mutex_lock(&kept_lock);
+	renew(&procfd, open_procfd, 0);
+	pthread_mutex_unlock(&kept_lock);
+}
+
 /* Entry i opened for reading. The fast way is one openat in the kept
  * /proc/self/fd and one fstat; the first open of an asset, and any open
  * after the program took a kept descriptor, goes the slow way. */

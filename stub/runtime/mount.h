@@ -38,6 +38,10 @@ const char *fp_mount_override_dir(void);
  * files, and its answers are final). */
 int fp_mount_bundled(void);
 
+/* Opens now what the mount opens lazily and a jail would forbid later
+ * (/proc/self/fd, through which each open reopens an asset). */
+void fp_mount_prepare(void);
+
 /* Fills *m for path (NULL and relative paths are never in the mount). */
 void fp_mount_resolve(const char *path, struct fp_mpath *m);
 
