@@ -105,10 +105,8 @@ release_name(const struct fp_reader *r, char *out, size_t cap)
 	    meta_word(r, "revision", fp_check_version, build,
 	    sizeof(build)) < 0 || name[0] == '\0')
 		return -1;
-	if (build[0] == '\0' && meta_word(r, "payload_sha256", NULL, build,
-	    sizeof(build)) < 0)
-		return -1;
-	if (!all_hex(build) && fp_check_version(build) != NULL)
+	if (build[0] == '\0' && (meta_word(r, "payload_sha256", NULL, build,
+	    sizeof(build)) < 0 || !all_hex(build)))
 		return -1;
 	if (all_hex(build) && strlen(build) >= 40)
 		build[BUILD_HEX] = '\0';
