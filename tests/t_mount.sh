@@ -74,7 +74,7 @@ fi
 # it (for glibc, as tests/t_threads.sh does), linked with fatpack cc's wraps.
 if ! is_san_build; then
 	rt=()
-	for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/runtime/*.c; do
+	for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/deploy/*.c "$TOP"/stub/runtime/*.c; do
 		rt+=("$f")
 	done
 	mapfile -t wraps < <("$FATPACK" cc --print-config | grep -o -- '-Wl,--wrap=[a-z_]*')

@@ -59,7 +59,7 @@ if is_san_build; then
 fi
 # every source of the runtime library, as the Makefile lists them
 rt=()
-for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/runtime/*.c; do
+for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/deploy/*.c "$TOP"/stub/runtime/*.c; do
 	[ -e "$f" ] && rt+=("${f#"$TOP"/}")
 done
 # the linker's --wrap flags, as fatpack cc gives them (main and the mount's)
