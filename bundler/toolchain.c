@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "runtime/wraps.h"
 #include "toolchain.h"
 #include "util.h"
 
@@ -228,6 +229,10 @@ is_link(char *const *args, size_t nargs)
 	return 1;
 }
 
+/* The mount's calls (stub/runtime/wraps.h), as linker flags. */
+#define WRAP_FLAG(name) "-Wl,--wrap=" #name,
+static const char *const wrap_flags[] = { FP_WRAPS(WRAP_FLAG) };
+
 static void
 add_link(struct argv *a, const char *libdir)
 {
@@ -235,6 +240,8 @@ add_link(struct argv *a, const char *libdir)
 
 	for (size_t i = 0; i < NELEM(link_flags); i++)
 		argv_add(a, link_flags[i]);
+	for (size_t i = 0; i < NELEM(wrap_flags); i++)
+		argv_add(a, wrap_flags[i]);
 	argv_add(a, opt);
 	free(opt);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
