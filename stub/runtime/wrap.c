@@ -209,7 +209,7 @@ mode_flags(const char *mode)
 	int flags = strchr(mode, 'e') != NULL ? O_CLOEXEC : 0;
 
 	if (mode[0] != 'r' || strchr(mode, '+') != NULL)
-		return flags | O_WRONLY;
+		return flags | O_WRONLY | (mode[0] != 'r' ? O_CREAT : 0);
 	return flags;
 }
 
