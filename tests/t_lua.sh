@@ -101,6 +101,18 @@ done
 lua_e "io.open of a new file in the mount is EROFS" \
 	"$M/new.txt: Read-only file system	30" \
 	"print(select(2, io.open('$M/new.txt', 'w')))"
+lua_e "os.remove of a module in the mount is EROFS" \
+	"$M/greet.lua: Read-only file system	30" \
+	"print(select(2, os.remove('$M/greet.lua')))"
+# os.rename names no file in its message (Lua's loslib.c)
+lua_e "os.rename of a module in the mount is EROFS" \
+	"Read-only file system	30" \
+	"print(select(2, os.rename('$M/greet.lua', '$M/g.lua')))"
+echo moved >"$T/mv.txt"
+lua_e "os.rename of a file from outside into the mount is EROFS" \
+	"Read-only file system	30" \
+	"print(select(2, os.rename('$T/mv.txt', '$M/mv.txt')))"
+check_eq "  ... and the file stays where it was" "moved" "$(cat "$T/mv.txt" 2>&1)"
 check_eq "the asset is unchanged after the attempts" "$(cat "$app/greet.lua")" \
 	"$("$bin" -e "io.write(io.open('$M/greet.lua'):read('a'))" 2>&1)"
 
@@ -112,7 +124,7 @@ check_eq "  ... which is a real file" "written" "$(cat "$T/out.txt" 2>&1)"
 mkdir -p "$T/mods"
 printf 'return "real %s"\n' "$T" >"$T/mods/realmod.lua"
 lua_e "require still finds a module outside the mount" "real $T" \
-	"package.path = '$T/mods/?.lua;' .. package.path print(require 'realmod')"
+	"package.path = '$T/mods/?.lua;' .. package.path print((require 'realmod'))"
 
 # --- in an empty root -------------------------------------------------------
 # A static build is run in a root holding only luaapp, without /proc. The
