@@ -39,7 +39,8 @@ static size_t mount_len;                 /* 0: no mount */
 static char override_dir[PATH_MAX];      /* absolute; "" when none */
 static const struct fp_reader *tree;     /* NULL for a program not bundled */
 
-/* The override folder made absolute now: a later chdir must not move it. */
+/* The override folder made absolute now: a later chdir must not move it.
+ * One inside the mount would stand for itself: ignored. */
 static void
 set_override(const char *dir)
 {
@@ -52,7 +53,9 @@ set_override(const char *dir)
 		n = snprintf(override_dir, sizeof(override_dir), "%s/%s", cwd, dir);
 	else
 		n = -1;
-	if (n < 0 || (size_t)n >= sizeof(override_dir))
+	if (n < 0 || (size_t)n >= sizeof(override_dir) ||
+	    (strncmp(override_dir, conf.mount, mount_len) == 0 &&
+	    (override_dir[mount_len] == '/' || override_dir[mount_len] == '\0')))
 		override_dir[0] = '\0';
 }
 
@@ -74,6 +77,20 @@ conf_init(void)
 	if (conf.override != NULL)
 		set_override(conf.override);
 	errno = saved;
+}
+
+const char *
+fp_mount_override_dir(void)
+{
+	pthread_once(&conf_once, conf_init);
+	return override_dir[0] != '\0' ? override_dir : NULL;
+}
+
+int
+fp_mount_bundled(void)
+{
+	pthread_once(&conf_once, conf_init);
+	return tree != NULL;
 }
 
 /* --- the tree ------------------------------------------------------------ */
@@ -100,17 +117,35 @@ inside(const char *buf, size_t n)
 	    (n == mount_len || buf[mount_len] == '/');
 }
 
+/* For a program not bundled, the override folder's answer on the folder
+ * rel[0..n): 0, ENOENT or ENOTDIR. */
+static int
+walkable_override(const char *rel, size_t n)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (override_dir[0] == '\0')
+		return ENOENT;
+	if (snprintf(path, sizeof(path), "%s/%.*s", override_dir, (int)n, rel) >=
+	    (int)sizeof(path) || stat(path, &st) < 0)
+		return ENOENT;
+	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
 /* The folder buf[0..n) (inside the mount) as a place to go on from: 0, or
- * ENOENT / ENOTDIR. A program not bundled has no tree to ask: its folder is
- * the override's, which the kernel will judge. */
+ * ENOENT / ENOTDIR. */
 static int
 walkable(const char *buf, size_t n)
 {
+	const char *rel = buf + mount_len + 1;
 	int is_dir;
 
-	if (n == mount_len || tree == NULL)
+	if (n == mount_len)
 		return 0;
-	if (lookup(buf + mount_len + 1, n - mount_len - 1, &is_dir) < 0)
+	if (tree == NULL)
+		return walkable_override(rel, n - mount_len - 1);
+	if (lookup(rel, n - mount_len - 1, &is_dir) < 0)
 		return ENOENT;
 	return is_dir ? 0 : ENOTDIR;
 }
@@ -145,6 +180,7 @@ finish(struct fp_mpath *m, size_t n, int want_dir)
 	const char *rel = m->buf + (n > mount_len ? mount_len + 1 : n);
 
 	m->real = NULL;
+	m->want_dir = want_dir;
 	m->rel = (size_t)(rel - m->buf);
 	if (*rel == '\0') {
 		m->index = -1;
@@ -171,6 +207,8 @@ fp_mount_resolve(const char *path, struct fp_mpath *m)
 	m->err = 0;
 	m->parent_ok = 0;
 	m->is_dir = 0;
+	m->want_dir = 0;
+	m->walk_failed = 0;
 	m->index = -1;
 	if (path == NULL || path[0] != '/')
 		return;
@@ -227,6 +265,7 @@ fp_mount_resolve(const char *path, struct fp_mpath *m)
 fail:
 	m->buf[n] = '\0';
 	m->real = NULL;
+	m->walk_failed = 1;
 	m->rel = n > mount_len ? mount_len + 1 : n;
 	m->err = e;
 }
@@ -237,9 +276,10 @@ fp_mount_override(const struct fp_mpath *m, char *buf, size_t cap)
 	const char *rel = m->buf + m->rel;
 	int n;
 
-	if (override_dir[0] == '\0')
+	if (override_dir[0] == '\0' || m->walk_failed)
 		return NULL;
-	n = snprintf(buf, cap, "%s%s%s", override_dir, *rel ? "/" : "", rel);
+	n = snprintf(buf, cap, "%s%s%s%s", override_dir, *rel ? "/" : "", rel,
+	    m->want_dir && *rel ? "/" : "");
 	return n >= 0 && (size_t)n < cap ? buf : NULL;
 }
 

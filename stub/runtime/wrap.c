@@ -131,12 +131,37 @@ resolve_at(int dirfd, const char *path, struct fp_mpath *m)
 	fp_mount_resolve(path, m);
 }
 
-/* Whether a failure in the override folder means "not there: ask the
- * artifact" rather than an answer. */
+/* Whether a failure in the override folder leaves the answer to the
+ * artifact: the folder does not hold the path, and there is an artifact
+ * (a program not bundled has only the folder). */
 static int
 absent(int r)
 {
-	return r < 0 && (errno == ENOENT || errno == ENOTDIR);
+	return r < 0 && (errno == ENOENT || errno == ENOTDIR) && fp_mount_bundled();
+}
+
+/* Whether the override folder holds m's path: 0 and *st, or -1. */
+static int
+override_stat(const struct fp_mpath *m, struct stat *st)
+{
+	char buf[PATH_MAX];
+	const char *o = fp_mount_override(m, buf, sizeof(buf));
+
+	if (o == NULL)
+		return -1;
+	return __real_fstatat(AT_FDCWD, o, st, AT_SYMLINK_NOFOLLOW);
+}
+
+/* The errno of a call that would write at m, as a read-only file system
+ * answers it, counting the override folder's files as there. */
+static int
+write_error(const struct fp_mpath *m, int creating)
+{
+	struct stat st;
+
+	if (override_stat(m, &st) == 0)
+		return creating ? EEXIST : EROFS;
+	return fp_mount_write_error(m, creating);
 }
 
 /* --- opening ---------------------------------------------------------------- */
@@ -145,11 +170,18 @@ static int
 open_mine(const struct fp_mpath *m, int flags)
 {
 	char buf[PATH_MAX];
+	struct stat st;
 	const char *o;
 	int fd;
 
-	if ((flags & O_ACCMODE) == O_RDONLY && !(flags & (O_CREAT | O_TRUNC)) &&
-	    (o = fp_mount_override(m, buf, sizeof(buf))) != NULL &&
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) {
+		if (override_stat(m, &st) < 0)
+			return fp_mount_open(m, flags);
+		if ((flags & O_CREAT) && (flags & O_EXCL))
+			return set_errno(EEXIST);
+		return set_errno(S_ISDIR(st.st_mode) ? EISDIR : EROFS);
+	}
+	if ((o = fp_mount_override(m, buf, sizeof(buf))) != NULL &&
 	    !absent(fd = __real_open(o, flags)))
 		return fd;
 	return fp_mount_open(m, flags);
@@ -202,14 +234,18 @@ __wrap_creat(const char *path, mode_t mode)
 	return __wrap_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
 
-/* The open(2) flags of a stdio mode: only reading is possible in the mount. */
+/* The open(2) flags of a stdio mode, as fopen(3) defines them. */
 static int
 mode_flags(const char *mode)
 {
 	int flags = strchr(mode, 'e') != NULL ? O_CLOEXEC : 0;
 
-	if (mode[0] != 'r' || strchr(mode, '+') != NULL)
-		return flags | O_WRONLY | (mode[0] != 'r' ? O_CREAT : 0);
+	flags |= strchr(mode, '+') != NULL ? O_RDWR :
+	    mode[0] == 'r' ? O_RDONLY : O_WRONLY;
+	if (mode[0] == 'w')
+		flags |= O_CREAT | O_TRUNC;
+	else if (mode[0] == 'a')
+		flags |= O_CREAT | O_APPEND;
 	return flags;
 }
 
@@ -324,7 +360,7 @@ access_mine(const struct fp_mpath *m, int mode)
 	int r;
 
 	if (mode & W_OK)
-		return set_errno(fp_mount_write_error(m, 0));
+		return set_errno(write_error(m, 0));
 	if ((o = fp_mount_override(m, buf, sizeof(buf))) != NULL &&
 	    !absent(r = __real_access(o, mode)))
 		return r;
@@ -428,8 +464,11 @@ __wrap_opendir(const char *path)
 		return __real_opendir(m.real);
 	vd = fp_vdir_open(&m);
 	e = errno;
-	if ((o = fp_mount_override(&m, buf, sizeof(buf))) == NULL ||
-	    (rd = __real_opendir(o)) == NULL) {
+	if ((o = fp_mount_override(&m, buf, sizeof(buf))) == NULL)
+		return (DIR *)vd;
+	if ((rd = __real_opendir(o)) == NULL) {
+		if (!fp_mount_bundled())
+			return NULL;   /* the folder's answer is the only one */
 		errno = e;
 		return (DIR *)vd;
 	}
@@ -574,7 +613,7 @@ refused(int dirfd, const char *path, int creating, struct fp_mpath *m)
 	resolve_at(dirfd, path, m);
 	if (!FP_IN_MOUNT(m))
 		return 0;
-	return set_errno(fp_mount_write_error(m, creating));
+	return set_errno(write_error(m, creating));
 }
 
 #define WRITE1(name, creating, proto, args)                                  \
