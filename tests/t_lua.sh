@@ -51,9 +51,9 @@ expected_report() {
 	local file=$1 lines nwords distinct
 	lines=$(grep -c . "$words")
 	nwords=$(grep -oE "[A-Za-z']+" "$words" | wc -l)
-	distinct=$(grep -oE "[A-Za-z']+" "$words" | tr 'A-Z' 'a-z' | sort -u | wc -l)
+	distinct=$(grep -oE "[A-Za-z']+" "$words" | tr '[:upper:]' '[:lower:]' | sort -u | wc -l)
 	printf '%s: %d lines, %d words, %d distinct\n' "$file" "$lines" "$nwords" "$distinct"
-	grep -oE "[A-Za-z']+" "$words" | tr 'A-Z' 'a-z' | sort | uniq -c |
+	grep -oE "[A-Za-z']+" "$words" | tr '[:upper:]' '[:lower:]' | sort | uniq -c |
 		sort -k1,1nr -k2,2 | head -n 3 | awk '{ printf "%d. %s %d\n", NR, $2, $1 }'
 }
 
@@ -147,6 +147,7 @@ in_root() {
 	local u=()
 	[ "$(id -u)" -eq 0 ] || u=(-r)
 	if is_san_build; then
+		# shellcheck disable=SC2016 # expanded by the inner sh
 		"${luaenv[@]}" unshare "${u[@]}" -m -p -f sh -c \
 			'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$@"
 	else
