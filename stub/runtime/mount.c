@@ -10,8 +10,10 @@
  *
  * An opened asset is a sealed memfd holding its decoded bytes: a real
  * descriptor, so read, pread, lseek, fstat, mmap and fcntl locks behave as on
- * any file, and nothing is ever written anywhere. Each open has its own
- * memfd, hence its own offset, as two opens of a file have.
+ * any file, and nothing is ever written anywhere. The process keeps one
+ * memfd per asset, made at its first open; each open reopens it through
+ * /proc/self/fd (its own offset, read-only, the same pages), or without
+ * /proc gets a copy of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -357,12 +361,126 @@ fail:
 	return -1;
 }
 
+/* The process's own memfd of entry i, made on first use and kept: 0 in a
+ * slot means none yet, else the descriptor + 1, with its inode to tell it
+ * from another file the program may have put at that number since (a
+ * daemon closing every descriptor, a dup2). */
+struct slot {
+	_Atomic int fd1;
+	_Atomic ino_t ino;
+};
+
+static struct slot *slots;
+static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+
+static void
+slots_init(void)
+{
+	slots = calloc(tree->count ? tree->count : 1, sizeof(*slots));
+}
+
+/* The name of entry i's memfd (shown in /proc/PID/fd): its last component. */
+static const char *
+memfd_name(size_t i)
+{
+	const char *slash = strrchr(tree->paths[i], '/');
+
+	return slash != NULL ? slash + 1 : tree->paths[i];
+}
+
+/* A new memfd with entry i's bytes, decoded (and checked) now. */
+static int
+new_memfd(size_t i)
+{
+	void *data;
+	size_t size;
+	int fd, e;
+
+	if (fp_reader_decode(tree, i, &data, &size) != 0)
+		return set_errno(EIO);
+	fd = memfd_of(memfd_name(i), data, size, 1);
+	e = errno;
+	free(data);
+	errno = e;
+	return fd;
+}
+
+/* Whether fd is still the memfd of slot s. */
+static int
+still_ours(const struct slot *s, int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_ino == atomic_load(&s->ino);
+}
+
+static int
+cached_memfd(size_t i)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct slot *s;
+	struct stat st;
+	int fd;
+
+	pthread_once(&slots_once, slots_init);
+	if (slots == NULL)
+		return set_errno(ENOMEM);
+	s = &slots[i];
+	if ((fd = atomic_load(&s->fd1) - 1) >= 0 && still_ours(s, fd))
+		return fd;
+	/* made under a lock, the inode stored before the descriptor: a reader
+	 * that sees the new descriptor sees its inode */
+	pthread_mutex_lock(&lock);
+	if ((fd = atomic_load(&s->fd1) - 1) < 0 || !still_ours(s, fd)) {
+		/* a stale slot is taken over, never closed: its number is
+		 * not ours any more */
+		if ((fd = new_memfd(i)) >= 0 && fstat(fd, &st) == 0) {
+			atomic_store(&s->ino, st.st_ino);
+			atomic_store(&s->fd1, fd + 1);
+		} else if (fd >= 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return fd;
+}
+
+/* A descriptor of its own (offset, flags) on the memfd: reopened through
+ * /proc, which gives a true read-only descriptor and shares the pages; in
+ * a root without /proc, a copy in a new memfd. */
+static int
+reopen(int fd, size_t i, int cloexec)
+{
+	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+	char path[32];
+	off_t off = 0;
+	struct stat st;
+	int nfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | cloexec);
+	if (nfd >= 0 || (errno != ENOENT && errno != ENOTDIR))
+		return nfd;
+	if (fstat(fd, &st) < 0 || (nfd = memfd_create(memfd_name(i),
+	    MFD_ALLOW_SEALING | (cloexec ? MFD_CLOEXEC : 0))) < 0)
+		return -1;
+	while (off < st.st_size)
+		if (sendfile(nfd, fd, &off, (size_t)(st.st_size - off)) <= 0 &&
+		    errno != EINTR)
+			goto fail;
+	if (lseek(nfd, 0, SEEK_SET) != 0 || fcntl(nfd, F_ADD_SEALS, seals) < 0)
+		goto fail;
+	return nfd;
+fail:
+	close(nfd);
+	return set_errno(EIO);
+}
+
 int
 fp_mount_open(const struct fp_mpath *m, int flags)
 {
-	const char *name, *slash;
-	const void *data;
-	size_t size;
+	int fd;
 
 	if (m->err != 0)
 		return set_errno(flags & O_CREAT ? fp_mount_write_error(m, 1) : m->err);
@@ -374,12 +492,9 @@ fp_mount_open(const struct fp_mpath *m, int flags)
 		return set_errno(ENOTDIR);
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
 		return set_errno(EROFS);
-	if (fatpack_get_at((size_t)m->index, &data, &size) != 0)
-		return set_errno(EIO);
-	name = m->buf + m->rel;
-	if ((slash = strrchr(name, '/')) != NULL)
-		name = slash + 1;
-	return memfd_of(name, data, size, flags & O_CLOEXEC);
+	if ((fd = cached_memfd((size_t)m->index)) < 0)
+		return -1;
+	return reopen(fd, (size_t)m->index, flags & O_CLOEXEC);
 }
 
 int

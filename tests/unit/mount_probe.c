@@ -326,6 +326,40 @@ check_writes(void)
 	    "the asset is unchanged after the attempts", NULL);
 }
 
+/* The runtime keeps a memfd per opened asset. A program that puts another
+ * file at that number (dup2, or a daemon closing what it does not know)
+ * must not get that file's bytes for the asset. */
+static void
+check_kept_memfd(void)
+{
+	char link[300], target[256];
+	struct dirent *de;
+	int kept = -1, other;
+	ssize_t n;
+	DIR *d;
+
+	if (!same_content(at("/sub/b.txt"), (const unsigned char *)"world\n", 6) ||
+	    (d = opendir("/proc/self/fd")) == NULL)
+		return;   /* no /proc: each open is a copy, nothing is kept */
+	while ((de = readdir(d)) != NULL) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strstr(target, "memfd:b.txt") != NULL))
+			kept = atoi(de->d_name);
+	}
+	closedir(d);
+	report(kept >= 0, "the memfd kept for an opened asset is there", NULL);
+	if (kept < 0 || (other = open(at("/a.txt"), O_RDONLY)) < 0)
+		return;
+	dup2(other, kept);   /* a.txt's bytes now at b.txt's kept number */
+	close(other);
+	report(same_content(at("/sub/b.txt"), (const unsigned char *)"world\n", 6),
+	    "another file at the kept memfd's number: the asset's own bytes", NULL);
+	close(kept);
+	report(same_content(at("/sub/b.txt"), (const unsigned char *)"world\n", 6),
+	    "the kept memfd closed by the program: opened again", NULL);
+}
+
 struct job {
 	const unsigned char *big;
 	int good;
@@ -394,6 +428,8 @@ check(const char *dir)
 	check_paths();
 	check_writes();
 	check_threads(big);
+	if (getenv("FATPACK_ASSETS") == NULL)   /* else the files are the folder's */
+		check_kept_memfd();
 	if (getenv("PROBE_SCRATCH") != NULL)
 		check_outside(getenv("PROBE_SCRATCH"));
 	free(big);
