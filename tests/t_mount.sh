@@ -65,6 +65,32 @@ if is_static_build; then
 	fi
 fi
 
+# The probe's eight threads under ThreadSanitizer: the runtime compiled with
+# it (for glibc, as tests/t_threads.sh does), linked with fatpack cc's wraps.
+if ! is_san_build; then
+	rt=()
+	for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/runtime/*.c; do
+		rt+=("$f")
+	done
+	mapfile -t wraps < <("$FATPACK" cc --print-config | grep -o -- '-Wl,--wrap=[a-z_]*')
+	if clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -pthread \
+		-I"$TOP/include" -iquote "$TOP/stub" "$probe_src" "${rt[@]}" "${wraps[@]}" \
+		-lzstd -o "$T/probe-tsan" 2>"$T/tsan.err" &&
+		"$FATPACK" build --allow-dynamic --no-strip "$T/probe-tsan" -a "$T/assets" \
+			-o "$T/probe-tsan.fat" 2>>"$T/tsan.err"; then
+		TSAN_OPTIONS=halt_on_error=1:exitcode=66 run_probe "ThreadSanitizer" \
+			"$T/probe-tsan.fat" check /fatpack
+		if grep -q 'ThreadSanitizer' "$T/probe.err"; then
+			not_ok "ThreadSanitizer: no data race in the mount" \
+				"$(grep -A 12 'WARNING: ThreadSanitizer' "$T/probe.err")"
+		else
+			ok "ThreadSanitizer: no data race in the mount"
+		fi
+	else
+		not_ok "ThreadSanitizer build of mount_probe" "$(cat "$T/tsan.err")"
+	fi
+fi
+
 # --- the override folder --------------------------------------------------
 
 # A program not bundled reads the folder through the mount (dev mode).

@@ -333,14 +333,14 @@ fp_mount_stat(const struct fp_mpath *m, struct stat *st)
 /* A sealed memfd holding size bytes of data: it can be read, mapped and
  * locked, and never changed. */
 static int
-memfd_of(const char *name, const void *data, size_t size, int cloexec)
+memfd_of(const char *name, const void *data, size_t size)
 {
 	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 	size_t done = 0;
 	ssize_t w;
 	int fd;
 
-	fd = memfd_create(name, MFD_ALLOW_SEALING | (cloexec ? MFD_CLOEXEC : 0));
+	fd = memfd_create(name, MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	while (done < size) {
@@ -361,22 +361,60 @@ fail:
 	return -1;
 }
 
-/* The process's own memfd of entry i, made on first use and kept: 0 in a
- * slot means none yet, else the descriptor + 1, with its inode to tell it
- * from another file the program may have put at that number since (a
- * daemon closing every descriptor, a dup2). */
-struct slot {
-	_Atomic int fd1;
+/* A descriptor the runtime keeps, with the file it had when made: the
+ * program may close it (a daemon's start) or put another file at its
+ * number (dup2), and only the device and inode tell. Never closed by the
+ * runtime once kept: the number may be the program's by then. */
+struct kept {
+	_Atomic int fd1;          /* descriptor + 1; 0: none yet */
+	_Atomic dev_t dev;
 	_Atomic ino_t ino;
 };
 
-static struct slot *slots;
-static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+static struct kept *memfds;   /* one per entry: its decoded bytes */
+static struct kept procfd;    /* /proc/self/fd, to reopen them */
+static pthread_once_t memfds_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
-slots_init(void)
+memfds_init(void)
 {
-	slots = calloc(tree->count ? tree->count : 1, sizeof(*slots));
+	memfds = calloc(tree->count ? tree->count : 1, sizeof(*memfds));
+}
+
+static int
+kept_fd(struct kept *k)
+{
+	return atomic_load(&k->fd1) - 1;
+}
+
+static int
+is_file(struct kept *k, const struct stat *st)
+{
+	return st->st_dev == atomic_load(&k->dev) && st->st_ino == atomic_load(&k->ino);
+}
+
+/* k's descriptor, made again by make(i) when the program took it; called
+ * under kept_lock. The file is stored before the number, so a reader that
+ * sees the new number compares with the new file. */
+static int
+renew(struct kept *k, int (*make)(size_t), size_t i)
+{
+	struct stat st;
+	int fd = kept_fd(k);
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && is_file(k, &st))
+		return fd;
+	if ((fd = make(i)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	atomic_store(&k->dev, st.st_dev);
+	atomic_store(&k->ino, st.st_ino);
+	atomic_store(&k->fd1, fd + 1);
+	return fd;
 }
 
 /* The name of entry i's memfd (shown in /proc/PID/fd): its last component. */
@@ -398,70 +436,54 @@ new_memfd(size_t i)
 
 	if (fp_reader_decode(tree, i, &data, &size) != 0)
 		return set_errno(EIO);
-	fd = memfd_of(memfd_name(i), data, size, 1);
+	fd = memfd_of(memfd_name(i), data, size);
 	e = errno;
 	free(data);
 	errno = e;
 	return fd;
 }
 
-/* Whether fd is still the memfd of slot s. */
 static int
-still_ours(const struct slot *s, int fd)
+open_procfd(size_t unused)
 {
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && st.st_ino == atomic_load(&s->ino);
+	(void)unused;
+	return (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* The memfd of entry i reopened as procfs allows: a descriptor of its own
+ * (offset, flags), read-only, on the same pages. -1 unless the file opened
+ * is that memfd. */
 static int
-cached_memfd(size_t i)
+via_proc(int dir, size_t i, int cloexec)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	struct slot *s;
+	struct kept *k = &memfds[i];
+	char name[16];
 	struct stat st;
-	int fd;
+	int fd = kept_fd(k), nfd;
 
-	pthread_once(&slots_once, slots_init);
-	if (slots == NULL)
-		return set_errno(ENOMEM);
-	s = &slots[i];
-	if ((fd = atomic_load(&s->fd1) - 1) >= 0 && still_ours(s, fd))
-		return fd;
-	/* made under a lock, the inode stored before the descriptor: a reader
-	 * that sees the new descriptor sees its inode */
-	pthread_mutex_lock(&lock);
-	if ((fd = atomic_load(&s->fd1) - 1) < 0 || !still_ours(s, fd)) {
-		/* a stale slot is taken over, never closed: its number is
-		 * not ours any more */
-		if ((fd = new_memfd(i)) >= 0 && fstat(fd, &st) == 0) {
-			atomic_store(&s->ino, st.st_ino);
-			atomic_store(&s->fd1, fd + 1);
-		} else if (fd >= 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	return fd;
+	if (dir < 0 || fd < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%d", fd);
+	nfd = (int)syscall(SYS_openat, dir, name, O_RDONLY | cloexec);
+	if (nfd < 0)
+		return -1;
+	if (fstat(nfd, &st) == 0 && is_file(k, &st))
+		return nfd;
+	close(nfd);
+	return -1;
 }
 
-/* A descriptor of its own (offset, flags) on the memfd: reopened through
- * /proc, which gives a true read-only descriptor and shares the pages; in
- * a root without /proc, a copy in a new memfd. */
+/* Without /proc: a sealed copy of the memfd fd in a new memfd, filled by
+ * the kernel. */
 static int
-reopen(int fd, size_t i, int cloexec)
+copy_of(int fd, size_t i, int cloexec)
 {
 	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
-	char path[32];
 	off_t off = 0;
 	struct stat st;
 	int nfd;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	nfd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | cloexec);
-	if (nfd >= 0 || (errno != ENOENT && errno != ENOTDIR))
-		return nfd;
 	if (fstat(fd, &st) < 0 || (nfd = memfd_create(memfd_name(i),
 	    MFD_ALLOW_SEALING | (cloexec ? MFD_CLOEXEC : 0))) < 0)
 		return -1;
@@ -477,11 +499,35 @@ fail:
 	return set_errno(EIO);
 }
 
+/* Entry i opened for reading. The fast way is one openat in the kept
+ * /proc/self/fd and one fstat; the first open of an asset, and any open
+ * after the program took a kept descriptor, goes the slow way. */
+static int
+open_entry(size_t i, int cloexec)
+{
+	static int no_proc;
+	int fd, dir = -1, nfd;
+
+	pthread_once(&memfds_once, memfds_init);
+	if (memfds == NULL)
+		return set_errno(ENOMEM);
+	if ((nfd = via_proc(kept_fd(&procfd), i, cloexec)) >= 0)
+		return nfd;
+	pthread_mutex_lock(&kept_lock);
+	fd = renew(&memfds[i], new_memfd, i);
+	if (fd >= 0 && !no_proc && (dir = renew(&procfd, open_procfd, 0)) < 0)
+		no_proc = 1;
+	pthread_mutex_unlock(&kept_lock);
+	if (fd < 0)
+		return -1;
+	if ((nfd = via_proc(dir, i, cloexec)) >= 0)
+		return nfd;
+	return copy_of(fd, i, cloexec);
+}
+
 int
 fp_mount_open(const struct fp_mpath *m, int flags)
 {
-	int fd;
-
 	if (m->err != 0)
 		return set_errno(flags & O_CREAT ? fp_mount_write_error(m, 1) : m->err);
 	if ((flags & O_CREAT) && (flags & O_EXCL))
@@ -492,9 +538,7 @@ fp_mount_open(const struct fp_mpath *m, int flags)
 		return set_errno(ENOTDIR);
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
 		return set_errno(EROFS);
-	if ((fd = cached_memfd((size_t)m->index)) < 0)
-		return -1;
-	return reopen(fd, (size_t)m->index, flags & O_CLOEXEC);
+	return open_entry((size_t)m->index, flags & O_CLOEXEC);
 }
 
 int
