@@ -385,6 +385,20 @@ set_libs(struct cfg *c, const char *v)
 	return each_word(c, v, add_lib);
 }
 
+/* A package of the library prefix: a name, not a path. */
+static int
+add_pkg(struct cfg *c, const char *w)
+{
+	push(&c->o->pkgs, &c->o->n_pkgs, xstrdup(w));
+	return 0;
+}
+
+static int
+set_pkg(struct cfg *c, const char *v)
+{
+	return each_word(c, v, add_pkg);
+}
+
 /* --- [assets] and [assets.LABEL] ----------------------------------------- */
 
 static struct asset_source *
@@ -542,6 +556,7 @@ static const struct key keys[] = {
 	{ "build",  "program",       set_program,       0 },
 	{ "build",  "cflags",        set_cflags,        1 },
 	{ "build",  "libs",          set_libs,          1 },
+	{ "build",  "pkg",           set_pkg,           1 },
 	{ "serve",  "site",          set_site,          0 },
 	{ "serve",  "listen",        set_listen,        0 },
 	{ "serve",  "spa_fallback",  set_spa_fallback,  0 },

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "libcheck.h"
+#include "libprefix.h"
 #include "toolchain.h"
 #include "util.h"
 
@@ -46,9 +48,10 @@ strip_last(char *path)
 }
 
 /* The install prefix: FATPACK_HOME, or the folder above the one holding
- * the fatpack executable (build/ mirrors an installed tree). */
+ * the fatpack executable (build/ mirrors an installed tree). Not the library
+ * prefix (libprefix.c). */
 static const char *
-prefix(void)
+home(void)
 {
 	static char *cached;
 	const char *home = getenv("FATPACK_HOME");
@@ -78,7 +81,7 @@ toolchain_libdir(void)
 
 	if (cached != NULL)
 		return cached;
-	if ((pre = prefix()) == NULL)
+	if ((pre = home()) == NULL)
 		return NULL;
 	dir = xasprintf("%s/lib/fatpack", strcmp(pre, "/") ? pre : "");
 	lib = xasprintf("%s/libfatpack.a", dir);
@@ -102,7 +105,7 @@ toolchain_includedir(void)
 
 	if (cached != NULL)
 		return cached;
-	if ((pre = prefix()) == NULL)
+	if ((pre = home()) == NULL)
 		return NULL;
 	dir = xasprintf("%s/include", strcmp(pre, "/") ? pre : "");
 	h = xasprintf("%s/fatpack.h", dir);
@@ -213,7 +216,7 @@ static int
 is_link(char *const *args, size_t nargs)
 {
 	static const char *const stop[] = { "-c", "-S", "-E", "-M", "-MM",
-	    "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "--help" };
+	    "-fsyntax-only", "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "--help" };
 
 	if (nargs == 1 && strcmp(args[0], "-v") == 0)
 		return 0;
@@ -226,6 +229,35 @@ is_link(char *const *args, size_t nargs)
 				return 0;
 	}
 	return 1;
+}
+
+/* fatpack builds programs: a shared library could not hold the runtime's
+ * start-up nor be loaded by a static program. */
+static int
+refuse_shared(char *const *args, size_t nargs)
+{
+	for (size_t i = 0; i < nargs; i++) {
+		if (strcmp(args[i], "-shared") != 0)
+			continue;
+		warnx("cc -shared: fatpack links static programs only; build "
+		    "libraries static (configure --disable-shared, cmake "
+		    "-DBUILD_SHARED_LIBS=OFF, meson -Ddefault_library=static)");
+		return -1;
+	}
+	return 0;
+}
+
+/* FLAG followed by the library prefix's folder sub (-I.../include,
+ * -L.../lib). They go after the arguments, so that a project's own -I and
+ * -L folders come first. */
+static void
+add_libprefix(struct argv *a, const char *flag, const char *pre,
+    const char *sub)
+{
+	char *opt = xasprintf("%s%s/%s", flag, pre, sub);
+
+	argv_add(a, opt);
+	free(opt);
 }
 
 static void
@@ -386,36 +418,103 @@ print_command(char *const *v)
 	fputc('\n', stderr);
 }
 
+/* musl's libc.a, from the -L folders the compiler passes to the linker
+ * (musl-gcc's -print-file-name answers for gcc's own glibc). NULL if not
+ * found. */
+static char *
+libc_archive(char *const *cc, size_t ncc)
+{
+	static const char *const probe[] = { "-###", "-static", "-x", "c",
+	    "/dev/null" };
+	struct argv a = { 0 };
+	char *out, *w, *save, *path = NULL;
+
+	for (size_t i = 0; i < ncc; i++)
+		argv_add(&a, cc[i]);
+	for (size_t i = 0; i < NELEM(probe); i++)
+		argv_add(&a, probe[i]);
+	run_capture(a.v, STDERR_FILENO, &out);
+	argv_free(&a);
+	for (w = strtok_r(out, " \t\n\"", &save); w != NULL && path == NULL;
+	    w = strtok_r(NULL, " \t\n\"", &save)) {
+		if (strcmp(w, "-L") == 0 &&
+		    (w = strtok_r(NULL, " \t\n\"", &save)) == NULL)
+			break;
+		if (strncmp(w, "-L", 2) == 0)
+			w += 2;
+		else if (*w != '/')
+			continue;
+		path = xasprintf("%s/libc.a", w);
+		if (access(path, R_OK) < 0) {
+			free(path);
+			path = NULL;
+		}
+	}
+	free(out);
+	return path;
+}
+
+/* After a failed link: whether an archive or object of the arguments was
+ * built for glibc, which libcheck.c then says. The sanitizer toolchain is
+ * glibc's: there such a file is no mistake. */
+static int
+explain_link(char *const *cc, size_t ncc, char *const *args, size_t nargs,
+    const char *pre)
+{
+	char *libdir, *libc;
+	int found;
+
+	if (toolchain_is_dynamic())
+		return 0;
+	libdir = xasprintf("%s/lib", pre);
+	libc = libc_archive(cc, ncc);
+	found = libcheck_glibc(args, nargs, libdir, libc, pre);
+	free(libc);
+	free(libdir);
+	return found;
+}
+
 /* toolchain_run, and with verbose the command on stderr first. */
 static int
 run(char *const *args, size_t nargs, int verbose)
 {
 	struct argv a = { 0 };
-	const char *inc, *lib = NULL;
+	const char *inc, *pre, *lib = NULL;
 	int link = is_link(args, nargs), rc;
+	size_t ncc;
 
+	if (refuse_shared(args, nargs) < 0)
+		return TOOLCHAIN_REFUSED;
 	if (link && (lib = toolchain_libdir()) == NULL)
 		return 127;
 	if ((inc = toolchain_includedir()) == NULL)
 		return 127;
+	if ((pre = libprefix()) == NULL)
+		return TOOLCHAIN_REFUSED;
 	if (add_compiler(&a) < 0) {
 		warnx("FATPACK_CC names no compiler");
 		return 127;
 	}
 	if (check_compiler(&a) < 0) {
 		argv_free(&a);
-		return 1;
+		return TOOLCHAIN_REFUSED;
 	}
+	ncc = a.n;
 	add_include(&a, inc);
 	for (size_t i = 0; i < nargs; i++)
 		argv_add(&a, args[i]);
-	if (link)
+	add_libprefix(&a, "-I", pre, "include");
+	if (link) {
+		add_libprefix(&a, "-L", pre, "lib");
 		add_link(&a, lib);
+	}
 	if (verbose)
 		print_command(a.v);
 	rc = spawn(a.v);
 	if (rc == 127 && strcmp(a.v[0], "musl-gcc") == 0)
 		warnx("install musl-tools, or set FATPACK_CC to a musl compiler");
+	if (rc != 0 && link && explain_link(a.v, ncc, args, nargs, pre))
+		rc = TOOLCHAIN_REFUSED;
 	argv_free(&a);
 	return rc;
 }
@@ -445,29 +544,41 @@ static void
 cc_usage(FILE *f)
 {
 	fputs("usage: fatpack cc [-v] COMPILER-ARGS...\n"
-	    "       fatpack cc --print-prefix | --print-config\n"
+	    "       fatpack cc --print-prefix | --print-home | --print-config\n"
+	    "       fatpack cc --pkg-config PKG-CONFIG-ARGS...\n"
 	    "\n"
 	    "Runs the C compiler (FATPACK_CC, default " DEFAULT_CC ")\n"
-	    "with the fatpack runtime: adds -IPREFIX/include for <fatpack.h> and,\n"
-	    "when linking, these after the arguments:\n"
-	    "   ", f);
+	    "with the fatpack runtime: adds -IHOME/include for <fatpack.h> first,\n"
+	    "-ILIBPREFIX/include after the arguments and, when linking, these\n"
+	    "after the arguments:\n"
+	    "    -LLIBPREFIX/lib", f);
 	for (size_t i = 0; i < NELEM(link_flags); i++)
 		fprintf(f, " %s", link_flags[i]);
-	fputs("\n    -LPREFIX/lib/fatpack", f);
+	fputs("\n    -LHOME/lib/fatpack", f);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		fprintf(f, " %s", link_libs[i]);
 	fputs("\n"
-	    "The folder of the -o FILE output is created if missing.\n"
-	    "Use it as CC in a Makefile: make CC=\"fatpack cc\".\n"
+	    "-shared is refused: fatpack builds static programs, so libraries are\n"
+	    "built static (--disable-shared). The folder of the -o FILE output is\n"
+	    "created if missing. Use it as CC: make CC=\"fatpack cc\",\n"
+	    "CC=\"fatpack cc\" ./configure --disable-shared --prefix=LIBPREFIX.\n"
 	    "\n"
 	    "  -v               print the compiler command on stderr, quoted for\n"
 	    "                   a shell (-v goes on to the compiler as well)\n"
-	    "  --print-prefix   print the install prefix the runtime is taken from\n"
+	    "  --print-prefix   print LIBPREFIX, where libraries built with\n"
+	    "                   fatpack cc are installed (docs/LIBRARIES.md)\n"
+	    "  --print-home     print HOME, the install prefix of fatpack whose\n"
+	    "                   runtime is used\n"
 	    "  --print-config   print CC, CFLAGS and LDLIBS as make assignments\n"
+	    "  --pkg-config ARGS...\n"
+	    "                   run pkg-config --static ARGS on LIBPREFIX's\n"
+	    "                   packages only\n"
 	    "\n"
 	    "Environment: FATPACK_CC (compiler command, for musl), FATPACK_HOME\n"
-	    "(install prefix).\n",
-	    f);
+	    "(HOME), FATPACK_PREFIX (LIBPREFIX; default\n"
+	    "${XDG_DATA_HOME:-$HOME/.local/share}/fatpack/", f);
+	fputs(libprefix_target(), f);
+	fputs(").\n", f);
 }
 
 static void
@@ -484,9 +595,10 @@ static int
 print_config(void)
 {
 	struct argv cc = { 0 }, cflags = { 0 }, ldlibs = { 0 };
-	const char *inc, *lib;
+	const char *inc, *lib, *pre;
 
-	if ((lib = toolchain_libdir()) == NULL || (inc = toolchain_includedir()) == NULL)
+	if ((lib = toolchain_libdir()) == NULL ||
+	    (inc = toolchain_includedir()) == NULL || (pre = libprefix()) == NULL)
 		return 1;
 	if (add_compiler(&cc) < 0) {
 		warnx("FATPACK_CC names no compiler");
@@ -497,7 +609,8 @@ print_config(void)
 		return 1;
 	}
 	add_include(&cflags, inc);
-	add_link(&ldlibs, lib);
+	add_libprefix(&cflags, "-I", pre, "include");
+	add_libprefix(&ldlibs, "-L", pre, "lib");
 	print_words("CC", cc.v, cc.n);
 	print_words("CFLAGS", cflags.v, cflags.n);
 	print_words("LDLIBS", ldlibs.v, ldlibs.n);
@@ -505,6 +618,26 @@ print_config(void)
 	argv_free(&cflags);
 	argv_free(&ldlibs);
 	return 0;
+}
+
+/* pkg-config --static args, on the library prefix's packages only (for
+ * build systems: meson-cross.ini names it). Does not return on success. */
+static int
+pkg_config(char **args)
+{
+	struct argv a = { 0 };
+
+	if (libprefix_pkg_env() < 0)
+		return 1;
+	argv_add(&a, "pkg-config");
+	argv_add(&a, "--static");
+	for (size_t i = 0; args[i] != NULL; i++)
+		argv_add(&a, args[i]);
+	fflush(NULL);
+	execvp(a.v[0], a.v);
+	warn("pkg-config");
+	argv_free(&a);
+	return 127;
 }
 
 /* The compiler's -o FILE, or NULL. The joined -oFILE form is not looked
@@ -526,7 +659,7 @@ cmd_cc(int argc, char **argv)
 	char *const *args = argv + 1;
 	size_t nargs = (size_t)argc - 1;
 	const char *pre, *out;
-	int verbose = 0;
+	int verbose = 0, rc;
 
 	if (argc < 2)
 		return usage_error("cc", "no compiler arguments");
@@ -535,16 +668,25 @@ cmd_cc(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "--print-prefix") == 0) {
-		if ((pre = prefix()) == NULL || toolchain_libdir() == NULL)
+		if ((pre = libprefix()) == NULL)
+			return 1;
+		puts(pre);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--print-home") == 0) {
+		if ((pre = home()) == NULL || toolchain_libdir() == NULL)
 			return 1;
 		puts(pre);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "--print-config") == 0)
 		return print_config();
+	if (strcmp(argv[1], "--pkg-config") == 0)
+		return pkg_config(argv + 2);
 	for (size_t i = 0; i < nargs; i++)
 		verbose |= strcmp(args[i], "-v") == 0;
 	if ((out = output_of(args, nargs)) != NULL && mkdir_parents(out) < 0)
 		return 1;
-	return run(args, nargs, verbose);
+	rc = run(args, nargs, verbose);
+	return rc == TOOLCHAIN_REFUSED ? 1 : rc;
 }
