@@ -37,6 +37,11 @@ struct build_opts {
 	int strip;          /* strip the program before appending (default 1) */
 	int allow_dynamic;  /* accept a dynamically linked program (tests, sanitizers) */
 
+	/* where the assets appear as files (FP_MOUNT_DEFAULT when NULL; "none":
+	 * nowhere), and whether FATPACK_ASSETS may override them ("on"/"off") */
+	char *mount;
+	char *override;
+
 	/* built-in server settings (stored as serve.* metadata) */
 	char *listen;
 	char *spa_fallback;
@@ -52,5 +57,9 @@ struct build_opts {
 };
 
 void build_opts_init(struct build_opts *o);
+
+/* The mount setting (--mount, mount =): "none", or a mount path as
+ * fp_check_mount takes it. NULL when fine, else why not. */
+const char *build_check_mount(const char *v);
 
 #endif

@@ -170,6 +170,10 @@ usage(FILE *f)
 	    "      --pkg NAME           compile and link with a library of the\n"
 	    "                           library prefix (`fatpack cc --print-prefix`),\n"
 	    "                           from its pkg-config file (repeatable)\n"
+	    "      --mount PATH|none    where the program sees its assets as files\n"
+	    "                           (default " FP_MOUNT_DEFAULT ")\n"
+	    "      --override on|off    whether FATPACK_ASSETS=DIR may put files of\n"
+	    "                           DIR before the assets (default on)\n"
 	    "      --no-strip           append to the program as it is\n"
 	    "      --allow-dynamic      accept a dynamically linked program\n"
 	    "  -q, --quiet              no progress bar, no summary line\n"
@@ -187,7 +191,7 @@ usage(FILE *f)
 enum {
 	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_NAME, OPT_VERSION,
 	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC, OPT_LINK,
-	OPT_PKG,
+	OPT_PKG, OPT_MOUNT, OPT_OVERRIDE,
 };
 
 static const struct option long_opts[] = {
@@ -208,6 +212,8 @@ static const struct option long_opts[] = {
 	{ "libs",          required_argument, NULL, OPT_LIBS },
 	{ "pkg",           required_argument, NULL, OPT_PKG },
 	{ "no-strip",      no_argument,       NULL, OPT_NO_STRIP },
+	{ "mount",         required_argument, NULL, OPT_MOUNT },
+	{ "override",      required_argument, NULL, OPT_OVERRIDE },
 	{ "allow-dynamic", no_argument,       NULL, OPT_DYNAMIC },
 	{ "quiet",         no_argument,       NULL, 'q' },
 	{ "verbose",       no_argument,       NULL, 'v' },
@@ -371,6 +377,12 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 	case OPT_CFLAGS: push_words(&o->cflags, &o->n_cflags, arg); return 0;
 	case OPT_LIBS: push_words(&o->libs, &o->n_libs, arg); return 0;
 	case OPT_PKG: push_words(&o->pkgs, &o->n_pkgs, arg); return 0;
+	case OPT_MOUNT:
+		replace(&o->mount, arg);
+		return refuse("--mount", arg, build_check_mount(arg));
+	case OPT_OVERRIDE:
+		replace(&o->override, arg);
+		return refuse("--override", arg, fp_check_override(arg));
 	case OPT_NO_STRIP: o->strip = 0; return 0;
 	case OPT_DYNAMIC: o->allow_dynamic = 1; return 0;
 	default:
@@ -472,6 +484,11 @@ check_opts(const struct build_opts *o)
 		    "does not go with a PROGRAM or --serve");
 		return 2;
 	}
+	if (o->serve && (o->mount != NULL || strcmp(o->override, "on") != 0)) {
+		warnx("--mount and --override go with a program: the built-in "
+		    "server reads its assets without the mount");
+		return 2;
+	}
 	return 0;
 }
 
@@ -505,6 +522,8 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->listen);
 	free(o->spa_fallback);
 	free(o->cache_control);
+	free(o->mount);
+	free(o->override);
 	free_list(x->exclude, x->n_exclude);
 }
 
@@ -1186,6 +1205,16 @@ summary(const char *out, const struct pack_stats *st, double t0)
 	    st->files, st->files == 1 ? "" : "s", in, total, now() - t0);
 }
 
+/* The mount to record: none for the built-in server, which is linked
+ * without it (docs/MOUNT.md). */
+static const char *
+mount_of(const struct build_opts *o)
+{
+	if (o->serve || (o->mount != NULL && strcmp(o->mount, "none") == 0))
+		return NULL;
+	return o->mount != NULL ? o->mount : FP_MOUNT_DEFAULT;
+}
+
 /* Writes program, padding and payload through the atomic output file. */
 static int
 write_output(const struct build_opts *o, const char *prog,
@@ -1199,6 +1228,7 @@ write_output(const struct build_opts *o, const char *prog,
 		.name = o->name, .version = o->version, .revision = o->revision,
 		.listen = o->listen, .spa_fallback = o->spa_fallback,
 		.cache_control = o->cache_control, .build_time = build_time,
+		.mount = mount_of(o), .override = o->override,
 	};
 	struct pack_opts po = { .level = o->level, .jobs = o->jobs };
 	struct outfile of;

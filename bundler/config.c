@@ -83,6 +83,13 @@ build_opts_init(struct build_opts *o)
 	o->level = 3;
 	o->jobs = 0;
 	o->strip = 1;
+	o->override = xstrdup("on");
+}
+
+const char *
+build_check_mount(const char *v)
+{
+	return strcmp(v, "none") == 0 ? NULL : fp_check_mount(v);
 }
 
 /* A value the rules of format/check.h refuse; why is NULL when they take it.
@@ -492,6 +499,26 @@ set_asset_exclude(struct cfg *c, const char *v)
 	return each_word(c, v, add_exclude);
 }
 
+static int
+set_mount(struct cfg *c, const char *v)
+{
+	if (refuse(c, "mount", v, build_check_mount(v)) < 0)
+		return -1;
+	free(c->o->mount);
+	c->o->mount = xstrdup(v);
+	return 0;
+}
+
+static int
+set_override(struct cfg *c, const char *v)
+{
+	if (refuse(c, "override", v, fp_check_override(v)) < 0)
+		return -1;
+	free(c->o->override);
+	c->o->override = xstrdup(v);
+	return 0;
+}
+
 /* --- [serve] -------------------------------------------------------------- */
 
 /* The built-in server is the program; the site is the root of the assets. */
@@ -557,6 +584,8 @@ static const struct key keys[] = {
 	{ "build",  "cflags",        set_cflags,        1 },
 	{ "build",  "libs",          set_libs,          1 },
 	{ "build",  "pkg",           set_pkg,           1 },
+	{ "build",  "mount",         set_mount,         0 },
+	{ "build",  "override",      set_override,      0 },
 	{ "serve",  "site",          set_site,          0 },
 	{ "serve",  "listen",        set_listen,        0 },
 	{ "serve",  "spa_fallback",  set_spa_fallback,  0 },

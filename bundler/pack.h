@@ -17,6 +17,8 @@ struct pack_meta {
 	const char *listen;          /* serve.listen */
 	const char *spa_fallback;    /* serve.spa_fallback */
 	const char *cache_control;   /* serve.cache_control */
+	const char *mount;           /* mount, NULL for none */
+	const char *override;        /* mount.override */
 	int64_t build_time;
 };
 

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "libcheck.h"
 #include "libprefix.h"
+#include "runtime/wraps.h"
 #include "toolchain.h"
 #include "util.h"
 
@@ -260,6 +261,10 @@ add_libprefix(struct argv *a, const char *flag, const char *pre,
 	free(opt);
 }
 
+/* The mount's calls (stub/runtime/wraps.h), as linker flags. */
+#define WRAP_FLAG(name) "-Wl,--wrap=" #name,
+static const char *const wrap_flags[] = { FP_WRAPS(WRAP_FLAG) };
+
 static void
 add_link(struct argv *a, const char *libdir)
 {
@@ -267,6 +272,8 @@ add_link(struct argv *a, const char *libdir)
 
 	for (size_t i = 0; i < NELEM(link_flags); i++)
 		argv_add(a, link_flags[i]);
+	for (size_t i = 0; i < NELEM(wrap_flags); i++)
+		argv_add(a, wrap_flags[i]);
 	argv_add(a, opt);
 	free(opt);
 	for (size_t i = 0; i < NELEM(link_libs); i++)

@@ -62,8 +62,10 @@ rt=()
 for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/runtime/*.c; do
 	[ -e "$f" ] && rt+=("${f#"$TOP"/}")
 done
+# the linker's --wrap flags, as fatpack cc gives them (main and the mount's)
+mapfile -t wraps < <("$FATPACK" cc --print-config | grep -o -- '-Wl,--wrap=[a-z_]*')
 if (cd "$TOP" && clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -pthread \
-	-Iinclude -iquote stub "$src" "${extra_paths[@]}" "${rt[@]}" -Wl,--wrap=main -lzstd \
+	-Iinclude -iquote stub "$src" "${extra_paths[@]}" "${rt[@]}" "${wraps[@]}" -lzstd \
 	-o "$T/threads-tsan") 2>"$T/cc.err"; then
 	ok "ThreadSanitizer build of test_threads"
 else

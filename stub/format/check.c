@@ -262,6 +262,32 @@ fp_check_spa_fallback(const char *v)
 	return fp_check_path(p, strlen(p));
 }
 
+const char *
+fp_check_mount(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0)
+		return "empty mount path";
+	if (v[0] != '/')
+		return "mount path is not absolute";
+	if (n == 1)
+		return "mount path is the root folder";
+	if (n > FP_MOUNT_MAX)
+		return "mount path longer than 1024 bytes";
+	if (v[1] == '/')
+		return "empty path component";
+	return fp_check_path(v + 1, n - 1);
+}
+
+const char *
+fp_check_override(const char *v)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0)
+		return NULL;
+	return "mount.override is not on or off";
+}
+
 size_t
 fp_shown_len(const unsigned char *p, size_t n)
 {

@@ -61,6 +61,15 @@ const char *fp_check_cache_control(const char *v);
 const char *fp_check_spa_fallback(const char *v);
 const char *fp_skip_slashes(const char *v);
 
+/* mount: where the assets appear as files (docs/MOUNT.md). An absolute
+ * path in the form the kernel would print it: a '/' then components that
+ * follow the index path rules (fp_check_path), at most FP_MOUNT_MAX bytes;
+ * "/" alone is refused, since it would hide the whole file system. */
+const char *fp_check_mount(const char *v);
+
+/* mount.override: "on" or "off" (docs/MOUNT.md). */
+const char *fp_check_override(const char *v);
+
 /* Length of the sequence at p (n > 0 bytes) that output for a terminal may
  * show as it is: printable ASCII but the backslash, or a UTF-8 character
  * that is not a C1 control. 0: show the byte as \xHH. Names from an

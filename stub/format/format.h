@@ -33,6 +33,8 @@
 #define FP_MIME_MAX 255u
 #define FP_WINDOW_LOG_MAX 23           /* RFC 9659: 8 MiB */
 #define FP_HEADER_VALUE_MAX 512u       /* serve.cache_control */
+#define FP_MOUNT_MAX 1024u             /* the mount metadata value */
+#define FP_MOUNT_DEFAULT "/fatpack"    /* docs/MOUNT.md */
 
 #define FP_RUNTIME_SECTION ".fatpack"
 #define FP_RUNTIME_MARK "fatpack-runtime 1"

@@ -91,6 +91,7 @@ static void
 info_json(const struct fp_inspect *in, const struct totals *t)
 {
 	const struct fp_reader *r = in->r;
+	struct fp_mount_conf mc;
 	long long bt;
 	char iso[32];
 
@@ -118,6 +119,16 @@ info_json(const struct fp_inspect *in, const struct totals *t)
 	json_u64("entries", r->count);
 	json_u64("total_size", t->decoded);
 	json_u64("compressed_size", t->compressed);
+	fp_mount_conf(r, &mc);
+	json_key("override");
+	if (mc.override != NULL)
+		fp_json_string(mc.override, strlen(mc.override));
+	else
+		fputs("null", stdout);
+	fputs(",\n", stdout);
+	json_key("override_state");
+	fp_json_string(mc.state, strlen(mc.state));
+	fputs(",\n", stdout);
 	json_all_meta(r);
 	fputs("}\n", stdout);
 }
@@ -165,6 +176,7 @@ static void
 info_text(const struct fp_inspect *in, const struct totals *t)
 {
 	const struct fp_reader *r = in->r;
+	struct fp_mount_conf mc;
 
 	printf("%s: fatpack format %u.%u\n", in->file, r->version_major,
 	    r->version_minor);
@@ -183,6 +195,16 @@ info_text(const struct fp_inspect *in, const struct totals *t)
 		    (double)t->decoded);
 	putchar('\n');
 	text_meta(r);
+	fp_mount_conf(r, &mc);
+	if (mc.mount[0] == '\0')
+		return;
+	label("assets override", 15);
+	fputs(mc.state, stdout);
+	if (mc.override != NULL) {
+		putchar('=');
+		fp_put_clean(stdout, mc.override, strlen(mc.override));
+	}
+	putchar('\n');
 }
 
 int

@@ -14,6 +14,7 @@
 #ifndef FP_INSPECT_H
 #define FP_INSPECT_H
 
+#include "format/format.h"
 #include "format/reader.h"
 
 struct fp_inspect {
@@ -21,6 +22,24 @@ struct fp_inspect {
 	const char *file;           /* its name in messages and output */
 	const char *prog;           /* message prefix: "fatpack" or argv[0] */
 };
+
+/* The environment a fat binary reads (docs/MOUNT.md). */
+#define FP_ENV_ASSETS "FATPACK_ASSETS"  /* the override folder */
+#define FP_ENV_MOUNT "FATPACK_MOUNT"    /* the mount of a program not bundled */
+
+/* Where the assets appear as files, and whether a folder overrides them. */
+struct fp_mount_conf {
+	char mount[FP_MOUNT_MAX + 1];   /* "" when there is no mount */
+	const char *override;           /* the folder in use (getenv's), or NULL */
+	const char *state;              /* the override's state, for info */
+};
+
+/* Decides *c for the artifact r, or for a program not bundled (r NULL):
+ * the mount is the metadata's (FORMAT.md), or without an artifact
+ * FATPACK_MOUNT or "/fatpack". FATPACK_ASSETS names the override folder,
+ * honoured unless the build said mount.override=off or the program runs
+ * set-id (AT_SECURE). */
+void fp_mount_conf(const struct fp_reader *r, struct fp_mount_conf *c);
 
 /* fp_inspect_extract flags */
 #define FP_EXTRACT_FORCE 1u     /* replace existing files, never write through */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -33,13 +34,21 @@ static _Atomic(void *) *cache;     /* one slot per entry, NULL until decoded */
 static _Atomic int *checked;       /* 0 unknown, 1 good, else a FATPACK_E* code */
 static char *meta;                 /* the metadata, '\n' turned into NUL */
 
+/* open(2) itself: the C library's open goes through the mount
+ * (stub/runtime/wrap.c), which waits for this very load. */
+static int
+open_raw(const char *path)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+}
+
 /* The executable itself. Opened once and never by path again, so a rename
  * or a delete of the file does not change what this process reads. */
 static int
 open_self(void)
 {
 	const char *path;
-	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int fd = open_raw("/proc/self/exe");
 
 	if (fd >= 0)
 		return fd;
@@ -48,7 +57,7 @@ open_self(void)
 	path = (const char *)getauxval(AT_EXECFN);
 	if (path == NULL)
 		return -1;
-	return open(path, O_RDONLY | O_CLOEXEC);
+	return open_raw(path);
 }
 
 static int

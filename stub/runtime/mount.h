@@ -1,0 +1,61 @@
+/*
+ * mount.h - the assets as read-only files under one path (docs/MOUNT.md).
+ *
+ * stub/runtime/wrap.c, linked in by `fatpack cc` with -Wl,--wrap, hands the
+ * path of every file call to fp_mount_resolve: a path outside the mount goes
+ * on to the C library, a path inside is answered here from the index. Not
+ * installed; nothing here is called before the runtime has loaded.
+ */
+#ifndef FP_MOUNT_H
+#define FP_MOUNT_H
+
+#include <dirent.h>
+#include <limits.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+/* Where a path lies. */
+struct fp_mpath {
+	const char *real;     /* outside the mount: the path for the C library */
+	int err;              /* inside: 0, or why the lookup failed (errno) */
+	int parent_ok;        /* inside, err ENOENT: the parent is a folder */
+	int is_dir;           /* inside, err 0 */
+	long index;           /* inside, err 0: the entry; -1: the mount itself */
+	size_t rel;           /* inside: offset in buf of the path below the
+	                         mount, "" for the mount itself */
+	char buf[PATH_MAX];   /* inside: the path as the kernel would resolve it */
+};
+
+#define FP_IN_MOUNT(m) ((m)->real == NULL)
+
+/* Fills *m for path (NULL and relative paths are never in the mount). */
+void fp_mount_resolve(const char *path, struct fp_mpath *m);
+
+/* With an override folder in use, the file standing for m in it, written
+ * into buf; NULL without one (or when the path would not fit). */
+const char *fp_mount_override(const struct fp_mpath *m, char *buf, size_t cap);
+
+/* The errno a call that would write at m gets on a read-only file system
+ * (EROFS, or the lookup's error when the path cannot be reached); creating
+ * says whether the call makes a new name (mkdir, link, ...). */
+int fp_mount_write_error(const struct fp_mpath *m, int creating);
+
+/* The calls, as the C library's: -1 (NULL) with errno on failure. */
+int fp_mount_stat(const struct fp_mpath *m, struct stat *st);
+int fp_mount_open(const struct fp_mpath *m, int flags);
+int fp_mount_access(const struct fp_mpath *m, int mode);
+char *fp_mount_realpath(const struct fp_mpath *m, char *resolved);
+
+/* A folder being read: "." and "..", the folder's entries, and (union)
+ * names added from the override folder. The DIR * handed to the program is
+ * a struct fp_vdir *; fp_vdir_of tells the two kinds apart. */
+struct fp_vdir;
+struct fp_vdir *fp_vdir_open(const struct fp_mpath *m);
+int fp_vdir_add(struct fp_vdir *d, const char *name, unsigned char type);
+struct fp_vdir *fp_vdir_of(void *dir);
+struct dirent *fp_vdir_read(struct fp_vdir *d);
+void fp_vdir_close(struct fp_vdir *d);
+long fp_vdir_tell(struct fp_vdir *d);
+void fp_vdir_seek(struct fp_vdir *d, long pos);
+
+#endif
