@@ -25,10 +25,7 @@
 struct needs {
 	char *name[SHOWN];
 	size_t n;          /* distinct names found (beyond SHOWN: at least) */
-	Elf_Arsym *own;    /* what the archive itself defines, or NULL */
-	size_t nown;
-	Elf_Arsym *libc;   /* what the C library defines, or NULL */
-	size_t nlibc;
+	const char *errs;  /* what the linker said */
 };
 
 static int
@@ -54,10 +51,22 @@ glibc_name(const char *s)
 }
 
 static int
-in_arsym(const Elf_Arsym *sym, size_t n, const char *s)
+symbol_char(char c)
 {
-	for (size_t i = 0; sym != NULL && i < n; i++)
-		if (sym[i].as_name != NULL && strcmp(sym[i].as_name, s) == 0)
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '@' || c == '.' ||
+	    c == '$';
+}
+
+/* Whether the linker's messages name symbol s, as a whole word (quoted as
+ * `s' or 's' or with typographic quotes, whatever the locale). */
+static int
+named(const char *errs, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (const char *p = errs; (p = strstr(p, s)) != NULL; p++)
+		if ((p == errs || !symbol_char(p[-1])) && !symbol_char(p[n]))
 			return 1;
 	return 0;
 }
@@ -65,8 +74,7 @@ in_arsym(const Elf_Arsym *sym, size_t n, const char *s)
 static void
 note(struct needs *nd, const char *s)
 {
-	if (!glibc_name(s) || in_arsym(nd->own, nd->nown, s) ||
-	    in_arsym(nd->libc, nd->nlibc, s))
+	if (!glibc_name(s) || !named(nd->errs, s))
 		return;
 	for (size_t i = 0; i < nd->n && i < SHOWN; i++)
 		if (strcmp(nd->name[i], s) == 0)
@@ -115,7 +123,6 @@ scan_file(int fd, struct needs *nd)
 	if (elf_kind(ar) == ELF_K_ELF)
 		scan_object(ar, nd);
 	else if (elf_kind(ar) == ELF_K_AR) {
-		nd->own = elf_getarsym(ar, &nd->nown);
 		while ((m = elf_begin(fd, cmd, ar)) != NULL) {
 			if (elf_kind(m) == ELF_K_ELF)
 				scan_object(m, nd);
@@ -123,21 +130,18 @@ scan_file(int fd, struct needs *nd)
 			elf_end(m);
 		}
 	}
-	nd->own = NULL;
 	elf_end(ar);
 }
 
 /* Whether the file at path needs glibc; if so, the line saying so. */
 static int
-glibc_file(const char *path, Elf *libc, const char *prefix)
+glibc_file(const char *path, const char *errs, const char *prefix)
 {
-	struct needs nd = { 0 };
+	struct needs nd = { .errs = errs };
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return 0;
-	if (libc != NULL)
-		nd.libc = elf_getarsym(libc, &nd.nlibc);
 	scan_file(fd, &nd);
 	close(fd);
 	if (nd.n > 0)
@@ -207,15 +211,12 @@ link_input(char *const *args, size_t nargs, size_t *i, const char *libdir)
 
 int
 libcheck_glibc(char *const *args, size_t nargs, const char *libdir,
-    const char *libc, const char *prefix)
+    const char *errs, const char *prefix)
 {
-	int found = 0, cfd = -1;
-	Elf *c = NULL;
+	int found = 0;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return 0;
-	if (libc != NULL && (cfd = open(libc, O_RDONLY | O_CLOEXEC)) >= 0)
-		c = elf_begin(cfd, ELF_C_READ, NULL);
 	for (size_t i = 0; i < nargs && !found; i++) {
 		char *path;
 
@@ -226,11 +227,8 @@ libcheck_glibc(char *const *args, size_t nargs, const char *libdir,
 		path = link_input(args, nargs, &i, libdir);
 
 		if (path != NULL)
-			found = glibc_file(path, c, prefix);
+			found = glibc_file(path, errs, prefix);
 		free(path);
 	}
-	elf_end(c);
-	if (cfd >= 0)
-		close(cfd);
 	return found;
 }

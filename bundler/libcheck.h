@@ -6,14 +6,14 @@
 
 #include <stddef.h>
 
-/* Looks at the archives and objects that the compiler arguments name
- * (FILE.a, FILE.o, -lNAME, -l NAME, -l:FILE, found in the arguments' -L
- * folders and then in libdir) for references to symbols only glibc defines
- * (__*_chk, __libc_*, getcontext and its family, NAME@GLIBC_*) that neither
- * the file itself nor the C library archive libc (NULL: not known)
- * defines. For the first such file it writes one line on stderr naming it,
- * the symbols, and how to rebuild it into prefix, and returns 1; else 0. */
+/* After a failed link, whose linker said errs on stderr: looks at the
+ * archives and objects that the compiler arguments name (FILE.a, FILE.o,
+ * -lNAME, -l NAME, -l:FILE, found in the arguments' -L folders and then in
+ * libdir) for references to symbols only glibc defines (__*_chk, __libc_*,
+ * getcontext and its family, NAME@GLIBC_*) that errs names, i.e. that the
+ * link missed. For the first such file it writes one line on stderr naming
+ * it, the symbols, and how to rebuild it into prefix, and returns 1; else 0. */
 int libcheck_glibc(char *const *args, size_t nargs, const char *libdir,
-    const char *libc, const char *prefix);
+    const char *errs, const char *prefix);
 
 #endif

@@ -9,6 +9,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 #else
 #define TARGET ARCH "-linux-musl"
 #endif
+
+extern char **environ;
 
 const char *
 libprefix_target(void)
@@ -91,6 +94,48 @@ libprefix_pkg_env(void)
 	return 0;
 }
 
+/* Runs v (searched in PATH) with its stdout into a new string *out and its
+ * stderr on /dev/null: its exit status, or -1 if it could not run or was
+ * killed. */
+static int
+capture(char *const *v, char **out)
+{
+	posix_spawn_file_actions_t fa;
+	size_t len = 0, cap = 256;
+	char *buf = xmalloc(cap);
+	int fd[2], st, rc;
+	ssize_t r;
+	pid_t pid;
+
+	*out = buf;
+	*buf = '\0';
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	rc = posix_spawnp(&pid, v[0], &fa, NULL, v, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fd[1]);
+	while (rc == 0 && (r = read(fd[0], buf + len, cap - len - 1)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if ((len += (size_t)r) + 1 == cap)
+			*out = buf = xrealloc(buf, cap *= 2);
+	}
+	close(fd[0]);
+	buf[len] = '\0';
+	if (rc != 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Whether pkg-config knows the package name in the prefix; when not, one
  * line saying so, naming the file it looked for. */
 static int
@@ -106,7 +151,7 @@ pkg_exists(const char *name)
 		warnx("pkg '%s': not a package name", name);
 		return 0;
 	}
-	rc = run_capture(v, STDOUT_FILENO, &out);
+	rc = capture(v, &out);
 	free(out);
 	if (rc == 0)
 		return 1;
@@ -184,7 +229,7 @@ libprefix_pkg_flags(char *const *names, size_t nnames, size_t *n)
 	v[k++] = "--libs";
 	for (size_t i = 0; i < nnames; i++)
 		v[k++] = names[i];
-	rc = run_capture(v, STDOUT_FILENO, &out);
+	rc = capture(v, &out);
 	free(v);
 	if (rc != 0) {
 		warnx("pkg-config --static --cflags --libs failed (status %d) "

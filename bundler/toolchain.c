@@ -280,26 +280,64 @@ add_link(struct argv *a, const char *libdir)
 		argv_add(a, link_libs[i]);
 }
 
-/* Runs v and waits: its exit status, 128+signal, or 127 if it did not run. */
-static int
-spawn(char *const *v)
+#define TEE_MAX (1 << 20)   /* of a compiler's stderr kept for libcheck */
+
+/* Copies what comes from fd to stderr as it comes, and returns its first
+ * TEE_MAX bytes as a string. */
+static char *
+tee_stderr(int fd)
 {
+	size_t len = 0, cap = 4096;
+	char *buf = xmalloc(cap), chunk[4096];
+	ssize_t r;
+
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		write_all(STDERR_FILENO, chunk, (size_t)r);
+		if (len + (size_t)r >= cap && cap < TEE_MAX)
+			buf = xrealloc(buf, cap = cap * 2 + (size_t)r);
+		if (len + (size_t)r < cap) {
+			memcpy(buf + len, chunk, (size_t)r);
+			len += (size_t)r;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Runs v and waits: its exit status, 128+signal, or 127 if it did not run.
+ * With errs, its stderr goes through tee_stderr into *errs. */
+static int
+spawn(char *const *v, char **errs)
+{
+	int st, fd[2] = { -1, -1 };
 	pid_t pid;
-	int st;
 
 	fflush(NULL);
+	if (errs != NULL && pipe2(fd, O_CLOEXEC) < 0)
+		errs = NULL;
 	pid = fork();
 	if (pid < 0) {
 		warn("fork");
 		return 127;
 	}
 	if (pid == 0) {
+		if (errs != NULL)
+			dup2(fd[1], STDERR_FILENO);
 		execvp(v[0], v);
 		if (errno == ENOENT)
 			warnx("%s: command not found", v[0]);
 		else
 			warn("%s", v[0]);
 		_exit(127);
+	}
+	if (errs != NULL) {
+		close(fd[1]);
+		*errs = tee_stderr(fd[0]);
+		close(fd[0]);
 	}
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
@@ -425,58 +463,17 @@ print_command(char *const *v)
 	fputc('\n', stderr);
 }
 
-/* musl's libc.a, from the -L folders the compiler passes to the linker
- * (musl-gcc's -print-file-name answers for gcc's own glibc). NULL if not
- * found. */
-static char *
-libc_archive(char *const *cc, size_t ncc)
-{
-	static const char *const probe[] = { "-###", "-static", "-x", "c",
-	    "/dev/null" };
-	struct argv a = { 0 };
-	char *out, *w, *save, *path = NULL;
-
-	for (size_t i = 0; i < ncc; i++)
-		argv_add(&a, cc[i]);
-	for (size_t i = 0; i < NELEM(probe); i++)
-		argv_add(&a, probe[i]);
-	run_capture(a.v, STDERR_FILENO, &out);
-	argv_free(&a);
-	for (w = strtok_r(out, " \t\n\"", &save); w != NULL && path == NULL;
-	    w = strtok_r(NULL, " \t\n\"", &save)) {
-		if (strcmp(w, "-L") == 0 &&
-		    (w = strtok_r(NULL, " \t\n\"", &save)) == NULL)
-			break;
-		if (strncmp(w, "-L", 2) == 0)
-			w += 2;
-		else if (*w != '/')
-			continue;
-		path = xasprintf("%s/libc.a", w);
-		if (access(path, R_OK) < 0) {
-			free(path);
-			path = NULL;
-		}
-	}
-	free(out);
-	return path;
-}
-
 /* After a failed link: whether an archive or object of the arguments was
- * built for glibc, which libcheck.c then says. The sanitizer toolchain is
- * glibc's: there such a file is no mistake. */
+ * built for glibc, going by what the linker said was missing (errs); then
+ * libcheck.c has said so. (Not asked with the sanitizer toolchain: it is
+ * glibc's, so there such a file is no mistake.) */
 static int
-explain_link(char *const *cc, size_t ncc, char *const *args, size_t nargs,
+explain_link(char *const *args, size_t nargs, const char *errs,
     const char *pre)
 {
-	char *libdir, *libc;
-	int found;
+	char *libdir = xasprintf("%s/lib", pre);
+	int found = libcheck_glibc(args, nargs, libdir, errs, pre);
 
-	if (toolchain_is_dynamic())
-		return 0;
-	libdir = xasprintf("%s/lib", pre);
-	libc = libc_archive(cc, ncc);
-	found = libcheck_glibc(args, nargs, libdir, libc, pre);
-	free(libc);
 	free(libdir);
 	return found;
 }
@@ -488,7 +485,7 @@ run(char *const *args, size_t nargs, int verbose)
 	struct argv a = { 0 };
 	const char *inc, *pre, *lib = NULL;
 	int link = is_link(args, nargs), rc;
-	size_t ncc;
+	char *errs = NULL;
 
 	if (refuse_shared(args, nargs) < 0)
 		return TOOLCHAIN_REFUSED;
@@ -506,7 +503,6 @@ run(char *const *args, size_t nargs, int verbose)
 		argv_free(&a);
 		return TOOLCHAIN_REFUSED;
 	}
-	ncc = a.n;
 	add_include(&a, inc);
 	for (size_t i = 0; i < nargs; i++)
 		argv_add(&a, args[i]);
@@ -517,11 +513,12 @@ run(char *const *args, size_t nargs, int verbose)
 	}
 	if (verbose)
 		print_command(a.v);
-	rc = spawn(a.v);
+	rc = spawn(a.v, link && !toolchain_is_dynamic() ? &errs : NULL);
 	if (rc == 127 && strcmp(a.v[0], "musl-gcc") == 0)
 		warnx("install musl-tools, or set FATPACK_CC to a musl compiler");
-	if (rc != 0 && link && explain_link(a.v, ncc, args, nargs, pre))
+	if (rc != 0 && errs != NULL && explain_link(args, nargs, errs, pre))
 		rc = TOOLCHAIN_REFUSED;
+	free(errs);
 	argv_free(&a);
 	return rc;
 }
@@ -536,7 +533,7 @@ int
 toolchain_strip(const char *in, const char *out)
 {
 	char *v[] = { "strip", "--strip-all", "-o", (char *)out, (char *)in, NULL };
-	int rc = spawn(v);
+	int rc = spawn(v, NULL);
 
 	if (rc != 0) {
 		warnx("%s: strip failed (status %d)", in, rc);

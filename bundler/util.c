@@ -11,13 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
-
-extern char **environ;
 
 void *
 xmalloc(size_t n)
@@ -349,41 +345,3 @@ parse_duration(const char *s)
 	return n * unit;
 }
 
-int
-run_capture(char *const *v, int which, char **out)
-{
-	posix_spawn_file_actions_t fa;
-	size_t len = 0, cap = 256;
-	char *buf = xmalloc(cap);
-	int fd[2], st, rc;
-	ssize_t r;
-	pid_t pid;
-
-	*out = buf;
-	*buf = '\0';
-	if (pipe2(fd, O_CLOEXEC) < 0)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd[1], which);
-	posix_spawn_file_actions_addopen(&fa, which == STDOUT_FILENO ?
-	    STDERR_FILENO : STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&pid, v[0], &fa, NULL, v, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fd[1]);
-	while (rc == 0 && (r = read(fd[0], buf + len, cap - len - 1)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		if ((len += (size_t)r) + 1 == cap)
-			*out = buf = xrealloc(buf, cap *= 2);
-	}
-	close(fd[0]);
-	buf[len] = '\0';
-	if (rc != 0)
-		return -1;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}

@@ -65,11 +65,6 @@ int usage_error(const char *cmd, const char *fmt, ...)
  * or an unknown option, named as the user typed it. Returns 2. */
 int usage_getopt(const char *cmd, int c, char **argv);
 
-/* Runs v (searched in PATH) with its output on descriptor which
- * (STDOUT_FILENO or STDERR_FILENO) into a new string *out, the other on
- * /dev/null: its exit status, or -1 if it could not run or was killed. */
-int run_capture(char *const *v, int which, char **out);
-
 /* Parses "90s", "15m", "12h", "14d", "2w" into seconds; -1 if malformed. */
 long long parse_duration(const char *s);
 
