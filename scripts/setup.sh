@@ -21,6 +21,9 @@ PACKAGES=(
 	media-types
 	# test tools: crafted inputs, the real browser test
 	python3 util-linux chromium fonts-liberation git
+	# third-party libraries (docs/LIBRARIES.md, t_libraries): build systems,
+	# tclsh for SQLite's amalgamation, a glibc-built libcrypto.a to refuse
+	cmake meson ninja-build tcl libssl-dev
 )
 
 # `setup.sh --bench` adds what bench/ compares against.

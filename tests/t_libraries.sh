@@ -54,8 +54,8 @@ check_fails "no HOME and no FATPACK_PREFIX: says to set it" \
 check_fails "cc -shared is refused in one line" \
 	"^fatpack: cc -shared: fatpack links static programs only; .*--disable-shared.*-DBUILD_SHARED_LIBS=OFF.*-Ddefault_library=static\)$" \
 	"$FATPACK" cc -shared -fPIC "$libs/sum.c" -o libsum.so
-check "... and writes nothing" test ! -e libsum.so
 check_eq "... its message is the only line" 1 "$(wc -l <"$T/.err")"
+check "... and writes nothing" test ! -e libsum.so
 check "cc -c compiles" "$FATPACK" cc -c "$libs/sum.c" -o sum.o
 check "... an object" test -s sum.o
 
@@ -162,7 +162,7 @@ if [ -f "$prefix/lib/libz.a" ]; then
 	check_fails "meson with a shared library is refused by cc -shared" \
 		"cc -shared: fatpack links static programs only" \
 		sh -c 'meson setup ms-shared "$1" --cross-file "$2" -Ddefault_library=shared &&
-			meson compile -C ms-shared 2>&1 >&2' sh "$libs/meson" \
+			meson compile -C ms-shared >&2 2>&1' sh "$libs/meson" \
 		"$BUILD/share/fatpack/meson-cross.ini"
 fi
 
@@ -233,7 +233,7 @@ else
 	check_fails "Debian's libcrypto.a (libssl-dev) is named, with several symbols" \
 		"^fatpack: /usr/lib/x86_64-linux-gnu/libcrypto.a: built for glibc \(needs [^,]+, [^,]+, [^,]+, \.\.\.\): rebuild it" \
 		"$FATPACK" build "$libs/use_crypto.c" \
-		--libs "-L/usr/lib/x86_64-linux-gnu -lcrypto" -o use-crypto
+		--libs /usr/lib/x86_64-linux-gnu/libcrypto.a -o use-crypto
 	check_fails "a link that fails on the program's own symbol is not blamed on a library" \
 		"^fatpack: compilation failed" \
 		"$FATPACK" build "$libs/undefined.c" --libs "$T/libglibc_copy.a" -o undefined
