@@ -3,6 +3,7 @@
 #   make                 build the bundler, the runtime and the server into build/
 #   make check           run the test suite (ends with "N passed, N failed")
 #   make check-san       the same suite with ASan+UBSan builds, in build-san/
+#   make check-slow      tests that build for minutes (the OpenSSL recipe)
 #   make demo            build examples/site with --serve and run it on loopback
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -78,7 +79,7 @@ MESON_FILE := $(B)/share/fatpack/meson-cross.ini
 
 SETUP_STAMP := build/.setup-done
 
-.PHONY: all setup check check-san demo install clean bench fuzz
+.PHONY: all setup check check-san check-slow demo install clean bench fuzz
 all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) $(CMAKE_FILE) \
     $(MESON_FILE)
 
@@ -158,6 +159,10 @@ check: all
 check-san:
 	$(MAKE) SAN=1 all
 	bash tests/run.sh build-san
+
+# Tests too slow for make check: the OpenSSL recipe of docs/LIBRARIES.md.
+check-slow: all
+	bash tests/slow/t_openssl.sh $(B)
 
 demo: all
 	bash examples/demo.sh $(B)
