@@ -217,7 +217,8 @@ static int
 is_link(char *const *args, size_t nargs)
 {
 	static const char *const stop[] = { "-c", "-S", "-E", "-M", "-MM",
-	    "-fsyntax-only", "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "--help" };
+	    "-fsyntax-only", "--version", "-dumpversion", "-dumpmachine",
+	    "-dumpspecs", "--help" };
 
 	if (nargs == 1 && strcmp(args[0], "-v") == 0)
 		return 0;
@@ -552,13 +553,13 @@ cc_usage(FILE *f)
 	    "       fatpack cc --pkg-config PKG-CONFIG-ARGS...\n"
 	    "\n"
 	    "Runs the C compiler (FATPACK_CC, default " DEFAULT_CC ")\n"
-	    "with the fatpack runtime: adds -IHOME/include for <fatpack.h> first,\n"
+	    "with the fatpack runtime: adds -IFATPACK_HOME/include for <fatpack.h> first,\n"
 	    "-ILIBPREFIX/include after the arguments and, when linking, these\n"
 	    "after the arguments:\n"
 	    "    -LLIBPREFIX/lib", f);
 	for (size_t i = 0; i < NELEM(link_flags); i++)
 		fprintf(f, " %s", link_flags[i]);
-	fputs("\n    -LHOME/lib/fatpack", f);
+	fputs("\n    -LFATPACK_HOME/lib/fatpack", f);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		fprintf(f, " %s", link_libs[i]);
 	fputs("\n"
@@ -571,15 +572,15 @@ cc_usage(FILE *f)
 	    "                   a shell (-v goes on to the compiler as well)\n"
 	    "  --print-prefix   print LIBPREFIX, where libraries built with\n"
 	    "                   fatpack cc are installed (docs/LIBRARIES.md)\n"
-	    "  --print-home     print HOME, the install prefix of fatpack whose\n"
-	    "                   runtime is used\n"
+	    "  --print-home     print FATPACK_HOME, the install prefix of the\n"
+	    "                   fatpack whose runtime is used\n"
 	    "  --print-config   print CC, CFLAGS and LDLIBS as make assignments\n"
 	    "  --pkg-config ARGS...\n"
 	    "                   run pkg-config --static ARGS on LIBPREFIX's\n"
 	    "                   packages only\n"
 	    "\n"
-	    "Environment: FATPACK_CC (compiler command, for musl), FATPACK_HOME\n"
-	    "(HOME), FATPACK_PREFIX (LIBPREFIX; default\n"
+	    "Environment: FATPACK_CC (compiler command, for musl), FATPACK_HOME,\n"
+	    "FATPACK_PREFIX (LIBPREFIX; default\n"
 	    "${XDG_DATA_HOME:-$HOME/.local/share}/fatpack/", f);
 	fputs(libprefix_target(), f);
 	fputs(").\n", f);
@@ -615,6 +616,7 @@ print_config(void)
 	add_include(&cflags, inc);
 	add_libprefix(&cflags, "-I", pre, "include");
 	add_libprefix(&ldlibs, "-L", pre, "lib");
+	add_link(&ldlibs, lib);
 	print_words("CC", cc.v, cc.n);
 	print_words("CFLAGS", cflags.v, cflags.n);
 	print_words("LDLIBS", ldlibs.v, ldlibs.n);

@@ -27,6 +27,11 @@ check_eq "--print-prefix: HOME/.local/share/fatpack/TARGET" \
 	"$(env -u FATPACK_PREFIX XDG_DATA_HOME=rel HOME=/h "$FATPACK" cc --print-prefix 2>&1)"
 check_eq "--print-home is the install prefix of fatpack" "$BUILD" \
 	"$("$FATPACK" cc --print-home 2>&1)"
+"$FATPACK" cc --print-config >config.mk 2>&1
+check_grep "--print-config: CFLAGS has the prefix's include folder" \
+	"^CFLAGS = .* -I$prefix/include$" config.mk
+check_grep "--print-config: LDLIBS has its lib folder, then the runtime" \
+	"^LDLIBS = -L$prefix/lib .* -lfatpack " config.mk
 check_fails "a relative FATPACK_PREFIX is refused" \
 	"^fatpack: FATPACK_PREFIX=rel/p: not an absolute path$" \
 	env FATPACK_PREFIX=rel/p "$FATPACK" cc --print-prefix
