@@ -977,6 +977,8 @@ write_build(FILE *f, char **src, size_t n_src, int serve)
 		    "; program = build/app\n"
 		    "; cflags = -O2\n"
 		    "; libs = -lm\n"
+		    "; libraries of `fatpack cc --print-prefix` (docs/LIBRARIES.md)\n"
+		    "; pkg = zlib\n"
 		    "\n", f);
 		return;
 	}
@@ -988,6 +990,8 @@ write_build(FILE *f, char **src, size_t n_src, int serve)
 	    "; extra compiler flags and link arguments, space-separated\n"
 	    "cflags = -O2\n"
 	    "; libs = -lm\n"
+	    "; libraries of `fatpack cc --print-prefix` (docs/LIBRARIES.md)\n"
+	    "; pkg = zlib\n"
 	    "\n", f);
 }
 
