@@ -90,6 +90,20 @@ $(head -n 20 "$3")"
 	fi
 }
 
+# check_output NAME REGEX CMD...: ok when CMD exits 0 and a line of its
+# stdout matches the extended REGEX.
+check_output() {
+	local name=$1 re=$2 rc=0
+	shift 2
+	"$@" >"$T/.out" 2>"$T/.err" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		not_ok "$name" "exit $rc: $*
+$(cat "$T/.err")"
+	else
+		check_grep "$name" "$re" "$T/.out"
+	fi
+}
+
 # A TCP port that was free a moment ago on 127.0.0.1.
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -22,6 +22,7 @@
 #                               frame (size and SHA-256 made to match)
 #   extra NAME DATA             a tar entry the index does not have
 #   after-end                   a zero frame between the end frame and index
+#   meta-value KEY VALUE        the metadata value of KEY (there) set to VALUE
 #   sweep PATH STEP             OUT.0, OUT.1, ...: every STEP-th byte of
 #                               PATH's pax and ustar blocks changed, their
 #                               checksums fixed
@@ -208,6 +209,18 @@ def extra(a, name, data):
                  'f': compress(bytes(pad(len(data)) + 1024))}]
     del end
 
+def meta_value(a, key, value):
+    _, _, strsz, metasz = struct.unpack_from('<IIII', a.idx, 8)
+    start = a.str0 + strsz
+    lines = bytes(a.idx[start:start + metasz]).split(b'\n')[:-1]
+    k = key.encode() + b'='
+    if not any(l.startswith(k) for l in lines):
+        sys.exit('craft.py: no metadata ' + key)
+    lines = [k + value.encode() if l.startswith(k) else l for l in lines]
+    meta = b''.join(l + b'\n' for l in lines)
+    a.idx[start:] = meta
+    struct.pack_into('<I', a.idx, 20, len(meta))
+
 def after_end(a):
     a.items.append({'kind': 'extra', 'i': None, 'points': [],
                     'f': compress(bytes(1024))})
@@ -247,6 +260,7 @@ if op == 'sweep':
  'pax': lambda: pax(a, args[0], args[1:]),
  'own-header': lambda: own_header(a, *args),
  'extra': lambda: extra(a, *args),
+ 'meta-value': lambda: meta_value(a, *args),
  'after-end': lambda: after_end(a)}[op]()
 a.save(out)
 PY
@@ -348,7 +362,7 @@ for a in hello app zero utf8app site; do
 	check_eq "$a: extract writes the same tree" "$(tree "$T/xb")" "$(tree "$T/xr")"
 done
 check_eq "the JSON keys are the documented ones" \
-	"asset_count build_time build_time_iso compressed_size entries fatpack_version file format_version index_size meta name payload_offset payload_sha256 payload_size revision total_size version" \
+	"asset_count build_time build_time_iso compressed_size entries fatpack_version file format_version index_size meta name override override_state payload_offset payload_sha256 payload_size revision total_size version" \
 	"$("$FATPACK" info --json "$T/app" | jq -r 'keys | join(" ")')"
 check_eq "extract keeps the bytes" "$(cd "$T/assets" && find . -type f -exec sha256sum {} + | sort)" \
 	"$(rm -rf "$T/x1" && "$FATPACK" extract "$T/app" "$T/x1" && cd "$T/x1" &&
@@ -485,6 +499,12 @@ craft "$T/app" after-end "$T/after-end"
 hostile after-end "tar stream: end: [0-9]+ bytes after the end frame"
 craft "$T/app" pax "$T/pax-mtime" other.txt mtime=1.5
 hostile pax-mtime "pax record 'mtime' is not a whole number"
+
+# settings the runtime acts on, checked by the rules the build wrote them by
+craft "$T/app" meta-value "$T/meta-mount" mount relative
+hostile meta-mount "metadata mount 'relative': mount path is not absolute"
+craft "$T/app" meta-value "$T/meta-override" mount.override maybe
+hostile meta-override "metadata mount.override 'maybe': mount.override is not on or off"
 
 # links: a hard link (type 1) and a symlink (type 2) that carry data, and a
 # pax linkpath record; tar would write other.txt's bytes through them

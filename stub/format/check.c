@@ -263,6 +263,12 @@ fp_check_spa_fallback(const char *v)
 }
 
 const char *
+fp_check_listen(const char *v)
+{
+	return fp_parse_listen(v, NULL, 0, NULL);
+}
+
+const char *
 fp_check_mount(const char *v)
 {
 	size_t n = strlen(v);

@@ -50,7 +50,7 @@ const char *fp_check_version(const char *v);
  * and the port into *port. */
 const char *fp_parse_listen(const char *v, char *host, size_t cap,
     unsigned *port);
-#define fp_check_listen(v) fp_parse_listen((v), NULL, 0, NULL)
+const char *fp_check_listen(const char *v);   /* fp_parse_listen, no output */
 
 /* serve.cache_control: a header value, printable ASCII, 1..FP_HEADER_VALUE_MAX
  * bytes. */

@@ -133,6 +133,43 @@ check_tar(const struct fp_inspect *in)
 	return 1;
 }
 
+/* The settings the runtime and the server act on, by the rules the build
+ * wrote them with: what either would refuse or ignore is reported. */
+static size_t
+check_settings(const struct fp_inspect *in)
+{
+	static const struct {
+		const char *key;
+		const char *(*rule)(const char *);
+	} known[] = {
+		{ "mount", fp_check_mount },
+		{ "mount.override", fp_check_override },
+		{ "serve.cache_control", fp_check_cache_control },
+		{ "serve.listen", fp_check_listen },
+		{ "serve.spa_fallback", fp_check_spa_fallback },
+	};
+	char value[FP_MOUNT_MAX + FP_HEADER_VALUE_MAX], esc[128];
+	const char *v, *why;
+	size_t i, len, bad = 0;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if ((v = fp_reader_meta(in->r, known[i].key, &len)) == NULL)
+			continue;
+		why = "too long";
+		if (len < sizeof(value)) {
+			memcpy(value, v, len);
+			value[len] = '\0';
+			why = known[i].rule(value);
+		}
+		if (why == NULL)
+			continue;
+		fp_msg(in->prog, "%s: metadata %s '%s': %s", in->file, known[i].key,
+		    fp_escape(v, len, esc, sizeof(esc)), why);
+		bad++;
+	}
+	return bad;
+}
+
 size_t
 fp_check_all(const struct fp_inspect *in)
 {
@@ -140,6 +177,7 @@ fp_check_all(const struct fp_inspect *in)
 
 	bad += check_payload_hash(in);
 	bad += check_asset_count(in);
+	bad += check_settings(in);
 	bad += check_runtime(in);
 	bad += check_tar(in);
 	return bad;

@@ -10,8 +10,10 @@
  *
  * An opened asset is a sealed memfd holding its decoded bytes: a real
  * descriptor, so read, pread, lseek, fstat, mmap and fcntl locks behave as on
- * any file, and nothing is ever written anywhere. Each open has its own
- * memfd, hence its own offset, as two opens of a file have.
+ * any file, and nothing is ever written anywhere. The process keeps one
+ * memfd per asset, made at its first open; each open reopens it through
+ * /proc/self/fd (its own offset, read-only, the same pages), or without
+ * /proc gets a copy of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -39,7 +43,8 @@ static size_t mount_len;                 /* 0: no mount */
 static char override_dir[PATH_MAX];      /* absolute; "" when none */
 static const struct fp_reader *tree;     /* NULL for a program not bundled */
 
-/* The override folder made absolute now: a later chdir must not move it. */
+/* The override folder made absolute now: a later chdir must not move it.
+ * One inside the mount would stand for itself: ignored. */
 static void
 set_override(const char *dir)
 {
@@ -52,7 +57,9 @@ set_override(const char *dir)
 		n = snprintf(override_dir, sizeof(override_dir), "%s/%s", cwd, dir);
 	else
 		n = -1;
-	if (n < 0 || (size_t)n >= sizeof(override_dir))
+	if (n < 0 || (size_t)n >= sizeof(override_dir) ||
+	    (strncmp(override_dir, conf.mount, mount_len) == 0 &&
+	    (override_dir[mount_len] == '/' || override_dir[mount_len] == '\0')))
 		override_dir[0] = '\0';
 }
 
@@ -74,6 +81,20 @@ conf_init(void)
 	if (conf.override != NULL)
 		set_override(conf.override);
 	errno = saved;
+}
+
+const char *
+fp_mount_override_dir(void)
+{
+	pthread_once(&conf_once, conf_init);
+	return override_dir[0] != '\0' ? override_dir : NULL;
+}
+
+int
+fp_mount_bundled(void)
+{
+	pthread_once(&conf_once, conf_init);
+	return tree != NULL;
 }
 
 /* --- the tree ------------------------------------------------------------ */
@@ -100,17 +121,35 @@ inside(const char *buf, size_t n)
 	    (n == mount_len || buf[mount_len] == '/');
 }
 
+/* For a program not bundled, the override folder's answer on the folder
+ * rel[0..n): 0, ENOENT or ENOTDIR. */
+static int
+walkable_override(const char *rel, size_t n)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (override_dir[0] == '\0')
+		return ENOENT;
+	if (snprintf(path, sizeof(path), "%s/%.*s", override_dir, (int)n, rel) >=
+	    (int)sizeof(path) || stat(path, &st) < 0)
+		return ENOENT;
+	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
 /* The folder buf[0..n) (inside the mount) as a place to go on from: 0, or
- * ENOENT / ENOTDIR. A program not bundled has no tree to ask: its folder is
- * the override's, which the kernel will judge. */
+ * ENOENT / ENOTDIR. */
 static int
 walkable(const char *buf, size_t n)
 {
+	const char *rel = buf + mount_len + 1;
 	int is_dir;
 
-	if (n == mount_len || tree == NULL)
+	if (n == mount_len)
 		return 0;
-	if (lookup(buf + mount_len + 1, n - mount_len - 1, &is_dir) < 0)
+	if (tree == NULL)
+		return walkable_override(rel, n - mount_len - 1);
+	if (lookup(rel, n - mount_len - 1, &is_dir) < 0)
 		return ENOENT;
 	return is_dir ? 0 : ENOTDIR;
 }
@@ -145,6 +184,7 @@ finish(struct fp_mpath *m, size_t n, int want_dir)
 	const char *rel = m->buf + (n > mount_len ? mount_len + 1 : n);
 
 	m->real = NULL;
+	m->want_dir = want_dir;
 	m->rel = (size_t)(rel - m->buf);
 	if (*rel == '\0') {
 		m->index = -1;
@@ -171,6 +211,8 @@ fp_mount_resolve(const char *path, struct fp_mpath *m)
 	m->err = 0;
 	m->parent_ok = 0;
 	m->is_dir = 0;
+	m->want_dir = 0;
+	m->walk_failed = 0;
 	m->index = -1;
 	if (path == NULL || path[0] != '/')
 		return;
@@ -227,6 +269,7 @@ fp_mount_resolve(const char *path, struct fp_mpath *m)
 fail:
 	m->buf[n] = '\0';
 	m->real = NULL;
+	m->walk_failed = 1;
 	m->rel = n > mount_len ? mount_len + 1 : n;
 	m->err = e;
 }
@@ -237,9 +280,10 @@ fp_mount_override(const struct fp_mpath *m, char *buf, size_t cap)
 	const char *rel = m->buf + m->rel;
 	int n;
 
-	if (override_dir[0] == '\0')
+	if (override_dir[0] == '\0' || m->walk_failed)
 		return NULL;
-	n = snprintf(buf, cap, "%s%s%s", override_dir, *rel ? "/" : "", rel);
+	n = snprintf(buf, cap, "%s%s%s%s", override_dir, *rel ? "/" : "", rel,
+	    m->want_dir && *rel ? "/" : "");
 	return n >= 0 && (size_t)n < cap ? buf : NULL;
 }
 
@@ -289,14 +333,14 @@ fp_mount_stat(const struct fp_mpath *m, struct stat *st)
 /* A sealed memfd holding size bytes of data: it can be read, mapped and
  * locked, and never changed. */
 static int
-memfd_of(const char *name, const void *data, size_t size, int cloexec)
+memfd_of(const char *name, const void *data, size_t size)
 {
 	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 	size_t done = 0;
 	ssize_t w;
 	int fd;
 
-	fd = memfd_create(name, MFD_ALLOW_SEALING | (cloexec ? MFD_CLOEXEC : 0));
+	fd = memfd_create(name, MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	while (done < size) {
@@ -317,13 +361,173 @@ fail:
 	return -1;
 }
 
+/* A descriptor the runtime keeps, with the file it had when made: the
+ * program may close it (a daemon's start) or put another file at its
+ * number (dup2), and only the device and inode tell. Never closed by the
+ * runtime once kept: the number may be the program's by then. */
+struct kept {
+	_Atomic int fd1;          /* descriptor + 1; 0: none yet */
+	_Atomic dev_t dev;
+	_Atomic ino_t ino;
+};
+
+static struct kept *memfds;   /* one per entry: its decoded bytes */
+static struct kept procfd;    /* /proc/self/fd, to reopen them */
+static pthread_once_t memfds_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+memfds_init(void)
+{
+	memfds = calloc(tree->count ? tree->count : 1, sizeof(*memfds));
+}
+
+static int
+kept_fd(struct kept *k)
+{
+	return atomic_load(&k->fd1) - 1;
+}
+
+static int
+is_file(struct kept *k, const struct stat *st)
+{
+	return st->st_dev == atomic_load(&k->dev) && st->st_ino == atomic_load(&k->ino);
+}
+
+/* k's descriptor, made again by make(i) when the program took it; called
+ * under kept_lock. The file is stored before the number, so a reader that
+ * sees the new number compares with the new file. */
+static int
+renew(struct kept *k, int (*make)(size_t), size_t i)
+{
+	struct stat st;
+	int fd = kept_fd(k);
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && is_file(k, &st))
+		return fd;
+	if ((fd = make(i)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	atomic_store(&k->dev, st.st_dev);
+	atomic_store(&k->ino, st.st_ino);
+	atomic_store(&k->fd1, fd + 1);
+	return fd;
+}
+
+/* The name of entry i's memfd (shown in /proc/PID/fd): its last component. */
+static const char *
+memfd_name(size_t i)
+{
+	const char *slash = strrchr(tree->paths[i], '/');
+
+	return slash != NULL ? slash + 1 : tree->paths[i];
+}
+
+/* A new memfd with entry i's bytes, decoded (and checked) now. */
+static int
+new_memfd(size_t i)
+{
+	void *data;
+	size_t size;
+	int fd, e;
+
+	if (fp_reader_decode(tree, i, &data, &size) != 0)
+		return set_errno(EIO);
+	fd = memfd_of(memfd_name(i), data, size);
+	e = errno;
+	free(data);
+	errno = e;
+	return fd;
+}
+
+static int
+open_procfd(size_t unused)
+{
+	(void)unused;
+	return (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The memfd of entry i reopened as procfs allows: a descriptor of its own
+ * (offset, flags), read-only, on the same pages. -1 unless the file opened
+ * is that memfd. */
+static int
+via_proc(int dir, size_t i, int cloexec)
+{
+	struct kept *k = &memfds[i];
+	char name[16];
+	struct stat st;
+	int fd = kept_fd(k), nfd;
+
+	if (dir < 0 || fd < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%d", fd);
+	nfd = (int)syscall(SYS_openat, dir, name, O_RDONLY | cloexec);
+	if (nfd < 0)
+		return -1;
+	if (fstat(nfd, &st) == 0 && is_file(k, &st))
+		return nfd;
+	close(nfd);
+	return -1;
+}
+
+/* Without /proc: a sealed copy of the memfd fd in a new memfd, filled by
+ * the kernel. */
+static int
+copy_of(int fd, size_t i, int cloexec)
+{
+	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+	off_t off = 0;
+	struct stat st;
+	int nfd;
+
+	if (fstat(fd, &st) < 0 || (nfd = memfd_create(memfd_name(i),
+	    MFD_ALLOW_SEALING | (cloexec ? MFD_CLOEXEC : 0))) < 0)
+		return -1;
+	while (off < st.st_size)
+		if (sendfile(nfd, fd, &off, (size_t)(st.st_size - off)) <= 0 &&
+		    errno != EINTR)
+			goto fail;
+	if (lseek(nfd, 0, SEEK_SET) != 0 || fcntl(nfd, F_ADD_SEALS, seals) < 0)
+		goto fail;
+	return nfd;
+fail:
+	close(nfd);
+	return set_errno(EIO);
+}
+
+/* Entry i opened for reading. The fast way is one openat in the kept
+ * /proc/self/fd and one fstat; the first open of an asset, and any open
+ * after the program took a kept descriptor, goes the slow way. */
+static int
+open_entry(size_t i, int cloexec)
+{
+	static int no_proc;
+	int fd, dir = -1, nfd;
+
+	pthread_once(&memfds_once, memfds_init);
+	if (memfds == NULL)
+		return set_errno(ENOMEM);
+	if ((nfd = via_proc(kept_fd(&procfd), i, cloexec)) >= 0)
+		return nfd;
+	pthread_mutex_lock(&kept_lock);
+	fd = renew(&memfds[i], new_memfd, i);
+	if (fd >= 0 && !no_proc && (dir = renew(&procfd, open_procfd, 0)) < 0)
+		no_proc = 1;
+	pthread_mutex_unlock(&kept_lock);
+	if (fd < 0)
+		return -1;
+	if ((nfd = via_proc(dir, i, cloexec)) >= 0)
+		return nfd;
+	return copy_of(fd, i, cloexec);
+}
+
 int
 fp_mount_open(const struct fp_mpath *m, int flags)
 {
-	const char *name, *slash;
-	const void *data;
-	size_t size;
-
 	if (m->err != 0)
 		return set_errno(flags & O_CREAT ? fp_mount_write_error(m, 1) : m->err);
 	if ((flags & O_CREAT) && (flags & O_EXCL))
@@ -334,12 +538,7 @@ fp_mount_open(const struct fp_mpath *m, int flags)
 		return set_errno(ENOTDIR);
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
 		return set_errno(EROFS);
-	if (fatpack_get_at((size_t)m->index, &data, &size) != 0)
-		return set_errno(EIO);
-	name = m->buf + m->rel;
-	if ((slash = strrchr(name, '/')) != NULL)
-		name = slash + 1;
-	return memfd_of(name, data, size, flags & O_CLOEXEC);
+	return open_entry((size_t)m->index, flags & O_CLOEXEC);
 }
 
 int

@@ -20,6 +20,9 @@ struct fp_mpath {
 	int err;              /* inside: 0, or why the lookup failed (errno) */
 	int parent_ok;        /* inside, err ENOENT: the parent is a folder */
 	int is_dir;           /* inside, err 0 */
+	int want_dir;         /* inside: the path ends in '/', '.' or '..' */
+	int walk_failed;      /* inside: err is final, found on the way (a '..'
+	                         after a file, a name too long) */
 	long index;           /* inside, err 0: the entry; -1: the mount itself */
 	size_t rel;           /* inside: offset in buf of the path below the
 	                         mount, "" for the mount itself */
@@ -27,6 +30,13 @@ struct fp_mpath {
 };
 
 #define FP_IN_MOUNT(m) ((m)->real == NULL)
+
+/* The override folder in use (absolute), or NULL. */
+const char *fp_mount_override_dir(void);
+
+/* Whether the program is bundled (else only the override folder has
+ * files, and its answers are final). */
+int fp_mount_bundled(void);
 
 /* Fills *m for path (NULL and relative paths are never in the mount). */
 void fp_mount_resolve(const char *path, struct fp_mpath *m);

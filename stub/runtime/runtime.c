@@ -18,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include "fatpack.h"
 #include "format/check.h"
+#include "mount.h"
 #include "runtime.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -206,12 +208,107 @@ fatpack_get_at(size_t i, const void **data, size_t *size)
 	return 0;
 }
 
+/* --- the override folder (FATPACK_ASSETS, docs/MOUNT.md) ----------------- */
+
+/* A file read from the override folder: read once, kept for the life of
+ * the process like a decoded asset. */
+struct file {
+	struct file *next;
+	char *path;
+	void *data;
+	size_t size;
+};
+
+static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct file *files;
+
+/* The whole of the regular file at dir/path, NUL-terminated: 0,
+ * FATPACK_ENOENT (not there: the asset answers), FATPACK_EISDIR,
+ * FATPACK_EIO or FATPACK_ENOMEM. */
+static int
+read_file(const char *dir, const char *path, void **out, size_t *size)
+{
+	char full[PATH_MAX];
+	struct stat st;
+	size_t done = 0;
+	ssize_t n;
+	char *buf;
+	int fd, r = FATPACK_EIO;
+
+	if (snprintf(full, sizeof(full), "%s/%s", dir, path) >= (int)sizeof(full))
+		return FATPACK_ENOENT;
+	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? FATPACK_ENOENT :
+		    errno == EISDIR ? FATPACK_EISDIR : FATPACK_EIO;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? FATPACK_EISDIR : FATPACK_EIO;
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		r = FATPACK_ENOMEM;
+		goto out;
+	}
+	while (done < (size_t)st.st_size &&
+	    (n = read(fd, buf + done, (size_t)st.st_size - done)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	buf[done] = '\0';
+	*out = buf;
+	*size = done;
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+/* The override folder's copy of path: 0, or FATPACK_ENOENT when there is
+ * no folder or it does not hold path. */
+static int
+override_get(const char *path, const void **data, size_t *size)
+{
+	const char *dir = fp_mount_override_dir();
+	struct file *f;
+	int r = 0;
+
+	if (dir == NULL || path == NULL || fp_check_path(path, strlen(path)) != NULL)
+		return FATPACK_ENOENT;
+	pthread_mutex_lock(&files_lock);
+	for (f = files; f != NULL && strcmp(f->path, path) != 0; f = f->next)
+		;
+	if (f == NULL && (f = calloc(1, sizeof(*f))) != NULL) {
+		if ((f->path = strdup(path)) == NULL ||
+		    (r = read_file(dir, path, &f->data, &f->size)) != 0) {
+			free(f->path);
+			free(f);
+			f = NULL;
+		} else {
+			f->next = files;
+			files = f;
+		}
+	} else if (f == NULL)
+		r = FATPACK_ENOMEM;
+	pthread_mutex_unlock(&files_lock);
+	if (f != NULL) {
+		*data = f->data;
+		*size = f->size;
+	}
+	return r;
+}
+
 int
 fatpack_get(const char *path, const void **data, size_t *size)
 {
 	long i;
 	int r;
 
+	if ((r = override_get(path, data, size)) != FATPACK_ENOENT)
+		return r;
 	if ((r = ready()) != 0)
 		return r;
 	if ((i = find(path)) < 0)

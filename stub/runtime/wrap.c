@@ -7,7 +7,9 @@
  * __real_NAME is the C library's. A path outside the mount goes on at once;
  * inside it, a call that reads is answered by mount.c (after the override
  * folder, when one is in use), and a call that would write fails as on a
- * read-only file system.
+ * read-only file system. The *at calls are resolved on their path alone:
+ * a relative path is the descriptor's folder's, and the mount has no folder
+ * descriptors (docs/MOUNT.md), so only an absolute path can be in it.
  *
  * This object is pulled into a link only by the --wrap flags: a program
  * linked without them (the built-in server) has none of it.
@@ -122,21 +124,37 @@ set_errno(int e)
 	return -1;
 }
 
-/* A path relative to a real folder descriptor is never in the mount; an
- * absolute one is resolved whatever the descriptor. */
-static void
-resolve_at(int dirfd, const char *path, struct fp_mpath *m)
-{
-	(void)dirfd;
-	fp_mount_resolve(path, m);
-}
-
-/* Whether a failure in the override folder means "not there: ask the
- * artifact" rather than an answer. */
+/* Whether a failure in the override folder leaves the answer to the
+ * artifact: the folder does not hold the path, and there is an artifact
+ * (a program not bundled has only the folder). */
 static int
 absent(int r)
 {
-	return r < 0 && (errno == ENOENT || errno == ENOTDIR);
+	return r < 0 && (errno == ENOENT || errno == ENOTDIR) && fp_mount_bundled();
+}
+
+/* Whether the override folder holds m's path: 0 and *st, or -1. */
+static int
+override_stat(const struct fp_mpath *m, struct stat *st)
+{
+	char buf[PATH_MAX];
+	const char *o = fp_mount_override(m, buf, sizeof(buf));
+
+	if (o == NULL)
+		return -1;
+	return __real_fstatat(AT_FDCWD, o, st, AT_SYMLINK_NOFOLLOW);
+}
+
+/* The errno of a call that would write at m, as a read-only file system
+ * answers it, counting the override folder's files as there. */
+static int
+write_error(const struct fp_mpath *m, int creating)
+{
+	struct stat st;
+
+	if (override_stat(m, &st) == 0)
+		return creating ? EEXIST : EROFS;
+	return fp_mount_write_error(m, creating);
 }
 
 /* --- opening ---------------------------------------------------------------- */
@@ -145,11 +163,18 @@ static int
 open_mine(const struct fp_mpath *m, int flags)
 {
 	char buf[PATH_MAX];
+	struct stat st;
 	const char *o;
 	int fd;
 
-	if ((flags & O_ACCMODE) == O_RDONLY && !(flags & (O_CREAT | O_TRUNC)) &&
-	    (o = fp_mount_override(m, buf, sizeof(buf))) != NULL &&
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) {
+		if (override_stat(m, &st) < 0)
+			return fp_mount_open(m, flags);
+		if ((flags & O_CREAT) && (flags & O_EXCL))
+			return set_errno(EEXIST);
+		return set_errno(S_ISDIR(st.st_mode) ? EISDIR : EROFS);
+	}
+	if ((o = fp_mount_override(m, buf, sizeof(buf))) != NULL &&
 	    !absent(fd = __real_open(o, flags)))
 		return fd;
 	return fp_mount_open(m, flags);
@@ -190,7 +215,7 @@ __wrap_openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
-	resolve_at(dirfd, path, &m);
+	fp_mount_resolve(path, &m);
 	if (!FP_IN_MOUNT(&m))
 		return __real_openat(dirfd, m.real, flags, mode);
 	return open_mine(&m, flags);
@@ -202,14 +227,18 @@ __wrap_creat(const char *path, mode_t mode)
 	return __wrap_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
 
-/* The open(2) flags of a stdio mode: only reading is possible in the mount. */
+/* The open(2) flags of a stdio mode, as fopen(3) defines them. */
 static int
 mode_flags(const char *mode)
 {
 	int flags = strchr(mode, 'e') != NULL ? O_CLOEXEC : 0;
 
-	if (mode[0] != 'r' || strchr(mode, '+') != NULL)
-		return flags | O_WRONLY;
+	flags |= strchr(mode, '+') != NULL ? O_RDWR :
+	    mode[0] == 'r' ? O_RDONLY : O_WRONLY;
+	if (mode[0] == 'w')
+		flags |= O_CREAT | O_TRUNC;
+	else if (mode[0] == 'a')
+		flags |= O_CREAT | O_APPEND;
 	return flags;
 }
 
@@ -310,7 +339,7 @@ __wrap_fstatat(int dirfd, const char *path, struct stat *st, int flag)
 {
 	struct fp_mpath m;
 
-	resolve_at(dirfd, path, &m);
+	fp_mount_resolve(path, &m);
 	if (!FP_IN_MOUNT(&m))
 		return __real_fstatat(dirfd, m.real, st, flag);
 	return stat_mine(&m, st, flag & AT_SYMLINK_NOFOLLOW);
@@ -324,7 +353,7 @@ access_mine(const struct fp_mpath *m, int mode)
 	int r;
 
 	if (mode & W_OK)
-		return set_errno(fp_mount_write_error(m, 0));
+		return set_errno(write_error(m, 0));
 	if ((o = fp_mount_override(m, buf, sizeof(buf))) != NULL &&
 	    !absent(r = __real_access(o, mode)))
 		return r;
@@ -347,7 +376,7 @@ __wrap_faccessat(int dirfd, const char *path, int mode, int flag)
 {
 	struct fp_mpath m;
 
-	resolve_at(dirfd, path, &m);
+	fp_mount_resolve(path, &m);
 	if (!FP_IN_MOUNT(&m))
 		return __real_faccessat(dirfd, m.real, mode, flag);
 	return access_mine(&m, mode);
@@ -402,7 +431,7 @@ __wrap_readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
 	struct fp_mpath m;
 
-	resolve_at(dirfd, path, &m);
+	fp_mount_resolve(path, &m);
 	if (!FP_IN_MOUNT(&m))
 		return __real_readlinkat(dirfd, m.real, buf, len);
 	return readlink_mine(&m, buf, len);
@@ -428,8 +457,11 @@ __wrap_opendir(const char *path)
 		return __real_opendir(m.real);
 	vd = fp_vdir_open(&m);
 	e = errno;
-	if ((o = fp_mount_override(&m, buf, sizeof(buf))) == NULL ||
-	    (rd = __real_opendir(o)) == NULL) {
+	if ((o = fp_mount_override(&m, buf, sizeof(buf))) == NULL)
+		return (DIR *)vd;
+	if ((rd = __real_opendir(o)) == NULL) {
+		if (!fp_mount_bundled())
+			return NULL;   /* the folder's answer is the only one */
 		errno = e;
 		return (DIR *)vd;
 	}
@@ -569,60 +601,49 @@ __wrap_scandir(const char *path, struct dirent ***res,
 /* -1 with the read-only file system's errno when path is in the mount;
  * else 0, and m->real is the path to hand on. */
 static int
-refused(int dirfd, const char *path, int creating, struct fp_mpath *m)
+refused(const char *path, int creating, struct fp_mpath *m)
 {
-	resolve_at(dirfd, path, m);
+	fp_mount_resolve(path, m);
 	if (!FP_IN_MOUNT(m))
 		return 0;
-	return set_errno(fp_mount_write_error(m, creating));
+	return set_errno(write_error(m, creating));
 }
 
-#define WRITE1(name, creating, proto, args)                                  \
+/* A call that changes the name path (creating: makes it). */
+#define WRITE(name, creating, proto, args)                                   \
 int                                                                          \
 __wrap_##name proto                                                          \
 {                                                                            \
 	struct fp_mpath m;                                                    \
                                                                              \
-	if (refused(AT_FDCWD, path, creating, &m) < 0)                        \
+	if (refused(path, creating, &m) < 0)                                  \
 		return -1;                                                    \
 	path = m.real;                                                        \
 	return __real_##name args;                                            \
 }
 
-#define WRITEAT(name, creating, proto, args)                                 \
-int                                                                          \
-__wrap_##name proto                                                          \
-{                                                                            \
-	struct fp_mpath m;                                                    \
-                                                                             \
-	if (refused(dirfd, path, creating, &m) < 0)                           \
-		return -1;                                                    \
-	path = m.real;                                                        \
-	return __real_##name args;                                            \
-}
-
-WRITE1(mkdir, 1, (const char *path, mode_t mode), (path, mode))
-WRITEAT(mkdirat, 1, (int dirfd, const char *path, mode_t mode),
+WRITE(mkdir, 1, (const char *path, mode_t mode), (path, mode))
+WRITE(mkdirat, 1, (int dirfd, const char *path, mode_t mode),
     (dirfd, path, mode))
-WRITE1(rmdir, 0, (const char *path), (path))
-WRITE1(unlink, 0, (const char *path), (path))
-WRITEAT(unlinkat, 0, (int dirfd, const char *path, int flag),
+WRITE(rmdir, 0, (const char *path), (path))
+WRITE(unlink, 0, (const char *path), (path))
+WRITE(unlinkat, 0, (int dirfd, const char *path, int flag),
     (dirfd, path, flag))
-WRITE1(remove, 0, (const char *path), (path))
-WRITE1(truncate, 0, (const char *path, off_t len), (path, len))
-WRITE1(chmod, 0, (const char *path, mode_t mode), (path, mode))
-WRITEAT(fchmodat, 0, (int dirfd, const char *path, mode_t mode, int flag),
+WRITE(remove, 0, (const char *path), (path))
+WRITE(truncate, 0, (const char *path, off_t len), (path, len))
+WRITE(chmod, 0, (const char *path, mode_t mode), (path, mode))
+WRITE(fchmodat, 0, (int dirfd, const char *path, mode_t mode, int flag),
     (dirfd, path, mode, flag))
-WRITE1(chown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
-WRITE1(lchown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
-WRITEAT(fchownat, 0, (int dirfd, const char *path, uid_t u, gid_t g,
+WRITE(chown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
+WRITE(lchown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
+WRITE(fchownat, 0, (int dirfd, const char *path, uid_t u, gid_t g,
     int flag), (dirfd, path, u, g, flag))
-WRITE1(mknod, 1, (const char *path, mode_t mode, dev_t dev),
+WRITE(mknod, 1, (const char *path, mode_t mode, dev_t dev),
     (path, mode, dev))
-WRITEAT(mknodat, 1, (int dirfd, const char *path, mode_t mode, dev_t dev),
+WRITE(mknodat, 1, (int dirfd, const char *path, mode_t mode, dev_t dev),
     (dirfd, path, mode, dev))
-WRITE1(symlink, 1, (const char *target, const char *path), (target, path))
-WRITEAT(symlinkat, 1, (const char *target, int dirfd, const char *path),
+WRITE(symlink, 1, (const char *target, const char *path), (target, path))
+WRITE(symlinkat, 1, (const char *target, int dirfd, const char *path),
     (target, dirfd, path))
 
 /* utimensat with no path (NULL) works on dirfd itself. */
@@ -634,29 +655,193 @@ __wrap_utimensat(int dirfd, const char *path, const struct timespec *t,
 
 	if (path == NULL)
 		return __real_utimensat(dirfd, path, t, flag);
-	if (refused(dirfd, path, 0, &m) < 0)
+	if (refused(path, 0, &m) < 0)
 		return -1;
 	return __real_utimensat(dirfd, m.real, t, flag);
 }
 
 /* Two paths (the second one a new name): either one in the mount refuses
  * the call. */
-#define WRITE2(name, proto, fd1, fd2, call)                                            \
+#define WRITE2(name, proto, call)                                            \
 int                                                                          \
 __wrap_##name proto                                                          \
 {                                                                            \
 	struct fp_mpath m1, m2;                                               \
                                                                              \
-	if (refused(fd1, from, 0, &m1) < 0 || refused(fd2, to, 1, &m2) < 0)   \
+	if (refused(from, 0, &m1) < 0 || refused(to, 1, &m2) < 0)             \
 		return -1;                                                    \
 	return call;                                                          \
 }
 
-WRITE2(rename, (const char *from, const char *to), AT_FDCWD, AT_FDCWD,
+WRITE2(rename, (const char *from, const char *to),
     __real_rename(m1.real, m2.real))
 WRITE2(renameat, (int fd1, const char *from, int fd2, const char *to),
-    fd1, fd2, __real_renameat(fd1, m1.real, fd2, m2.real))
-WRITE2(link, (const char *from, const char *to), AT_FDCWD, AT_FDCWD,
+    __real_renameat(fd1, m1.real, fd2, m2.real))
+WRITE2(link, (const char *from, const char *to),
     __real_link(m1.real, m2.real))
 WRITE2(linkat, (int fd1, const char *from, int fd2, const char *to, int flag),
-    fd1, fd2, __real_linkat(fd1, m1.real, fd2, m2.real, flag))
+    __real_linkat(fd1, m1.real, fd2, m2.real, flag))
+
+#ifdef FATPACK_SAN_TOOLCHAIN
+/* --- glibc's large-file names (wraps.h, FP_WRAPS_GLIBC) ------------------
+ * On the 64-bit targets glibc's struct stat64 and dirent64 are struct stat
+ * and dirent, so these are the calls above under other names. */
+_Static_assert(sizeof(struct stat64) == sizeof(struct stat), "stat64");
+_Static_assert(sizeof(struct dirent64) == sizeof(struct dirent), "dirent64");
+
+int __real_open64(const char *, int, ...);
+int __real_openat64(int, const char *, int, ...);
+int __real_creat64(const char *, mode_t);
+FILE *__real_fopen64(const char *, const char *);
+FILE *__real_freopen64(const char *, const char *, FILE *);
+int __real_stat64(const char *, struct stat64 *);
+int __real_lstat64(const char *, struct stat64 *);
+int __real_fstatat64(int, const char *, struct stat64 *, int);
+struct dirent64 *__real_readdir64(DIR *);
+int __real_scandir64(const char *, struct dirent64 ***,
+    int (*)(const struct dirent64 *),
+    int (*)(const struct dirent64 **, const struct dirent64 **));
+int __real_truncate64(const char *, off64_t);
+
+int __wrap_open64(const char *, int, ...);
+int __wrap_openat64(int, const char *, int, ...);
+int __wrap_creat64(const char *, mode_t);
+FILE *__wrap_fopen64(const char *, const char *);
+FILE *__wrap_freopen64(const char *, const char *, FILE *);
+int __wrap_stat64(const char *, struct stat64 *);
+int __wrap_lstat64(const char *, struct stat64 *);
+int __wrap_fstatat64(int, const char *, struct stat64 *, int);
+struct dirent64 *__wrap_readdir64(DIR *);
+int __wrap_scandir64(const char *, struct dirent64 ***,
+    int (*)(const struct dirent64 *),
+    int (*)(const struct dirent64 **, const struct dirent64 **));
+int __wrap_truncate64(const char *, off64_t);
+
+int
+__wrap_open64(const char *path, int flags, ...)
+{
+	struct fp_mpath m;
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_open64(m.real, flags, mode);
+	return open_mine(&m, flags);
+}
+
+int
+__wrap_openat64(int dirfd, const char *path, int flags, ...)
+{
+	struct fp_mpath m;
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_openat64(dirfd, m.real, flags, mode);
+	return open_mine(&m, flags);
+}
+
+int
+__wrap_creat64(const char *path, mode_t mode)
+{
+	return __wrap_open64(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+}
+
+FILE *
+__wrap_fopen64(const char *path, const char *mode)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_fopen64(m.real, mode);
+	return fopen_mine(&m, mode);
+}
+
+FILE *
+__wrap_freopen64(const char *path, const char *mode, FILE *f)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_freopen64(m.real, mode, f);
+	return __wrap_freopen(path, mode, f);
+}
+
+int
+__wrap_stat64(const char *path, struct stat64 *st)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_stat64(m.real, st);
+	return stat_mine(&m, (struct stat *)st, 0);
+}
+
+int
+__wrap_lstat64(const char *path, struct stat64 *st)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_lstat64(m.real, st);
+	return stat_mine(&m, (struct stat *)st, AT_SYMLINK_NOFOLLOW);
+}
+
+int
+__wrap_fstatat64(int dirfd, const char *path, struct stat64 *st, int flag)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_fstatat64(dirfd, m.real, st, flag);
+	return stat_mine(&m, (struct stat *)st, flag & AT_SYMLINK_NOFOLLOW);
+}
+
+struct dirent64 *
+__wrap_readdir64(DIR *dir)
+{
+	struct fp_vdir *vd = fp_vdir_of(dir);
+
+	if (vd == NULL)
+		return __real_readdir64(dir);
+	return (struct dirent64 *)(void *)fp_vdir_read(vd);
+}
+
+int
+__wrap_scandir64(const char *path, struct dirent64 ***res,
+    int (*sel)(const struct dirent64 *),
+    int (*cmp)(const struct dirent64 **, const struct dirent64 **))
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_scandir64(m.real, res, sel, cmp);
+	return scandir_mine(m.buf, (struct dirent ***)res,
+	    (int (*)(const struct dirent *))sel,
+	    (int (*)(const struct dirent **, const struct dirent **))cmp);
+}
+
+int
+__wrap_truncate64(const char *path, off64_t len)
+{
+	struct fp_mpath m;
+
+	if (refused(path, 0, &m) < 0)
+		return -1;
+	return __real_truncate64(m.real, len);
+}
+#endif
