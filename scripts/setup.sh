@@ -24,6 +24,8 @@ PACKAGES=(
 	# third-party libraries (docs/LIBRARIES.md, t_libraries): build systems,
 	# tclsh for SQLite's amalgamation, a glibc-built libcrypto.a to refuse
 	cmake meson ninja-build tcl libssl-dev
+	# systemd-socket-activate and systemd-notify (tests/t_systemd.sh)
+	systemd
 )
 
 # `setup.sh --bench` adds what bench/ compares against.
