@@ -3,7 +3,9 @@
 #   make                 build the bundler, the runtime and the server into build/
 #   make check           run the test suite (ends with "N passed, N failed")
 #   make check-san       the same suite with ASan+UBSan builds, in build-san/
-#   make demo            build examples/site with --serve and run it on loopback
+#   make check-slow      tests that build for minutes (the OpenSSL recipe)
+#   make demo            run examples/hello and examples/lua, then build
+#                        examples/site with --serve and serve it on loopback
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -12,6 +14,7 @@
 # package into build/zstd. build/ mirrors the installed tree:
 #   build/bin/fatpack  build/lib/fatpack/{libfatpack.a,libzstd.a,fatpack-serve}
 #   build/include/fatpack.h
+#   build/share/fatpack/{fatpack.cmake,meson-cross.ini}
 
 VERSION   := 1.0.0
 PREFIX    ?= /usr/local
@@ -73,11 +76,14 @@ FATPACK   := $(B)/bin/fatpack
 LIBFP     := $(B)/lib/fatpack/libfatpack.a
 SERVE_BIN := $(B)/lib/fatpack/fatpack-serve
 HEADER    := $(B)/include/fatpack.h
+CMAKE_FILE := $(B)/share/fatpack/fatpack.cmake
+MESON_FILE := $(B)/share/fatpack/meson-cross.ini
 
 SETUP_STAMP := build/.setup-done
 
-.PHONY: all setup check check-san demo install clean bench fuzz
-all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB)
+.PHONY: all setup check check-san check-slow demo install clean bench fuzz
+all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) $(CMAKE_FILE) \
+    $(MESON_FILE)
 
 # --- set-up: packages and the musl zstd decoder -----------------------------
 $(SETUP_STAMP): scripts/setup.sh
@@ -125,6 +131,19 @@ $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB)
 	    $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB) -o $@
 endif
 
+# --- build-system files (docs/LIBRARIES.md) ---------------------------------
+$(CMAKE_FILE): share/fatpack/fatpack.cmake
+	@mkdir -p $(@D)
+	cp $< $@
+
+# The Meson cross file names the fatpack it goes with, $(1).
+meson_cross = sed -e 's|@FATPACK@|$(1)|g' -e 's|@CPU@|$(shell uname -m)|g' \
+    share/fatpack/meson-cross.ini.in
+
+$(MESON_FILE): share/fatpack/meson-cross.ini.in
+	@mkdir -p $(@D)
+	$(call meson_cross,$(abspath $(FATPACK))) >$@
+
 # --- bundler ----------------------------------------------------------------
 $(B)/obj/host/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*/*.h bundler/*.h
 	@mkdir -p $(@D)
@@ -143,6 +162,10 @@ check-san:
 	$(MAKE) SAN=1 all
 	bash tests/run.sh build-san
 
+# Tests too slow for make check: the OpenSSL recipe of docs/LIBRARIES.md.
+check-slow: all
+	bash tests/slow/t_openssl.sh $(B)
+
 demo: all
 	bash examples/demo.sh $(B)
 
@@ -157,15 +180,19 @@ fuzz: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fatpack \
-	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/fatpack
 	install -m 755 $(FATPACK) $(DESTDIR)$(PREFIX)/bin/fatpack
 	install -m 644 $(LIBFP) $(DESTDIR)$(PREFIX)/lib/fatpack/libfatpack.a
 	test -z "$(RT_ZSTD_LIB)" || install -m 644 $(RT_ZSTD_LIB) \
 	    $(DESTDIR)$(PREFIX)/lib/fatpack/libzstd.a
 	install -m 755 $(SERVE_BIN) $(DESTDIR)$(PREFIX)/lib/fatpack/fatpack-serve
 	install -m 644 include/fatpack.h $(DESTDIR)$(PREFIX)/include/fatpack.h
+	install -m 644 share/fatpack/fatpack.cmake $(DESTDIR)$(PREFIX)/share/fatpack/
+	$(call meson_cross,$(PREFIX)/bin/fatpack) \
+	    >$(DESTDIR)$(PREFIX)/share/fatpack/meson-cross.ini
 	for m in docs/*.1; do [ -e "$$m" ] || continue; \
 	    install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done
 
 clean:
-	rm -rf build/bin build/lib build/include build/obj build-san
+	rm -rf build/bin build/lib build/include build/obj build/share build-san
