@@ -2,6 +2,7 @@
  * toolchain.c - where the runtime lives, and the compiler driver behind
  * `fatpack cc` and `fatpack build`.
  */
+#include <elf.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,23 +15,101 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "format/reader.h"
 #include "runtime/wraps.h"
 #include "toolchain.h"
 #include "util.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const static_link_flags[] = { "-static", "-Wl,--wrap=main",
+	"-Wl,--gc-sections" };
 #ifdef FATPACK_SAN_TOOLCHAIN
 #define DEFAULT_CC "clang -fsanitize=address,undefined -fno-sanitize-recover=all " \
 	"-fno-omit-frame-pointer -g"
 /* The sanitizer runtime needs a dynamic glibc program; libzstd is the system's. */
-static const char *const link_flags[] = { "-Wl,--wrap=main" };
+static const char *const host_link_flags[] = { "-Wl,--wrap=main" };
 #else
 #define DEFAULT_CC "musl-gcc"
-static const char *const link_flags[] = { "-static", "-Wl,--wrap=main",
-	"-Wl,--gc-sections" };
+#define host_link_flags static_link_flags
 #endif
 static const char *const link_libs[] = { "-lfatpack", "-lzstd", "-pthread" };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#if defined(__x86_64__)
+#define HOST_MACHINE EM_X86_64
+#define CROSS_MACHINE EM_AARCH64
+#elif defined(__aarch64__)
+#define HOST_MACHINE EM_AARCH64
+#define CROSS_MACHINE EM_X86_64
+#else
+#error "fatpack runs on x86_64 or aarch64: add the host to targets[]"
+#endif
+
+/*
+ * The machines fatpack builds for, by ELF machine number. The host's is the
+ * native target: its runtime is in lib/fatpack/, its compiler musl-gcc (or
+ * FATPACK_CC, or the sanitizer toolchain). The other is a cross target: its
+ * runtime, and a musl built for it, are in lib/fatpack/ARCH/ (make aarch64,
+ * scripts/setup.sh --target aarch64); its compiler is Debian's
+ * ARCH-linux-gnu-gcc with that musl's specs, and it is always static.
+ */
+static const unsigned targets[] = { HOST_MACHINE, CROSS_MACHINE };
+#define N_TARGETS NELEM(targets)
+
+static size_t target;    /* index into targets[]: 0 is the host's */
+
+static int
+is_native(void)
+{
+	return target == 0;
+}
+
+/* The index of arch in targets[] (NULL: the host's), or -1. */
+static int
+find_target(const char *arch)
+{
+	if (arch == NULL)
+		return 0;
+	for (size_t i = 0; i < N_TARGETS; i++)
+		if (strcmp(arch, fp_machine_name(targets[i])) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+toolchain_has_target(const char *arch)
+{
+	return find_target(arch) >= 0;
+}
+
+int
+toolchain_set_target(const char *arch)
+{
+	int i = find_target(arch);
+
+	if (i < 0)
+		return -1;
+	target = (size_t)i;
+	return 0;
+}
+
+const char *
+toolchain_targets(void)
+{
+	return "x86_64 or aarch64";
+}
+
+unsigned
+toolchain_machine(void)
+{
+	return targets[target];
+}
+
+const char *
+toolchain_target(void)
+{
+	return fp_machine_name(targets[target]);
+}
 
 /* Cut path at its last '/' (a path with none becomes "."). */
 static void
@@ -70,28 +149,36 @@ prefix(void)
 	return cached = exe;
 }
 
+/* The runtime's folder for the target: lib/fatpack, or lib/fatpack/ARCH
+ * for a cross target. */
 const char *
 toolchain_libdir(void)
 {
-	static char *cached;
-	const char *pre;
+	static char *cached[N_TARGETS];
+	const char *pre, *arch = toolchain_target();
 	char *dir, *lib;
 
-	if (cached != NULL)
-		return cached;
+	if (cached[target] != NULL)
+		return cached[target];
 	if ((pre = prefix()) == NULL)
 		return NULL;
-	dir = xasprintf("%s/lib/fatpack", strcmp(pre, "/") ? pre : "");
+	dir = xasprintf("%s/lib/fatpack%s%s", strcmp(pre, "/") ? pre : "",
+	    is_native() ? "" : "/", is_native() ? "" : arch);
 	lib = xasprintf("%s/libfatpack.a", dir);
-	if (access(lib, R_OK) < 0) {
+	if (access(lib, R_OK) < 0 && is_native())
 		warnx("runtime not found in %s (set FATPACK_HOME to the install prefix)",
 		    dir);
+	else if (access(lib, R_OK) < 0)
+		warnx("runtime for %s not found in %s: build it in fatpack's "
+		    "source with `make %s` (then make install), or set "
+		    "FATPACK_HOME to the install prefix", arch, dir, arch);
+	if (access(lib, R_OK) < 0) {
 		free(lib);
 		free(dir);
 		return NULL;
 	}
 	free(lib);
-	return cached = dir;
+	return cached[target] = dir;
 }
 
 const char *
@@ -121,12 +208,12 @@ toolchain_includedir(void)
 const char *
 toolchain_serve_program(void)
 {
-	static char *cached;
+	static char *cached[N_TARGETS];
 	const char *lib;
 	char *path;
 
-	if (cached != NULL)
-		return cached;
+	if (cached[target] != NULL)
+		return cached[target];
 	if ((lib = toolchain_libdir()) == NULL)
 		return NULL;
 	path = xasprintf("%s/fatpack-serve", lib);
@@ -136,14 +223,14 @@ toolchain_serve_program(void)
 		free(path);
 		return NULL;
 	}
-	return cached = path;
+	return cached[target] = path;
 }
 
 int
 toolchain_is_dynamic(void)
 {
 #ifdef FATPACK_SAN_TOOLCHAIN
-	return 1;
+	return is_native();
 #else
 	return 0;
 #endif
@@ -174,7 +261,38 @@ argv_free(struct argv *a)
 	free(a->v);
 }
 
-/* The compiler command, FATPACK_CC split on whitespace ("clang -g" is fine). */
+/* The GNU triplet of a cross target's Debian tools: aarch64-linux-gnu. */
+static const char *
+cross_triplet(void)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s-linux-gnu", toolchain_target());
+	return buf;
+}
+
+/* The cross compiler: Debian's gcc for the target, made a musl-gcc by the
+ * specs of the musl beside the target's runtime. */
+static int
+add_cross_compiler(struct argv *a)
+{
+	const char *lib = toolchain_libdir();
+	char *cc, *specs;
+
+	if (lib == NULL)
+		return -1;
+	cc = xasprintf("%s-gcc", cross_triplet());
+	specs = xasprintf("%s/musl/lib/musl-gcc.specs", lib);
+	argv_add(a, cc);
+	argv_add(a, "-specs");
+	argv_add(a, specs);
+	free(specs);
+	free(cc);
+	return 0;
+}
+
+/* The compiler command, FATPACK_CC split on whitespace ("clang -g" is fine).
+ * FATPACK_CC is the native target's compiler. */
 static int
 add_compiler(struct argv *a)
 {
@@ -182,6 +300,8 @@ add_compiler(struct argv *a)
 	char *copy, *word, *save;
 	size_t before = a->n;
 
+	if (!is_native())
+		return add_cross_compiler(a);
 	if (cc == NULL || strspn(cc, " \t\n") == strlen(cc))
 		cc = DEFAULT_CC;
 	copy = xstrdup(cc);
@@ -189,7 +309,10 @@ add_compiler(struct argv *a)
 	    word = strtok_r(NULL, " \t\n", &save))
 		argv_add(a, word);
 	free(copy);
-	return a->n > before ? 0 : -1;
+	if (a->n > before)
+		return 0;
+	warnx("FATPACK_CC names no compiler");
+	return -1;
 }
 
 /* musl-gcc does not search /usr/include (glibc's headers): an install into
@@ -238,8 +361,12 @@ add_link(struct argv *a, const char *libdir)
 {
 	char *opt = xasprintf("-L%s", libdir);
 
-	for (size_t i = 0; i < NELEM(link_flags); i++)
-		argv_add(a, link_flags[i]);
+	if (is_native())
+		for (size_t i = 0; i < NELEM(host_link_flags); i++)
+			argv_add(a, host_link_flags[i]);
+	else
+		for (size_t i = 0; i < NELEM(static_link_flags); i++)
+			argv_add(a, static_link_flags[i]);
 	for (size_t i = 0; i < NELEM(wrap_flags); i++)
 		argv_add(a, wrap_flags[i]);
 	argv_add(a, opt);
@@ -354,7 +481,7 @@ uses_glibc(char *const *cc, size_t n)
 static int
 check_compiler(const struct argv *cc)
 {
-	if (toolchain_is_dynamic() || getenv("FATPACK_CC") == NULL ||
+	if (!is_native() || toolchain_is_dynamic() || getenv("FATPACK_CC") == NULL ||
 	    uses_glibc(cc->v, cc->n) != 1)
 		return 0;
 	warnx("FATPACK_CC=%s: compiles for glibc (its headers define "
@@ -405,10 +532,8 @@ run(char *const *args, size_t nargs, int verbose)
 		return 127;
 	if ((inc = toolchain_includedir()) == NULL)
 		return 127;
-	if (add_compiler(&a) < 0) {
-		warnx("FATPACK_CC names no compiler");
+	if (add_compiler(&a) < 0)
 		return 127;
-	}
 	if (check_compiler(&a) < 0) {
 		argv_free(&a);
 		return 1;
@@ -423,6 +548,9 @@ run(char *const *args, size_t nargs, int verbose)
 	rc = spawn(a.v);
 	if (rc == 127 && strcmp(a.v[0], "musl-gcc") == 0)
 		warnx("install musl-tools, or set FATPACK_CC to a musl compiler");
+	else if (rc == 127 && !is_native())
+		warnx("install gcc-%s (scripts/setup.sh --target %s)",
+		    cross_triplet(), toolchain_target());
 	argv_free(&a);
 	return rc;
 }
@@ -433,11 +561,17 @@ toolchain_run(char *const *args, size_t nargs)
 	return run(args, nargs, 0);
 }
 
+/* The host's strip reads only the host's machine: a cross target's program
+ * goes to its own binutils' strip. */
 int
 toolchain_strip(const char *in, const char *out)
 {
-	char *v[] = { "strip", "--strip-all", "-o", (char *)out, (char *)in, NULL };
+	char *strip = is_native() ? xstrdup("strip") :
+	    xasprintf("%s-strip", cross_triplet());
+	char *v[] = { strip, "--strip-all", "-o", (char *)out, (char *)in, NULL };
 	int rc = spawn(v);
+
+	free(strip);
 
 	if (rc != 0) {
 		warnx("%s: strip failed (status %d)", in, rc);
@@ -451,15 +585,15 @@ toolchain_strip(const char *in, const char *out)
 static void
 cc_usage(FILE *f)
 {
-	fputs("usage: fatpack cc [-v] COMPILER-ARGS...\n"
-	    "       fatpack cc --print-prefix | --print-config\n"
+	fputs("usage: fatpack cc [--target ARCH] [-v] COMPILER-ARGS...\n"
+	    "       fatpack cc [--target ARCH] --print-prefix | --print-config\n"
 	    "\n"
 	    "Runs the C compiler (FATPACK_CC, default " DEFAULT_CC ")\n"
 	    "with the fatpack runtime: adds -IPREFIX/include for <fatpack.h> and,\n"
 	    "when linking, these after the arguments:\n"
 	    "   ", f);
-	for (size_t i = 0; i < NELEM(link_flags); i++)
-		fprintf(f, " %s", link_flags[i]);
+	for (size_t i = 0; i < NELEM(host_link_flags); i++)
+		fprintf(f, " %s", host_link_flags[i]);
 	fputs("\n    -LPREFIX/lib/fatpack", f);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		fprintf(f, " %s", link_libs[i]);
@@ -467,13 +601,17 @@ cc_usage(FILE *f)
 	    "The folder of the -o FILE output is created if missing.\n"
 	    "Use it as CC in a Makefile: make CC=\"fatpack cc\".\n"
 	    "\n"
+	    "  --target ARCH    build for ARCH (x86_64 or aarch64; first argument\n"
+	    "                   only): for the other machine than this one, with\n"
+	    "                   ARCH-linux-gnu-gcc, the musl and the runtime of\n"
+	    "                   PREFIX/lib/fatpack/ARCH (make ARCH); static\n"
 	    "  -v               print the compiler command on stderr, quoted for\n"
 	    "                   a shell (-v goes on to the compiler as well)\n"
 	    "  --print-prefix   print the install prefix the runtime is taken from\n"
 	    "  --print-config   print CC, CFLAGS and LDLIBS as make assignments\n"
 	    "\n"
-	    "Environment: FATPACK_CC (compiler command, for musl), FATPACK_HOME\n"
-	    "(install prefix).\n",
+	    "Environment: FATPACK_CC (compiler command for this machine, for\n"
+	    "musl), FATPACK_HOME (install prefix).\n",
 	    f);
 }
 
@@ -495,10 +633,8 @@ print_config(void)
 
 	if ((lib = toolchain_libdir()) == NULL || (inc = toolchain_includedir()) == NULL)
 		return 1;
-	if (add_compiler(&cc) < 0) {
-		warnx("FATPACK_CC names no compiler");
+	if (add_compiler(&cc) < 0)
 		return 1;
-	}
 	if (check_compiler(&cc) < 0) {
 		argv_free(&cc);
 		return 1;
@@ -527,14 +663,46 @@ output_of(char *const *args, size_t nargs)
 	return out;
 }
 
+/* A first `--target ARCH` (or --target=ARCH) is fatpack's, and is taken
+ * off the arguments; anywhere else it is the compiler's (clang has one). */
+static int
+take_target(int *argc, char ***argv)
+{
+	const char *arch;
+	int used;
+
+	if (*argc >= 2 && strncmp((*argv)[1], "--target=", 9) == 0) {
+		arch = (*argv)[1] + 9;
+		used = 1;
+	} else if (*argc >= 2 && strcmp((*argv)[1], "--target") == 0) {
+		if (*argc < 3)
+			return usage_error("cc", "--target needs an architecture");
+		arch = (*argv)[2];
+		used = 2;
+	} else {
+		return 0;
+	}
+	if (toolchain_set_target(arch) < 0)
+		return usage_error("cc", "--target '%s': fatpack builds for %s",
+		    arch, toolchain_targets());
+	*argc -= used;
+	*argv += used;
+	(*argv)[0] = "cc";
+	return 0;
+}
+
 int
 cmd_cc(int argc, char **argv)
 {
-	char *const *args = argv + 1;
-	size_t nargs = (size_t)argc - 1;
+	char *const *args;
+	size_t nargs;
 	const char *pre, *out;
-	int verbose = 0;
+	int verbose = 0, rc;
 
+	if ((rc = take_target(&argc, &argv)) != 0)
+		return rc;
+	args = argv + 1;
+	nargs = (size_t)argc - 1;
 	if (argc < 2)
 		return usage_error("cc", "no compiler arguments");
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
