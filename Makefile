@@ -210,7 +210,7 @@ check-san:
 demo: all
 	bash examples/demo.sh $(B)
 
-bench: all
+bench: all $(X)
 	bash scripts/setup.sh --bench
 	bash bench/run.sh $(B)
 
