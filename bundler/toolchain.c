@@ -354,7 +354,12 @@ is_link(char *const *args, size_t nargs)
 
 /* The mount's calls (stub/runtime/wraps.h), as linker flags. */
 #define WRAP_FLAG(name) "-Wl,--wrap=" #name,
+#ifdef FATPACK_SAN_TOOLCHAIN
+static const char *const wrap_flags[] = { FP_WRAPS(WRAP_FLAG)
+	FP_WRAPS_GLIBC(WRAP_FLAG) };
+#else
 static const char *const wrap_flags[] = { FP_WRAPS(WRAP_FLAG) };
+#endif
 
 static void
 add_link(struct argv *a, const char *libdir)

@@ -681,3 +681,167 @@ WRITE2(link, (const char *from, const char *to),
     __real_link(m1.real, m2.real))
 WRITE2(linkat, (int fd1, const char *from, int fd2, const char *to, int flag),
     __real_linkat(fd1, m1.real, fd2, m2.real, flag))
+
+#ifdef FATPACK_SAN_TOOLCHAIN
+/* --- glibc's large-file names (wraps.h, FP_WRAPS_GLIBC) ------------------
+ * On the 64-bit targets glibc's struct stat64 and dirent64 are struct stat
+ * and dirent, so these are the calls above under other names. */
+_Static_assert(sizeof(struct stat64) == sizeof(struct stat), "stat64");
+_Static_assert(sizeof(struct dirent64) == sizeof(struct dirent), "dirent64");
+
+int __real_open64(const char *, int, ...);
+int __real_openat64(int, const char *, int, ...);
+int __real_creat64(const char *, mode_t);
+FILE *__real_fopen64(const char *, const char *);
+FILE *__real_freopen64(const char *, const char *, FILE *);
+int __real_stat64(const char *, struct stat64 *);
+int __real_lstat64(const char *, struct stat64 *);
+int __real_fstatat64(int, const char *, struct stat64 *, int);
+struct dirent64 *__real_readdir64(DIR *);
+int __real_scandir64(const char *, struct dirent64 ***,
+    int (*)(const struct dirent64 *),
+    int (*)(const struct dirent64 **, const struct dirent64 **));
+int __real_truncate64(const char *, off64_t);
+
+int __wrap_open64(const char *, int, ...);
+int __wrap_openat64(int, const char *, int, ...);
+int __wrap_creat64(const char *, mode_t);
+FILE *__wrap_fopen64(const char *, const char *);
+FILE *__wrap_freopen64(const char *, const char *, FILE *);
+int __wrap_stat64(const char *, struct stat64 *);
+int __wrap_lstat64(const char *, struct stat64 *);
+int __wrap_fstatat64(int, const char *, struct stat64 *, int);
+struct dirent64 *__wrap_readdir64(DIR *);
+int __wrap_scandir64(const char *, struct dirent64 ***,
+    int (*)(const struct dirent64 *),
+    int (*)(const struct dirent64 **, const struct dirent64 **));
+int __wrap_truncate64(const char *, off64_t);
+
+int
+__wrap_open64(const char *path, int flags, ...)
+{
+	struct fp_mpath m;
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_open64(m.real, flags, mode);
+	return open_mine(&m, flags);
+}
+
+int
+__wrap_openat64(int dirfd, const char *path, int flags, ...)
+{
+	struct fp_mpath m;
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_openat64(dirfd, m.real, flags, mode);
+	return open_mine(&m, flags);
+}
+
+int
+__wrap_creat64(const char *path, mode_t mode)
+{
+	return __wrap_open64(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+}
+
+FILE *
+__wrap_fopen64(const char *path, const char *mode)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_fopen64(m.real, mode);
+	return fopen_mine(&m, mode);
+}
+
+FILE *
+__wrap_freopen64(const char *path, const char *mode, FILE *f)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_freopen64(m.real, mode, f);
+	return __wrap_freopen(path, mode, f);
+}
+
+int
+__wrap_stat64(const char *path, struct stat64 *st)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_stat64(m.real, st);
+	return stat_mine(&m, (struct stat *)st, 0);
+}
+
+int
+__wrap_lstat64(const char *path, struct stat64 *st)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_lstat64(m.real, st);
+	return stat_mine(&m, (struct stat *)st, AT_SYMLINK_NOFOLLOW);
+}
+
+int
+__wrap_fstatat64(int dirfd, const char *path, struct stat64 *st, int flag)
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_fstatat64(dirfd, m.real, st, flag);
+	return stat_mine(&m, (struct stat *)st, flag & AT_SYMLINK_NOFOLLOW);
+}
+
+struct dirent64 *
+__wrap_readdir64(DIR *dir)
+{
+	struct fp_vdir *vd = fp_vdir_of(dir);
+
+	if (vd == NULL)
+		return __real_readdir64(dir);
+	return (struct dirent64 *)(void *)fp_vdir_read(vd);
+}
+
+int
+__wrap_scandir64(const char *path, struct dirent64 ***res,
+    int (*sel)(const struct dirent64 *),
+    int (*cmp)(const struct dirent64 **, const struct dirent64 **))
+{
+	struct fp_mpath m;
+
+	fp_mount_resolve(path, &m);
+	if (!FP_IN_MOUNT(&m))
+		return __real_scandir64(m.real, res, sel, cmp);
+	return scandir_mine(m.buf, (struct dirent ***)res,
+	    (int (*)(const struct dirent *))sel,
+	    (int (*)(const struct dirent **, const struct dirent **))cmp);
+}
+
+int
+__wrap_truncate64(const char *path, off64_t len)
+{
+	struct fp_mpath m;
+
+	if (refused(path, 0, &m) < 0)
+		return -1;
+	return __real_truncate64(m.real, len);
+}
+#endif

@@ -15,3 +15,11 @@
 	X(rename) X(renameat) X(link) X(linkat) X(symlink) X(symlinkat) \
 	X(truncate) X(chmod) X(fchmodat) X(chown) X(lchown) X(fchownat) \
 	X(utimensat) X(mknod) X(mknodat)
+
+/* glibc's large-file names, which its headers call under
+ * _FILE_OFFSET_BITS=64 (SQLite sets it): only the sanitizer toolchain
+ * (FATPACK_SAN_TOOLCHAIN) builds for glibc. */
+#define FP_WRAPS_GLIBC(X) \
+	X(open64) X(openat64) X(creat64) X(fopen64) X(freopen64) \
+	X(stat64) X(lstat64) X(fstatat64) X(readdir64) X(scandir64) \
+	X(truncate64)
