@@ -354,12 +354,10 @@ is_link(char *const *args, size_t nargs)
 
 /* The mount's calls (stub/runtime/wraps.h), as linker flags. */
 #define WRAP_FLAG(name) "-Wl,--wrap=" #name,
-#ifdef FATPACK_SAN_TOOLCHAIN
-static const char *const wrap_flags[] = { FP_WRAPS(WRAP_FLAG)
-	FP_WRAPS_GLIBC(WRAP_FLAG) };
-#else
 static const char *const wrap_flags[] = { FP_WRAPS(WRAP_FLAG) };
-#endif
+/* glibc's large-file names: for the sanitizer toolchain's programs, the
+ * only ones built for glibc (a cross target's are musl's) */
+static const char *const glibc_wrap_flags[] = { FP_WRAPS_GLIBC(WRAP_FLAG) };
 
 static void
 add_link(struct argv *a, const char *libdir)
@@ -374,6 +372,9 @@ add_link(struct argv *a, const char *libdir)
 			argv_add(a, static_link_flags[i]);
 	for (size_t i = 0; i < NELEM(wrap_flags); i++)
 		argv_add(a, wrap_flags[i]);
+	if (toolchain_is_dynamic())
+		for (size_t i = 0; i < NELEM(glibc_wrap_flags); i++)
+			argv_add(a, glibc_wrap_flags[i]);
 	argv_add(a, opt);
 	free(opt);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
