@@ -154,7 +154,8 @@ $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB)
 endif
 
 # --- the runtime and the server for aarch64 ---------------------------------
-$(X_SETUP): scripts/setup.sh
+# after the host's set-up: two apt-get runs at once would fight over dpkg's lock
+$(X_SETUP): scripts/setup.sh $(SETUP_STAMP)
 	bash scripts/setup.sh --target $(X)
 	@mkdir -p $(@D) && touch $@
 
