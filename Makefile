@@ -27,6 +27,8 @@ SAN       ?= 0
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wvla
 DEFS      := -D_GNU_SOURCE -DFATPACK_VERSION='"$(VERSION)"'
+# for what is musl in every build (the other machine's runtime)
+MUSL_DEFS := $(DEFS)
 
 # The runtime as every static fat binary holds it, whatever the machine.
 MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread
@@ -163,7 +165,7 @@ $(X): $(FATPACK) $(HEADER) $(X_ALL)
 
 $(B)/obj/$(X)/%.o: %.c $(X_SETUP) include/fatpack.h stub/*/*.h
 	@mkdir -p $(@D)
-	$(X_CC) $(WARN) $(DEFS) $(MUSL_RT_CFLAGS) -Iinclude -iquote stub \
+	$(X_CC) $(WARN) $(MUSL_DEFS) $(MUSL_RT_CFLAGS) -Iinclude -iquote stub \
 	    -Ibuild/$(X)/zstd/include -c $< -o $@
 
 $(X_LIBFP): $(X_RT_OBJ)

@@ -54,6 +54,9 @@ check_output "fatpack cc --target=aarch64 --print-config names the cross compile
 check_output "fatpack cc --target aarch64 links aarch64's runtime" \
 	'^LDLIBS = -static .* -L.*/lib/fatpack/aarch64 -lfatpack' \
 	"$FATPACK" cc --target aarch64 --print-config
+check_eq "fatpack cc --target x86_64 is this machine's toolchain" \
+	"$("$FATPACK" cc --print-config 2>&1)" \
+	"$("$FATPACK" cc --target x86_64 --print-config 2>&1)"
 check "fatpack cc --target aarch64 -c compiles" \
 	"$FATPACK" cc --target aarch64 -c "$TOP/examples/hello/hello.c" -o "$T/hello.o"
 check_eq "the object is AArch64" "AArch64" "$(machine "$T/hello.o")"
