@@ -1092,7 +1092,7 @@ check_link_target(const struct build_opts *o, const char *out)
 	return rc;
 }
 
-/* The stable symlink (o->link, {name} only) to the new output. */
+/* The stable symlink (o->link, {name} and {arch} only) to the new output. */
 static int
 update_link(const struct build_opts *o, const char *out)
 {
@@ -1360,9 +1360,15 @@ build(struct build_opts *o, const struct extra *x)
 	catch_signals();
 	if (check_inputs(o) < 0)
 		return 1;
+	/* every target's runtime first: no artifact for one of them when
+	 * another cannot be built (the names were checked when given) */
+	for (size_t i = 0; i < n; i++) {
+		toolchain_set_target(o->n_targets > 0 ? o->targets[i] : NULL);
+		if (toolchain_libdir() == NULL)
+			return 1;
+	}
 	find_revision(o, &build_id);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		/* the names were checked when they were given */
 		toolchain_set_target(o->n_targets > 0 ? o->targets[i] : NULL);
 		rc = build_one(o, build_id, have_sde == 0 ? &sde : NULL,
 		    build_time);

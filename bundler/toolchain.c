@@ -165,20 +165,20 @@ toolchain_libdir(void)
 	dir = xasprintf("%s/lib/fatpack%s%s", strcmp(pre, "/") ? pre : "",
 	    is_native() ? "" : "/", is_native() ? "" : arch);
 	lib = xasprintf("%s/libfatpack.a", dir);
-	if (access(lib, R_OK) < 0 && is_native())
+	if (access(lib, R_OK) == 0) {
+		free(lib);
+		return cached[target] = dir;
+	}
+	if (is_native())
 		warnx("runtime not found in %s (set FATPACK_HOME to the install prefix)",
 		    dir);
-	else if (access(lib, R_OK) < 0)
+	else
 		warnx("runtime for %s not found in %s: build it in fatpack's "
 		    "source with `make %s` (then make install), or set "
 		    "FATPACK_HOME to the install prefix", arch, dir, arch);
-	if (access(lib, R_OK) < 0) {
-		free(lib);
-		free(dir);
-		return NULL;
-	}
 	free(lib);
-	return cached[target] = dir;
+	free(dir);
+	return NULL;
 }
 
 const char *

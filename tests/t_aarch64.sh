@@ -239,8 +239,9 @@ cp "$BUILD/lib/fatpack/libfatpack.a" "$T/home/lib/fatpack/"
 cp "$BUILD/include/fatpack.h" "$T/home/include/"
 check_fails "a prefix without aarch64's runtime says how to build it" \
 	"runtime for aarch64 not found in $T/home/lib/fatpack/aarch64: build it in fatpack's source with \`make aarch64\`" \
-	env FATPACK_HOME="$T/home" "$FATPACK" build -t aarch64 \
-	"$TOP/examples/hello/hello.c" -o "$T/no8"
+	env FATPACK_HOME="$T/home" "$FATPACK" build -t x86_64 -t aarch64 \
+	"$TOP/examples/hello/hello.c" -o "$T/no8-{arch}"
+check_eq "and nothing is built, not even for x86_64" "" "$(ls "$T"/no8-* 2>/dev/null)"
 
 # --- target = in fatpack.ini ---------------------------------------------------
 proj=$T/proj
