@@ -3,7 +3,8 @@
 #   make                 build the bundler, the runtime and the server into build/
 #   make check           run the test suite (ends with "N passed, N failed")
 #   make check-san       the same suite with ASan+UBSan builds, in build-san/
-#   make demo            build examples/site with --serve and run it on loopback
+#   make demo            run examples/hello and examples/lua, then build
+#                        examples/site with --serve and serve it on loopback
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
 #

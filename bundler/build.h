@@ -46,6 +46,10 @@ struct build_opts {
 	char *mount;
 	char *override;
 
+	/* the jail policy (docs/CONFIG.md); NULL: "on" with --serve, else
+	 * none */
+	char *jail;
+
 	/* built-in server settings (stored as serve.* metadata) */
 	char *listen;
 	char *spa_fallback;

@@ -176,6 +176,8 @@ usage(FILE *f)
 	    "                           (default " FP_MOUNT_DEFAULT ")\n"
 	    "      --override on|off    whether FATPACK_ASSETS=DIR may put files of\n"
 	    "                           DIR before the assets (default on)\n"
+	    "      --jail[=POLICY]      confine the program after start (default\n"
+	    "                           with --serve: on; POLICY: docs/CONFIG.md)\n"
 	    "      --no-strip           append to the program as it is\n"
 	    "      --allow-dynamic      accept a dynamically linked program\n"
 	    "  -q, --quiet              no progress bar, no summary line\n"
@@ -193,7 +195,7 @@ usage(FILE *f)
 enum {
 	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_NAME, OPT_VERSION,
 	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC, OPT_LINK,
-	OPT_MOUNT, OPT_OVERRIDE,
+	OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL,
 };
 
 static const struct option long_opts[] = {
@@ -216,6 +218,7 @@ static const struct option long_opts[] = {
 	{ "no-strip",      no_argument,       NULL, OPT_NO_STRIP },
 	{ "mount",         required_argument, NULL, OPT_MOUNT },
 	{ "override",      required_argument, NULL, OPT_OVERRIDE },
+	{ "jail",          optional_argument, NULL, OPT_JAIL },
 	{ "allow-dynamic", no_argument,       NULL, OPT_DYNAMIC },
 	{ "quiet",         no_argument,       NULL, 'q' },
 	{ "verbose",       no_argument,       NULL, 'v' },
@@ -387,6 +390,9 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 	case OPT_OVERRIDE:
 		replace(&o->override, arg);
 		return refuse("--override", arg, fp_check_override(arg));
+	case OPT_JAIL:
+		replace(&o->jail, arg != NULL ? arg : "on");
+		return refuse("--jail", o->jail, fp_check_jail(o->jail));
 	case OPT_NO_STRIP: o->strip = 0; return 0;
 	case OPT_DYNAMIC: o->allow_dynamic = 1; return 0;
 	default:
@@ -528,6 +534,7 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->spa_fallback);
 	free(o->cache_control);
 	free(o->mount);
+	free(o->jail);
 	free(o->override);
 	free_list(o->targets, o->n_targets);
 	free_list(x->exclude, x->n_exclude);
@@ -1244,6 +1251,17 @@ mount_of(const struct build_opts *o)
 	return o->mount != NULL ? o->mount : FP_MOUNT_DEFAULT;
 }
 
+/* The jail to record: the policy given; else "on" for the built-in server
+ * (docs/SERVICE.md), which enters it once its sockets are bound; else
+ * none. */
+static const char *
+jail_of(const struct build_opts *o)
+{
+	if (o->jail != NULL)
+		return o->jail;
+	return o->serve ? "on" : NULL;
+}
+
 /* Writes program, padding and payload through the atomic output file. */
 static int
 write_output(const struct build_opts *o, const char *prog,
@@ -1258,6 +1276,7 @@ write_output(const struct build_opts *o, const char *prog,
 		.listen = o->listen, .spa_fallback = o->spa_fallback,
 		.cache_control = o->cache_control, .build_time = build_time,
 		.mount = mount_of(o), .override = o->override,
+		.jail = jail_of(o),
 	};
 	struct pack_opts po = { .level = o->level, .jobs = o->jobs };
 	struct outfile of;

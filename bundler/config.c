@@ -528,6 +528,16 @@ set_mount(struct cfg *c, const char *v)
 }
 
 static int
+set_jail(struct cfg *c, const char *v)
+{
+	if (refuse(c, "jail", v, fp_check_jail(v)) < 0)
+		return -1;
+	free(c->o->jail);
+	c->o->jail = xstrdup(v);
+	return 0;
+}
+
+static int
 set_override(struct cfg *c, const char *v)
 {
 	if (refuse(c, "override", v, fp_check_override(v)) < 0)
@@ -597,6 +607,7 @@ static const struct key keys[] = {
 	{ "app",    "link",          set_link,          0 },
 	{ "app",    "level",         set_level,         0 },
 	{ "app",    "jobs",          set_jobs,          0 },
+	{ "app",    "jail",          set_jail,          0 },
 	{ "build",  "sources",       set_sources,       1 },
 	{ "build",  "program",       set_program,       0 },
 	{ "build",  "cflags",        set_cflags,        1 },

@@ -19,6 +19,7 @@ struct pack_meta {
 	const char *cache_control;   /* serve.cache_control */
 	const char *mount;           /* mount, NULL for none */
 	const char *override;        /* mount.override */
+	const char *jail;            /* jail policy, NULL for none */
 	int64_t build_time;
 };
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh BUILD_DIR - `make demo`: builds examples/hello (when present) and
-# runs it, then builds examples/site into one executable with the built-in
-# server and serves it on a loopback port until Ctrl-C.
+# runs it, builds Debian's Lua 5.4 unchanged with the scripts of examples/lua
+# as files under its module folder and runs them, then builds examples/site
+# into one executable with the built-in server and serves it on a loopback
+# port until Ctrl-C.
 set -eu
 
 build=$(cd "${1:?usage: examples/demo.sh BUILD_DIR}" && pwd)
@@ -17,6 +19,14 @@ if [ -f examples/hello/hello.c ]; then
 	./dist/hello || echo "(examples/hello exited with status $?)"
 	echo
 fi
+
+echo "== examples/lua: Debian's Lua 5.4, unchanged, with its scripts as assets"
+lua=$(bash examples/lua/build-lua.sh "$build")
+"$fatpack" build "$lua" -a examples/lua/app --mount /usr/local/share/lua/5.4 \
+	--name luaapp -o dist/luaapp
+./dist/luaapp /usr/local/share/lua/5.4/main.lua ||
+	echo "(examples/lua exited with status $?)"
+echo
 
 echo "== examples/site"
 "$fatpack" build --serve examples/site -o dist/site

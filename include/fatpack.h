@@ -39,6 +39,7 @@ extern "C" {
 #define FATPACK_EIO        (-9)  /* reading the executable failed (see errno) */
 #define FATPACK_ENOMEM     (-10) /* out of memory */
 #define FATPACK_ERANGE     (-11) /* index out of range */
+#define FATPACK_EJAIL      (-12) /* the jail policy could not be applied */
 
 /* Entry types. */
 #define FATPACK_FILE 0
@@ -116,6 +117,56 @@ const char *fatpack_meta(const char *key);
 
 /* Absolute offset of the payload in the executable. */
 uint64_t fatpack_payload_offset(void);
+
+/* --- Running as a service (docs/SERVICE.md) ---------------------------------
+ * The conventions of systemd's service manager, without libsystemd. Each is a
+ * no-op when the manager did not ask for it, so a program can call them
+ * unconditionally. */
+
+/* Sends state to the service manager (sd_notify(3)): one or more
+ * "KEY=VALUE" lines, e.g. "READY=1", "STOPPING=1", "WATCHDOG=1" or
+ * "STATUS=serving on port 8080". Returns 1 when sent, 0 when no manager
+ * listens (NOTIFY_SOCKET unset), FATPACK_EIO with errno set when sending
+ * failed (EAFNOSUPPORT: NOTIFY_SOCKET is neither a path nor "@name"). */
+int fatpack_notify(const char *state);
+
+/* The watchdog timeout the manager set for this process (WATCHDOG_USEC,
+ * honouring WATCHDOG_PID), in microseconds; 0 when none. Send "WATCHDOG=1"
+ * at least twice per timeout, e.g. every fatpack_watchdog_usec() / 2. */
+uint64_t fatpack_watchdog_usec(void);
+
+/* The first descriptor passed by socket activation (sd_listen_fds(3)). */
+#define FATPACK_LISTEN_FDS_START 3
+
+/* How many listening sockets the manager passed to this process
+ * (LISTEN_FDS, when LISTEN_PID is this process): they are descriptors
+ * FATPACK_LISTEN_FDS_START .. FATPACK_LISTEN_FDS_START + n - 1, already
+ * bound and listening, marked close-on-exec by the first call. 0 when
+ * none. */
+int fatpack_listen_fds(void);
+
+/* The name the manager gave a passed socket (LISTEN_FDNAMES, the
+ * FileDescriptorName= of its socket unit), "unknown" when it gave none,
+ * NULL when fd is not a passed socket. */
+const char *fatpack_listen_name(int fd);
+
+/* Confines this process with the build's jail policy (`fatpack build
+ * --jail`, docs/CONFIG.md "The jail"): rlimits, an unprivileged user when
+ * root, no new privileges, Landlock and a seccomp allowlist. The runtime
+ * calls it before main. A program that must first bind sockets or open
+ * files declares FATPACK_JAIL_SELF at file scope and calls fatpack_jail()
+ * itself, once that is done and before it starts any thread. Returns 0
+ * when confined, or when the build has no jail or says "off";
+ * FATPACK_EJAIL after saying why on stderr when the policy cannot be
+ * applied (e.g. no Landlock, and the policy does not say best-effort):
+ * the program must not go on. */
+int fatpack_jail(void);
+#define FATPACK_JAIL_SELF \
+	extern const int fatpack_jail_self; const int fatpack_jail_self = 1
+
+/* 1 when stderr is connected to the journal (JOURNAL_STREAM names its
+ * device and inode), so log lines need no timestamp of their own; else 0. */
+int fatpack_stderr_is_journal(void);
 
 #ifdef __cplusplus
 }

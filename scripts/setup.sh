@@ -23,8 +23,12 @@ PACKAGES=(
 	zstd tar file jq curl xz-utils
 	clang libclang-rt-14-dev
 	media-types
+	# examples/lua: Debian's Lua builds through libtool
+	libtool-bin
 	# test tools: crafted inputs, the real browser test
 	python3 util-linux chromium fonts-liberation git
+	# systemd-socket-activate and systemd-notify (tests/t_systemd.sh)
+	systemd
 )
 
 # `setup.sh --bench` adds what bench/ compares against.

@@ -54,6 +54,11 @@ check_eq "a file beside the mount is read as it is" beside \
 check_eq "the real folder under the mount is hidden, not changed" \
 	"hello shadowed" "$("$T/probe.m" cat "$T/real/m/a.txt" 2>&1) $(cat "$T/real/m/a.txt")"
 
+# In the jail (issue 10's --jail: Landlock, seccomp): the assets need no
+# file system access, so every check holds there too.
+check "build --jail" "$FATPACK" build "$plain" -a "$T/assets" --jail -o "$T/probe.jail"
+run_probe "jailed" "$T/probe.jail" check /fatpack
+
 # The same checks with nothing but the binary: no /proc, no libc, no /fatpack.
 if is_static_build; then
 	mkdir -p "$T/root"

@@ -1,6 +1,7 @@
 /*
  * check.c - the rules of docs/FORMAT.md on single values (see check.h).
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -232,6 +233,33 @@ fp_parse_listen(const char *v, char *host, size_t cap, unsigned *port)
 }
 
 const char *
+fp_serve_listen(const char *opt, const char *env, const char *meta,
+    struct fp_listen *a)
+{
+	const char *why;
+
+	a->from = "default";
+	a->value = "127.0.0.1:8080";
+	if (opt != NULL) {
+		a->from = "--listen";
+		a->value = opt;
+	} else if (env != NULL && *env != '\0') {
+		a->from = "PORT";
+		a->value = env;
+	} else if (meta != NULL) {
+		a->from = "serve.listen";
+		a->value = meta;
+	}
+	why = fp_parse_listen(a->value, a->host, sizeof(a->host), &a->port);
+	if (a->value != env)
+		return why;
+	if (why != NULL || env[strspn(env, "0123456789")] != '\0')
+		return "must be a port number, 0..65535";
+	snprintf(a->host, sizeof(a->host), "0.0.0.0");
+	return NULL;
+}
+
+const char *
 fp_check_cache_control(const char *v)
 {
 	size_t n = strlen(v), i;
@@ -294,6 +322,150 @@ fp_check_override(const char *v)
 	return "mount.override is not on or off";
 }
 
+/* A decimal number in 1..max, with an optional K/M/G/T (powers of 1024)
+ * when sized. */
+static int
+jail_number(const char *v, int sized, unsigned long long max,
+    unsigned long long *out)
+{
+	unsigned long long n = 0, unit = 1;
+	const char *p = v;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (max - (unsigned)(*p - '0')) / 10)
+			return -1;
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (sized && *p != '\0' && p[1] == '\0' && strchr("KMGT", *p) != NULL) {
+		for (const char *u = "KMGT"; *u != *p; u++)
+			unit *= 1024;
+		unit *= 1024;
+		p++;
+	}
+	if (p == v || *p != '\0' || n == 0 || n > max / unit)
+		return -1;
+	*out = n * unit;
+	return 0;
+}
+
+static const char *
+jail_path(const char *v)
+{
+	if (v[0] != '/')
+		return "jail path is not absolute";
+	if (v[1] == '\0')
+		return "jail path is the root folder";
+	if (v[1] == '/')
+		return "empty path component";
+	return fp_check_path(v + 1, strlen(v + 1));
+}
+
+/* A user name as useradd(8) takes it, or a number. */
+static const char *
+jail_user(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 32 || v[0] == '-')
+		return "user= is not a user name or number";
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
+		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+		    v[i] == '_' || v[i] == '-' || v[i] == '.'))
+			return "user= is not a user name or number";
+	return NULL;
+}
+
+/* One word of a jail policy into *j; seen holds the words given once. */
+static const char *
+jail_word(char *w, struct fp_jail *j, unsigned *seen)
+{
+	static const char *const once[] = { "on", "net", "exec", "best-effort",
+	    "nofile=", "mem=", "cpu=", "user=" };
+	char *eq = strchr(w, '=');
+	size_t key = eq != NULL ? (size_t)(eq - w) + 1 : strlen(w);
+	const char *v = eq != NULL ? eq + 1 : "", *why;
+	unsigned i;
+
+	if (strncmp(w, "read=", 5) == 0 || strncmp(w, "write=", 6) == 0) {
+		int rd = w[0] == 'r';
+
+		if ((why = jail_path(v)) != NULL)
+			return why;
+		if ((rd ? j->nread : j->nwrite) == FP_JAIL_PATHS)
+			return "more than 16 read= or write= paths";
+		if (rd)
+			j->read[j->nread++] = v;
+		else
+			j->write[j->nwrite++] = v;
+		return NULL;
+	}
+	for (i = 0; i < sizeof(once) / sizeof(once[0]); i++)
+		if (strlen(once[i]) == key && strncmp(w, once[i], key) == 0)
+			break;
+	if (i == sizeof(once) / sizeof(once[0]) || (eq == NULL) !=
+	    (once[i][key - 1] != '='))
+		return "unknown jail word (see docs/CONFIG.md)";
+	if (*seen & (1u << i))
+		return "a jail word given twice";
+	*seen |= 1u << i;
+	switch (i) {
+	case 1: j->net = 1; return NULL;
+	case 2: j->exec = 1; return NULL;
+	case 3: j->best_effort = 1; return NULL;
+	case 4:
+		return jail_number(v, 0, 1u << 20, &j->nofile) != 0 ?
+		    "nofile= is not a number in 1..1048576" : NULL;
+	case 5:
+		return jail_number(v, 1, 1ull << 50, &j->mem) != 0 ?
+		    "mem= is not a size such as 512M" : NULL;
+	case 6:
+		return jail_number(v, 0, 1u << 30, &j->cpu) != 0 ?
+		    "cpu= is not a number of seconds" : NULL;
+	case 7:
+		j->user = v;
+		return jail_user(v);
+	}
+	return NULL;
+}
+
+const char *
+fp_check_jail(const char *v)
+{
+	struct fp_jail j;
+
+	return fp_parse_jail(v, &j);
+}
+
+const char *
+fp_parse_jail(const char *v, struct fp_jail *j)
+{
+	size_t n = strlen(v);
+	unsigned seen = 0;
+	char *w, *next;
+	const char *why;
+
+	memset(j, 0, offsetof(struct fp_jail, buf));
+	if (strcmp(v, "off") == 0) {
+		j->off = 1;
+		return NULL;
+	}
+	if (n == 0)
+		return "empty jail policy (\"on\" is the default policy)";
+	if (n > FP_JAIL_MAX)
+		return "jail policy longer than 1024 bytes";
+	memcpy(j->buf, v, n + 1);
+	for (w = j->buf; w != NULL; w = next) {
+		if ((next = strchr(w, ' ')) != NULL)
+			*next++ = '\0';
+		if (*w == '\0')
+			return "jail words are separated by one space";
+		if ((why = jail_word(w, j, &seen)) != NULL)
+			return why;
+	}
+	return NULL;
+}
+
 size_t
 fp_shown_len(const unsigned char *p, size_t n)
 {
@@ -352,6 +524,7 @@ fp_strerror(int err)
 	case FATPACK_EIO:       return "error reading the file";
 	case FATPACK_ENOMEM:    return "out of memory";
 	case FATPACK_ERANGE:    return "index out of range";
+	case FATPACK_EJAIL:     return "the jail policy could not be applied";
 	default:                return "unknown error";
 	}
 }

@@ -52,6 +52,20 @@ const char *fp_parse_listen(const char *v, char *host, size_t cap,
     unsigned *port);
 const char *fp_check_listen(const char *v);   /* fp_parse_listen, no output */
 
+/* Where the built-in server listens: the one rule for the server and for
+ * --fatpack-health's default. opt (--listen) when not NULL; else env ($PORT:
+ * a port number only, on all interfaces, as twelve-factor platforms expect)
+ * when set and not empty; else meta (serve.listen) when not NULL; else
+ * 127.0.0.1:8080. Fills *a and returns NULL, or why a->value, taken from
+ * the setting named a->from, is refused. */
+struct fp_listen {
+	char host[256];
+	unsigned port;
+	const char *from, *value;
+};
+const char *fp_serve_listen(const char *opt, const char *env,
+    const char *meta, struct fp_listen *a);
+
 /* serve.cache_control: a header value, printable ASCII, 1..FP_HEADER_VALUE_MAX
  * bytes. */
 const char *fp_check_cache_control(const char *v);
@@ -69,6 +83,28 @@ const char *fp_check_mount(const char *v);
 
 /* mount.override: "on" or "off" (docs/MOUNT.md). */
 const char *fp_check_override(const char *v);
+
+/* The jail metadata (docs/CONFIG.md, "The jail"): "off", or words separated
+ * by one space: "on", "read=PATH", "write=PATH" (each repeatable, PATH
+ * absolute and following the index path rules, not "/"), "net", "exec",
+ * "best-effort", "nofile=N", "mem=SIZE" (bytes, or with K, M, G or T),
+ * "cpu=SECONDS", "user=NAME" or "user=UID". Each other word at most once;
+ * at most FP_JAIL_MAX bytes. fp_parse_jail fills *j, whose strings point
+ * into j->buf; the build checks the value with the same function before
+ * writing it, and the runtime before applying it. */
+#define FP_JAIL_MAX 1024u
+#define FP_JAIL_PATHS 16
+struct fp_jail {
+	int off;                    /* "off": no jail */
+	int net, exec, best_effort;
+	const char *read[FP_JAIL_PATHS], *write[FP_JAIL_PATHS];
+	size_t nread, nwrite;
+	unsigned long long nofile, mem, cpu;   /* 0: not set */
+	const char *user;           /* NULL: not set */
+	char buf[FP_JAIL_MAX + 1];
+};
+const char *fp_parse_jail(const char *v, struct fp_jail *j);
+const char *fp_check_jail(const char *v);
 
 /* Length of the sequence at p (n > 0 bytes) that output for a terminal may
  * show as it is: printable ASCII but the backslash, or a UTF-8 character

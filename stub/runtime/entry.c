@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "format/check.h"
@@ -19,6 +20,8 @@
 #include "runtime.h"
 
 int __real_main(int argc, char **argv);
+/* defined by a program that enters its jail itself (FATPACK_JAIL_SELF) */
+extern const int fatpack_jail_self __attribute__((weak));
 int __wrap_main(int argc, char **argv);
 
 /* The runtime marker (docs/FORMAT.md section 5): `fatpack build` looks for it,
@@ -34,7 +37,11 @@ struct request {
 	const char *dir;      /* extract */
 	int opt;              /* list -l, info --json */
 	unsigned flags;       /* extract: FP_EXTRACT_* */
+	const char *url;      /* health */
+	int timeout;          /* health: seconds */
 };
+
+#define HEALTH_TIMEOUT 5      /* seconds, when --timeout is not given */
 
 static int
 usage_error(const char *prog, const char *what, const char *arg)
@@ -58,6 +65,8 @@ cmd_help(void)
 	    "and the tar stream\n"
 	    "  " FLAG_PREFIX "offset                     the payload's offset "
 	    "in this file\n"
+	    "  " FLAG_PREFIX "health [--timeout S] [URL] one HTTP GET: exit 0 "
+	    "on 2xx/3xx\n"
 	    "  " FLAG_PREFIX "help                       this list\n");
 	return 0;
 }
@@ -109,6 +118,38 @@ option(struct request *q, const char *a, int *ended)
 	return 0;
 }
 
+/* health's --timeout SECONDS (1..3600) and optional URL. */
+static int
+health_args(const char *prog, int argc, char **argv, struct request *q)
+{
+	int i;
+
+	q->timeout = HEALTH_TIMEOUT;
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		char *end;
+		long n;
+
+		if (strcmp(a, "--timeout") == 0) {
+			if (++i == argc)
+				return usage_error(prog, "missing seconds after",
+				    a);
+			n = strtol(argv[i], &end, 10);
+			if (*argv[i] < '0' || *argv[i] > '9' || *end != '\0' ||
+			    n < 1 || n > 3600)
+				return usage_error(prog, "--timeout takes 1..3600 "
+				    "seconds, not", argv[i]);
+			q->timeout = (int)n;
+		} else if (a[0] == '-' || q->url != NULL) {
+			return usage_error(prog, a[0] == '-' ? "unknown option" :
+			    "unexpected argument", a);
+		} else {
+			q->url = a;
+		}
+	}
+	return 0;
+}
+
 /* Options after the flag; extract also takes its folder, after "--" when
  * its name starts with '-'. */
 static int
@@ -116,6 +157,8 @@ parse_args(const char *prog, int argc, char **argv, struct request *q)
 {
 	int extract = strcmp(q->flag, "extract") == 0, ended = 0, i;
 
+	if (strcmp(q->flag, "health") == 0)
+		return health_args(prog, argc, argv, q);
 	for (i = 2; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -137,7 +180,7 @@ static int
 known(const char *flag)
 {
 	static const char *const flags[] = { "info", "list", "extract",
-	    "verify", "offset" };
+	    "verify", "offset", "health" };
 	size_t i;
 
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
@@ -157,6 +200,8 @@ answer(const struct fp_inspect *in, const struct request *q)
 		return fp_inspect_extract(in, q->dir, q->flags);
 	if (strcmp(q->flag, "verify") == 0)
 		return fp_inspect_verify(in);
+	if (strcmp(q->flag, "health") == 0)
+		return fp_health(in->prog, q->url, q->timeout);
 	printf("%" PRIu64 "\n", in->r->payload_offset);
 	return 0;
 }
@@ -164,7 +209,8 @@ answer(const struct fp_inspect *in, const struct request *q)
 static int
 run_flag(const char *prog, int argc, char **argv)
 {
-	struct request q = { argv[1] + strlen(FLAG_PREFIX), NULL, 0, 0 };
+	struct request q = { argv[1] + strlen(FLAG_PREFIX), NULL, 0, 0, NULL,
+	    0 };
 	struct fp_inspect in = { NULL, prog, prog };
 	char detail[256];
 	int rc;
@@ -194,8 +240,11 @@ __wrap_main(int argc, char **argv)
 	/* a use the linker sees, so --gc-sections keeps the marker section */
 	__asm__ volatile("" : : "r"(fp_marker));
 	fp_runtime_init(NULL, 0);
-	if (argc < 2 || strncmp(argv[1], FLAG_PREFIX, strlen(FLAG_PREFIX)) != 0)
+	if (argc < 2 || strncmp(argv[1], FLAG_PREFIX, strlen(FLAG_PREFIX)) != 0) {
+		if (&fatpack_jail_self == NULL && fatpack_jail() != 0)
+			return 1;
 		return __real_main(argc, argv);
+	}
 	prog = argv[0] != NULL && argv[0][0] != '\0' ? argv[0] : "fatpack";
 	rc = run_flag(prog, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -288,13 +288,13 @@ fp_mount_override(const struct fp_mpath *m, char *buf, size_t cap)
 }
 
 int
-fp_mount_write_error(const struct fp_mpath *m, int creating)
+fp_mount_write_error(const struct fp_mpath *m, enum fp_write w, int there)
 {
-	if (m->err == ENOENT && creating && m->parent_ok)
+	if (there || m->err == 0)
+		return w == FP_W_CREATE ? EEXIST : EROFS;
+	if (m->err == ENOENT && m->parent_ok && w != FP_W_FILE)
 		return EROFS;
-	if (m->err != 0)
-		return m->err;
-	return creating ? EEXIST : EROFS;
+	return m->err;
 }
 
 /* --- files ----------------------------------------------------------------- */
@@ -499,6 +499,17 @@ fail:
 	return set_errno(EIO);
 }
 
+void
+fp_mount_prepare(void)
+{
+	pthread_once(&conf_once, conf_init);
+	if (mount_len == 0 || tree == NULL)
+		return;
+	pthread_mutex_lock(&kept_lock);
+	renew(&procfd, open_procfd, 0);
+	pthread_mutex_unlock(&kept_lock);
+}
+
 /* Entry i opened for reading. The fast way is one openat in the kept
  * /proc/self/fd and one fstat; the first open of an asset, and any open
  * after the program took a kept descriptor, goes the slow way. */
@@ -529,7 +540,8 @@ int
 fp_mount_open(const struct fp_mpath *m, int flags)
 {
 	if (m->err != 0)
-		return set_errno(flags & O_CREAT ? fp_mount_write_error(m, 1) : m->err);
+		return set_errno(flags & O_CREAT ?
+		    fp_mount_write_error(m, FP_W_CREATE, 0) : m->err);
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		return set_errno(EEXIST);
 	if (m->is_dir)   /* no folder descriptors: docs/MOUNT.md */

@@ -38,6 +38,10 @@ const char *fp_mount_override_dir(void);
  * files, and its answers are final). */
 int fp_mount_bundled(void);
 
+/* Opens now what the mount opens lazily and a jail would forbid later
+ * (/proc/self/fd, through which each open reopens an asset). */
+void fp_mount_prepare(void);
+
 /* Fills *m for path (NULL and relative paths are never in the mount). */
 void fp_mount_resolve(const char *path, struct fp_mpath *m);
 
@@ -45,10 +49,20 @@ void fp_mount_resolve(const char *path, struct fp_mpath *m);
  * into buf; NULL without one (or when the path would not fit). */
 const char *fp_mount_override(const struct fp_mpath *m, char *buf, size_t cap);
 
-/* The errno a call that would write at m gets on a read-only file system
- * (EROFS, or the lookup's error when the path cannot be reached); creating
- * says whether the call makes a new name (mkdir, link, ...). */
-int fp_mount_write_error(const struct fp_mpath *m, int creating);
+/* What a call that would write does to its path, which decides its errno
+ * on a read-only file system: the kernel looks a name up first for calls on
+ * a file (ENOENT when it is missing), and asks for write access first for
+ * calls on a folder's names (EROFS even for a missing name), but a name
+ * that is there makes a creating call EEXIST. */
+enum fp_write {
+	FP_W_FILE,      /* truncate, chmod, chown, utimensat, access(W_OK) */
+	FP_W_CREATE,    /* mkdir, mknod, symlink, link's new name, O_CREAT */
+	FP_W_REMOVE,    /* unlink, rmdir, rename's two names */
+};
+
+/* The errno for a call of kind w at m (the lookup's own when the path
+ * cannot be reached on the way). there: the name is known to be there. */
+int fp_mount_write_error(const struct fp_mpath *m, enum fp_write w, int there);
 
 /* The calls, as the C library's: -1 (NULL) with errno on failure. */
 int fp_mount_stat(const struct fp_mpath *m, struct stat *st);

@@ -20,4 +20,15 @@ int fp_runtime_init(char *detail, size_t len);
 /* The process-wide archive; valid only when fp_runtime_init returned 0. */
 const struct fp_reader *fp_runtime_archive(void);
 
+/* Connects a socket to NOTIFY_SOCKET, when set, that fatpack_notify uses
+ * from then on (service.c): called before the jail, which may forbid the
+ * path lookup. */
+void fp_notify_connect(void);
+
+/* --fatpack-health (health.c): one GET of url, or of the server's own
+ * address when url is NULL, within timeout seconds. Returns the exit
+ * status: 0 on a 2xx or 3xx status, 1 otherwise, 2 for a malformed URL; a
+ * line on stdout or stderr says which. */
+int fp_health(const char *prog, const char *url, int timeout);
+
 #endif

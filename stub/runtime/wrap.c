@@ -148,13 +148,11 @@ override_stat(const struct fp_mpath *m, struct stat *st)
 /* The errno of a call that would write at m, as a read-only file system
  * answers it, counting the override folder's files as there. */
 static int
-write_error(const struct fp_mpath *m, int creating)
+write_error(const struct fp_mpath *m, enum fp_write w)
 {
 	struct stat st;
 
-	if (override_stat(m, &st) == 0)
-		return creating ? EEXIST : EROFS;
-	return fp_mount_write_error(m, creating);
+	return fp_mount_write_error(m, w, override_stat(m, &st) == 0);
 }
 
 /* --- opening ---------------------------------------------------------------- */
@@ -353,7 +351,7 @@ access_mine(const struct fp_mpath *m, int mode)
 	int r;
 
 	if (mode & W_OK)
-		return set_errno(write_error(m, 0));
+		return set_errno(write_error(m, FP_W_FILE));
 	if ((o = fp_mount_override(m, buf, sizeof(buf))) != NULL &&
 	    !absent(r = __real_access(o, mode)))
 		return r;
@@ -601,50 +599,54 @@ __wrap_scandir(const char *path, struct dirent ***res,
 /* -1 with the read-only file system's errno when path is in the mount;
  * else 0, and m->real is the path to hand on. */
 static int
-refused(const char *path, int creating, struct fp_mpath *m)
+refused(const char *path, enum fp_write w, struct fp_mpath *m)
 {
 	fp_mount_resolve(path, m);
 	if (!FP_IN_MOUNT(m))
 		return 0;
-	return set_errno(write_error(m, creating));
+	return set_errno(write_error(m, w));
 }
 
-/* A call that changes the name path (creating: makes it). */
-#define WRITE(name, creating, proto, args)                                   \
+/* A call that would change path, of kind w (mount.h). */
+#define WRITE(name, w, proto, args)                                   \
 int                                                                          \
 __wrap_##name proto                                                          \
 {                                                                            \
 	struct fp_mpath m;                                                    \
                                                                              \
-	if (refused(path, creating, &m) < 0)                                  \
+	if (refused(path, w, &m) < 0)                                         \
 		return -1;                                                    \
 	path = m.real;                                                        \
 	return __real_##name args;                                            \
 }
 
-WRITE(mkdir, 1, (const char *path, mode_t mode), (path, mode))
-WRITE(mkdirat, 1, (int dirfd, const char *path, mode_t mode),
-    (dirfd, path, mode))
-WRITE(rmdir, 0, (const char *path), (path))
-WRITE(unlink, 0, (const char *path), (path))
-WRITE(unlinkat, 0, (int dirfd, const char *path, int flag),
+WRITE(mkdir, FP_W_CREATE, (const char *path, mode_t mode), (path, mode))
+WRITE(mkdirat, FP_W_CREATE,
+    (int dirfd, const char *path, mode_t mode), (dirfd, path, mode))
+WRITE(rmdir, FP_W_REMOVE, (const char *path), (path))
+WRITE(unlink, FP_W_REMOVE, (const char *path), (path))
+WRITE(unlinkat, FP_W_REMOVE, (int dirfd, const char *path, int flag),
     (dirfd, path, flag))
-WRITE(remove, 0, (const char *path), (path))
-WRITE(truncate, 0, (const char *path, off_t len), (path, len))
-WRITE(chmod, 0, (const char *path, mode_t mode), (path, mode))
-WRITE(fchmodat, 0, (int dirfd, const char *path, mode_t mode, int flag),
+WRITE(remove, FP_W_REMOVE, (const char *path), (path))
+WRITE(truncate, FP_W_FILE, (const char *path, off_t len), (path, len))
+WRITE(chmod, FP_W_FILE, (const char *path, mode_t mode), (path, mode))
+WRITE(fchmodat, FP_W_FILE,
+    (int dirfd, const char *path, mode_t mode, int flag),
     (dirfd, path, mode, flag))
-WRITE(chown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
-WRITE(lchown, 0, (const char *path, uid_t u, gid_t g), (path, u, g))
-WRITE(fchownat, 0, (int dirfd, const char *path, uid_t u, gid_t g,
-    int flag), (dirfd, path, u, g, flag))
-WRITE(mknod, 1, (const char *path, mode_t mode, dev_t dev),
+WRITE(chown, FP_W_FILE, (const char *path, uid_t u, gid_t g), (path, u, g))
+WRITE(lchown, FP_W_FILE, (const char *path, uid_t u, gid_t g), (path, u, g))
+WRITE(fchownat, FP_W_FILE,
+    (int dirfd, const char *path, uid_t u, gid_t g, int flag),
+    (dirfd, path, u, g, flag))
+WRITE(mknod, FP_W_CREATE, (const char *path, mode_t mode, dev_t dev),
     (path, mode, dev))
-WRITE(mknodat, 1, (int dirfd, const char *path, mode_t mode, dev_t dev),
+WRITE(mknodat, FP_W_CREATE,
+    (int dirfd, const char *path, mode_t mode, dev_t dev),
     (dirfd, path, mode, dev))
-WRITE(symlink, 1, (const char *target, const char *path), (target, path))
-WRITE(symlinkat, 1, (const char *target, int dirfd, const char *path),
-    (target, dirfd, path))
+WRITE(symlink, FP_W_CREATE, (const char *target, const char *path),
+    (target, path))
+WRITE(symlinkat, FP_W_CREATE,
+    (const char *target, int dirfd, const char *path), (target, dirfd, path))
 
 /* utimensat with no path (NULL) works on dirfd itself. */
 int
@@ -655,33 +657,33 @@ __wrap_utimensat(int dirfd, const char *path, const struct timespec *t,
 
 	if (path == NULL)
 		return __real_utimensat(dirfd, path, t, flag);
-	if (refused(path, 0, &m) < 0)
+	if (refused(path, FP_W_FILE, &m) < 0)
 		return -1;
 	return __real_utimensat(dirfd, m.real, t, flag);
 }
 
-/* Two paths (the second one a new name): either one in the mount refuses
- * the call. */
-#define WRITE2(name, proto, call)                                            \
+/* Two paths: either one in the mount refuses the call (of kinds w1, w2). */
+#define WRITE2(name, w1, w2, proto, call)                                    \
 int                                                                          \
 __wrap_##name proto                                                          \
 {                                                                            \
 	struct fp_mpath m1, m2;                                               \
                                                                              \
-	if (refused(from, 0, &m1) < 0 || refused(to, 1, &m2) < 0)             \
+	if (refused(from, w1, &m1) < 0 || refused(to, w2, &m2) < 0)           \
 		return -1;                                                    \
 	return call;                                                          \
 }
 
-WRITE2(rename, (const char *from, const char *to),
+WRITE2(rename, FP_W_REMOVE, FP_W_REMOVE, (const char *from, const char *to),
     __real_rename(m1.real, m2.real))
-WRITE2(renameat, (int fd1, const char *from, int fd2, const char *to),
+WRITE2(renameat, FP_W_REMOVE, FP_W_REMOVE,
+    (int fd1, const char *from, int fd2, const char *to),
     __real_renameat(fd1, m1.real, fd2, m2.real))
-WRITE2(link, (const char *from, const char *to),
+WRITE2(link, FP_W_FILE, FP_W_CREATE, (const char *from, const char *to),
     __real_link(m1.real, m2.real))
-WRITE2(linkat, (int fd1, const char *from, int fd2, const char *to, int flag),
+WRITE2(linkat, FP_W_FILE, FP_W_CREATE,
+    (int fd1, const char *from, int fd2, const char *to, int flag),
     __real_linkat(fd1, m1.real, fd2, m2.real, flag))
-
 #ifdef FATPACK_SAN_TOOLCHAIN
 /* --- glibc's large-file names (wraps.h, FP_WRAPS_GLIBC) ------------------
  * On the 64-bit targets glibc's struct stat64 and dirent64 are struct stat
@@ -840,7 +842,7 @@ __wrap_truncate64(const char *path, off64_t len)
 {
 	struct fp_mpath m;
 
-	if (refused(path, 0, &m) < 0)
+	if (refused(path, FP_W_FILE, &m) < 0)
 		return -1;
 	return __real_truncate64(m.real, len);
 }

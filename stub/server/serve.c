@@ -3,10 +3,12 @@
  * made with `fatpack build --serve SITE/`. The runtime has loaded the payload
  * before main runs; this file reads the settings (build-time metadata,
  * overridden by the command line and the environment), opens one
- * SO_REUSEPORT listening socket per worker thread, and waits for SIGTERM or
- * SIGINT to stop them gracefully.
+ * SO_REUSEPORT listening socket per worker thread (or takes the sockets a
+ * service manager passed), and waits for SIGTERM or SIGINT to stop them
+ * gracefully, speaking the manager's protocol meanwhile (docs/SERVICE.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <netdb.h>
@@ -17,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fatpack.h"
@@ -34,7 +38,11 @@ struct options {
 	long max_conn;
 };
 
+/* the jail is entered once the sockets are bound (docs/SERVICE.md) */
+FATPACK_JAIL_SELF;
+
 static const char *prog = "fatpack-serve";
+static char listen_url[INET6_ADDRSTRLEN + 32];  /* for STATUS= */
 
 static void
 usage(FILE *f)
@@ -171,41 +179,16 @@ parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 
 /* --- the listening address ------------------------------------------------ */
 
-/* Where to listen, and the setting it came from for messages. */
-struct address {
-	char host[256];
-	unsigned port;
-	const char *from, *value;
-};
-
-/* --listen; else PORT, a port on all interfaces as twelve-factor platforms
- * expect; else the build's serve.listen; else 127.0.0.1:8080. Parsed by
- * fp_parse_listen, as fatpack build checks serve.listen, so the build takes
- * exactly what the server takes. Returns -1 after saying why. */
+/* --listen; else PORT; else the build's serve.listen; else 127.0.0.1:8080,
+ * by fp_serve_listen, the rule --fatpack-health's default follows too;
+ * parsed by fp_parse_listen, as fatpack build checks serve.listen, so the
+ * build takes exactly what the server takes. Returns -1 after saying why. */
 static int
-listen_address(const struct options *o, struct address *a)
+listen_address(const struct options *o, struct fp_listen *a)
 {
-	const char *env = getenv("PORT"), *meta = fatpack_meta("serve.listen");
-	const char *why;
+	const char *why = fp_serve_listen(o->listen, getenv("PORT"),
+	    fatpack_meta("serve.listen"), a);
 
-	a->from = "default";
-	a->value = "127.0.0.1:8080";
-	if (o->listen != NULL) {
-		a->from = "--listen";
-		a->value = o->listen;
-	} else if (env != NULL && *env != '\0') {
-		a->from = "PORT";
-		a->value = env;
-	} else if (meta != NULL) {
-		a->from = "serve.listen";
-		a->value = meta;
-	}
-	why = fp_parse_listen(a->value, a->host, sizeof(a->host), &a->port);
-	if (a->value == env && (why != NULL ||
-	    env[strspn(env, "0123456789")] != '\0'))
-		why = "must be a port number, 0..65535";
-	else if (why == NULL && a->value == env)
-		snprintf(a->host, sizeof(a->host), "0.0.0.0");
 	if (why != NULL) {
 		refuse(a->from, a->value, why);
 		return -1;
@@ -214,7 +197,8 @@ listen_address(const struct options *o, struct address *a)
 }
 
 static int
-resolve(const struct address *a, struct sockaddr_storage *ss, socklen_t *len)
+resolve(const struct fp_listen *a, struct sockaddr_storage *ss,
+    socklen_t *len)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 	    .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
@@ -255,16 +239,35 @@ open_listener(const struct sockaddr_storage *ss, socklen_t len,
 	return fd;
 }
 
-/* The first socket fixes the port (port 0 picks a free one); the others
- * join it through SO_REUSEPORT, so the kernel spreads connections. */
-static int
-open_listeners(const struct address *a, int *fds, int n)
+static void
+say_listening(const struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
 	char host[INET6_ADDRSTRLEN];
 	const void *addr;
 	int port;
+
+	if (ss->ss_family == AF_INET6) {
+		addr = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	} else {
+		addr = &((const struct sockaddr_in *)ss)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	}
+	inet_ntop(ss->ss_family, addr, host, sizeof(host));
+	fprintf(stderr, ss->ss_family == AF_INET6 ?
+	    "listening on http://[%s]:%d/\n" : "listening on http://%s:%d/\n",
+	    host, port);
+	snprintf(listen_url, sizeof(listen_url), ss->ss_family == AF_INET6 ?
+	    "http://[%s]:%d/" : "http://%s:%d/", host, port);
+}
+
+/* The first socket fixes the port (port 0 picks a free one); the others
+ * join it through SO_REUSEPORT, so the kernel spreads connections. */
+static int
+open_listeners(const struct fp_listen *a, int *fds, int n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
 
 	if (resolve(a, &ss, &len) != 0 ||
 	    (fds[0] = open_listener(&ss, len, a->value)) < 0)
@@ -274,18 +277,56 @@ open_listeners(const struct address *a, int *fds, int n)
 	for (int i = 1; i < n; i++)
 		if ((fds[i] = open_listener(&ss, len, a->value)) < 0)
 			return -1;
+	say_listening(&ss);
+	return 0;
+}
 
-	if (ss.ss_family == AF_INET6) {
-		addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	} else {
-		addr = &((struct sockaddr_in *)&ss)->sin_addr;
-		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+/* A socket passed by the service manager must be a listening TCP socket;
+ * it is made non-blocking like our own. */
+static int
+check_passed(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int listening = 0, type = 0, flags;
+	socklen_t ilen = sizeof(int);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ilen) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ilen) != 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    type != SOCK_STREAM || !listening) {
+		fprintf(stderr, "%s: passed descriptor %d (%s): not a listening "
+		    "TCP socket\n", prog, fd, fatpack_listen_name(fd));
+		return -1;
 	}
-	inet_ntop(ss.ss_family, addr, host, sizeof(host));
-	fprintf(stderr, ss.ss_family == AF_INET6 ?
-	    "listening on http://[%s]:%d/\n" : "listening on http://%s:%d/\n",
-	    host, port);
+	if ((flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+		fprintf(stderr, "%s: passed descriptor %d: %s\n", prog, fd,
+		    strerror(errno));
+		return -1;
+	}
+	say_listening(&ss);
+	return 0;
+}
+
+/* Socket activation (LISTEN_FDS): the manager's sockets instead of our
+ * own, so the server binds nothing. Worker i takes its own descriptor of
+ * passed socket i mod count, since each worker closes its own. */
+static int
+take_passed(int *fds, int n, int count)
+{
+	for (int i = 0; i < count; i++)
+		if (check_passed(FATPACK_LISTEN_FDS_START + i) != 0)
+			return -1;
+	for (int i = 0; i < n; i++) {
+		fds[i] = fcntl(FATPACK_LISTEN_FDS_START + i % count,
+		    F_DUPFD_CLOEXEC, 0);
+		if (fds[i] < 0) {
+			fprintf(stderr, "%s: dup: %s\n", prog, strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -314,17 +355,42 @@ force_exit(int sig)
 	_exit(1);
 }
 
-/* Waits for SIGTERM or SIGINT, then tells the workers; a second signal
+/* As PID 1 (a container's init) the server adopts every orphan of the
+ * namespace: it must reap them, or they stay zombies. It starts no
+ * process itself, so every child is such an orphan. */
+static void
+reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* Waits for SIGTERM or SIGINT, reaping children and pinging the service
+ * manager's watchdog meanwhile, then tells the workers; a second signal
  * ends the process at once. */
 static void
 wait_for_stop(const sigset_t *set, int stop_fd)
 {
 	struct sigaction sa = { .sa_handler = force_exit };
-	uint64_t one = 1;
+	uint64_t one = 1, half = fatpack_watchdog_usec() / 2;
+	struct timespec ts = { (time_t)(half / 1000000),
+	    (long)(half % 1000000) * 1000 };
+	char state[64];
 	int sig;
 
-	while (sigwait(set, &sig) != 0)
-		;
+	for (;;) {
+		sig = half > 0 ? sigtimedwait(set, NULL, &ts) :
+		    sigwaitinfo(set, NULL);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGCHLD)
+			reap();
+		else if (sig < 0 && errno == EAGAIN)
+			fatpack_notify("WATCHDOG=1");
+	}
+	snprintf(state, sizeof(state), "STOPPING=1\nSTATUS=stopping (signal %d)",
+	    sig);
+	fatpack_notify(state);
 	fprintf(stderr, "%s: stopping (signal %d), finishing responses\n", prog,
 	    sig);
 	if (write(stop_fd, &one, sizeof(one)) != sizeof(one))
@@ -334,8 +400,21 @@ wait_for_stop(const sigset_t *set, int stop_fd)
 	pthread_sigmask(SIG_UNBLOCK, set, NULL);
 }
 
+/* READY=1 once every worker accepts, with the address for systemctl
+ * status. */
+static void
+notify_ready(void)
+{
+	char state[sizeof(listen_url) + 32];
+
+	snprintf(state, sizeof(state), "READY=1\nSTATUS=serving on %s",
+	    listen_url);
+	fatpack_notify(state);
+}
+
 static int
-run(struct serve_config *cfg, const struct address *a, int n)
+run(struct serve_config *cfg, const struct fp_listen *a, int n,
+    int passed)
 {
 	struct worker *w[MAX_WORKERS];
 	pthread_t t[MAX_WORKERS];
@@ -343,11 +422,13 @@ run(struct serve_config *cfg, const struct address *a, int n)
 	sigset_t set;
 	int started = 0;
 
-	if (open_listeners(a, fds, n) != 0)
+	if ((passed > 0 ? take_passed(fds, n, passed) :
+	    open_listeners(a, fds, n)) != 0 || fatpack_jail() != 0)
 		return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -361,10 +442,12 @@ run(struct serve_config *cfg, const struct address *a, int n)
 			break;
 		}
 	}
-	if (started == n)
+	if (started == n) {
+		notify_ready();
 		wait_for_stop(&set, cfg->stop_fd);
-	else if (write(cfg->stop_fd, &(uint64_t){ 1 }, 8) != 8)
+	} else if (write(cfg->stop_fd, &(uint64_t){ 1 }, 8) != 8) {
 		_exit(1);
+	}
 	for (int i = 0; i < started; i++) {
 		pthread_join(t[i], NULL);
 		worker_free(w[i]);
@@ -377,9 +460,9 @@ main(int argc, char **argv)
 {
 	struct serve_config cfg = { 0 };
 	struct options o;
-	struct address addr;
+	struct fp_listen addr;
 	long budget;
-	int rc;
+	int rc, passed;
 
 	if (argv[0] != NULL && argv[0][0] != '\0') {
 		const char *slash = strrchr(argv[0], '/');
@@ -387,12 +470,16 @@ main(int argc, char **argv)
 		prog = slash ? slash + 1 : argv[0];
 	}
 	cfg.prog = prog;
+	cfg.journal = fatpack_stderr_is_journal();
 	if ((rc = fatpack_status()) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, fatpack_strerror(rc));
 		return 1;
 	}
 	parse_args(argc, argv, &o, &cfg);
-	if (listen_address(&o, &addr) != 0)
+	/* with sockets passed, --listen, PORT and serve.listen do not apply */
+	if ((passed = fatpack_listen_fds()) > 0 && o.workers < passed)
+		o.workers = passed > MAX_WORKERS ? MAX_WORKERS : passed;
+	else if (passed == 0 && listen_address(&o, &addr) != 0)
 		return 2;
 
 	budget = fd_budget() - 16 - 2L * o.workers;
@@ -405,5 +492,5 @@ main(int argc, char **argv)
 	}
 	if (site_init(&cfg) != 0)
 		return 1;
-	return run(&cfg, &addr, o.workers);
+	return run(&cfg, &addr, o.workers, passed);
 }

@@ -14,12 +14,15 @@
 
 #define SERVE_TIMEOUT 10        /* seconds: idle, slow header, stalled write */
 #define SERVE_DRAIN   10        /* seconds a graceful stop waits at most */
+#define SERVE_STOP_GRACE 2      /* seconds a stop waits for the first request
+                                   of a connection accepted just before */
 
 struct serve_config {
 	const char *prog;           /* for messages */
 	const char *spa_fallback;   /* index path or NULL */
 	const char *cache_control;  /* header value or NULL */
 	int access_log;
+	int journal;                /* stderr is the journal: no date in the log */
 	size_t max_conn;            /* per worker */
 	int stop_fd;                /* eventfd, readable once a stop is asked */
 };

@@ -52,6 +52,7 @@ struct conn {
 	int fd;
 	enum conn_state state;
 	int close_after;            /* the response in flight ends the connection */
+	int fresh;                  /* accepted, no byte of a request read yet */
 	int64_t deadline;
 	struct conn_list *list;     /* idle or busy, ordered by deadline */
 	struct conn *prev, *next;
@@ -74,7 +75,7 @@ struct worker {
 	const struct serve_config *cfg;
 	int epfd, lfd;
 	int stopping, accept_paused;
-	int64_t now, stop_deadline, resume_accept;
+	int64_t now, stop_deadline, stop_grace, resume_accept;
 	struct conn_list idle, busy;
 	struct conn *dead;          /* closed during this batch of events */
 	size_t nconn;
@@ -162,9 +163,11 @@ log_request(struct worker *w, const struct conn *c, const struct http_req *r,
 		http_escape_log(r->user_agent.p, r->user_agent.n, ua, sizeof(ua));
 	if (LOG_CAP - w->loglen < 1024)
 		log_flush(w);
+	/* the journal stamps each line itself */
 	k = snprintf(w->logbuf + w->loglen, LOG_CAP - w->loglen,
-	    "%s - - [%s] \"%s\" %d %llu \"%s\" %s\n", c->peer, w->log_date, line,
-	    status, (unsigned long long)bytes, ua, enc);
+	    w->cfg->journal ? "%s - - %.0s\"%s\" %d %llu \"%s\" %s\n" :
+	    "%s - - [%s] \"%s\" %d %llu \"%s\" %s\n", c->peer, w->log_date,
+	    line, status, (unsigned long long)bytes, ua, enc);
 	if (k > 0)
 		w->loglen += (size_t)k < LOG_CAP - w->loglen ?
 		    (size_t)k : LOG_CAP - w->loglen - 1;
@@ -701,6 +704,7 @@ read_some(struct worker *w, struct conn *c)
 		int starts = c->rlen == 0;
 
 		c->rlen += (size_t)n;
+		c->fresh = 0;
 		if (starts)
 			touch(w, c);    /* a request starts: its head has a deadline */
 		return 1;
@@ -741,7 +745,8 @@ conn_run(struct worker *w, struct conn *c)
 		}
 		if (next_request(w, c))
 			continue;
-		if (w->stopping && c->rlen == c->rpos) {
+		if (w->stopping && c->rlen == c->rpos &&
+		    (!c->fresh || w->now >= w->stop_grace)) {
 			conn_close(w, c);
 			return;
 		}
@@ -802,6 +807,7 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *ss)
 	memset(c, 0, offsetof(struct conn, head));
 	c->fd = fd;
 	c->state = C_READ;
+	c->fresh = 1;
 	peer_name(ss, c->peer, sizeof(c->peer));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	ev.data.ptr = c;
@@ -849,17 +855,35 @@ expire(struct worker *w)
 		conn_close(w, w->busy.first);
 }
 
-/* Stop accepting; idle connections go now, busy ones after their response. */
+/* Idle connections that have had a request go; with all, those accepted
+ * but not yet asked on go too. */
+static void
+close_idle(struct worker *w, int all)
+{
+	struct conn *c = w->idle.first, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (all || !c->fresh)
+			conn_close(w, c);
+	}
+}
+
+/* Stop accepting; idle connections go now, busy ones after their response.
+ * A connection accepted just before has its request on the way (the
+ * client cannot know we are stopping, and would not retry a first request
+ * on a new connection): it gets SERVE_STOP_GRACE to send it. A restart on a
+ * socket the manager holds then loses no request. */
 static void
 begin_stop(struct worker *w)
 {
 	w->stopping = 1;
 	w->stop_deadline = w->now + SERVE_DRAIN;
+	w->stop_grace = w->now + SERVE_STOP_GRACE;
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->cfg->stop_fd, NULL);
 	close(w->lfd);
 	w->lfd = -1;
-	while (w->idle.first != NULL)
-		conn_close(w, w->idle.first);
+	close_idle(w, 0);
 }
 
 void *
@@ -885,6 +909,8 @@ worker_run(void *arg)
 			}
 		}
 		expire(w);
+		if (w->stopping && w->now >= w->stop_grace)
+			close_idle(w, 1);
 		free_dead(w);
 		log_flush(w);
 		if (w->accept_paused && w->now >= w->resume_accept)

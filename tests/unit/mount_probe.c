@@ -316,6 +316,11 @@ check_writes(void)
 	expect_erofs(truncate(at("/a.txt"), 0), "truncate");
 	expect_erofs(access(at("/a.txt"), W_OK), "access W_OK");
 	expect_erofs(symlink("x", at("/link")), "symlink");
+	expect_erofs(unlink(at("/no-such.txt")), "unlink of a missing name");
+	expect_erofs(rename(at("/no-such.txt"), at("/b.txt")), "rename of a missing name");
+	errno = 0;
+	report(chmod(at("/no-such.txt"), 0600) < 0 && errno == ENOENT,
+	    "chmod of a missing name: ENOENT", strerror(errno));
 	errno = 0;
 	report(mkdir(at("/sub"), 0755) < 0 && errno == EEXIST, "mkdir of a folder there: EEXIST",
 	    strerror(errno));

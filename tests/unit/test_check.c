@@ -82,6 +82,105 @@ test_listen(void)
 }
 
 static void
+jail_bad(const char *v, const char *want)
+{
+	struct fp_jail j;
+	const char *why = fp_parse_jail(v, &j);
+	char name[160];
+
+	snprintf(name, sizeof(name), "jail '%.60s' refused: %s", v, want);
+	check(why != NULL && strstr(why, want) != NULL, name);
+}
+
+static void
+test_jail(void)
+{
+	struct fp_jail j;
+	char many[FP_JAIL_MAX + 8];
+	size_t n = 0;
+
+	check(fp_parse_jail("read=/etc/ssl read=/usr/share write=/var/lib/app "
+	    "net exec best-effort nofile=256 mem=512M cpu=60 user=www-data",
+	    &j) == NULL && j.nread == 2 && strcmp(j.read[1], "/usr/share") == 0 &&
+	    j.nwrite == 1 && strcmp(j.write[0], "/var/lib/app") == 0 &&
+	    j.net && j.exec && j.best_effort && j.nofile == 256 &&
+	    j.mem == 512ull << 20 && j.cpu == 60 &&
+	    strcmp(j.user, "www-data") == 0 && !j.off,
+	    "jail: every word parsed");
+	check(fp_parse_jail("on", &j) == NULL && !j.net && !j.exec &&
+	    j.nread == 0 && j.user == NULL && j.mem == 0 && !j.off,
+	    "jail on: nothing allowed, nothing set");
+	check(fp_parse_jail("off", &j) == NULL && j.off, "jail off");
+	check(fp_parse_jail("mem=1T", &j) == NULL && j.mem == 1ull << 40,
+	    "jail mem=1T");
+	check(fp_parse_jail("mem=4096", &j) == NULL && j.mem == 4096,
+	    "jail mem in bytes");
+	check(fp_parse_jail("user=1000", &j) == NULL &&
+	    strcmp(j.user, "1000") == 0, "jail user=1000");
+	jail_bad("", "empty jail policy");
+	jail_bad("on on", "given twice");
+	jail_bad("user=a user=b", "given twice");
+	jail_bad("net=1", "unknown jail word");
+	jail_bad("nofile", "unknown jail word");
+	jail_bad("OFF", "unknown jail word");
+	jail_bad("read=", "not absolute");
+	jail_bad("read=//x", "empty path component");
+	jail_bad("write=/a/", "ends with");
+	jail_bad("nofile=1048577", "nofile=");
+	jail_bad("nofile=-1", "nofile=");
+	jail_bad("mem=0", "mem=");
+	jail_bad("mem=1P", "mem=");
+	jail_bad("mem=99999999999T", "mem=");
+	jail_bad("cpu=", "cpu=");
+	jail_bad("cpu=99999999999999999999999", "cpu=");
+	jail_bad("user=", "user=");
+	jail_bad("user=-x", "user=");
+	jail_bad(" net", "one space");
+	jail_bad("net ", "one space");
+	for (int i = 0; i < 17; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%sread=/r%d",
+		    i ? " " : "", i);
+	jail_bad(many, "more than 16");
+	memset(many, 'a', sizeof(many) - 1);
+	many[sizeof(many) - 1] = '\0';
+	jail_bad(many, "longer than 1024");
+}
+
+/* The server's choice of address: which setting wins, and the result. */
+static void
+serve_listen(const char *opt, const char *env, const char *meta,
+    const char *from, const char *host, unsigned port)
+{
+	struct fp_listen a;
+	const char *why = fp_serve_listen(opt, env, meta, &a);
+	char name[160];
+
+	snprintf(name, sizeof(name), "serve address from %s is %s port %u",
+	    from, host, port);
+	check(why == NULL && strcmp(a.from, from) == 0 &&
+	    strcmp(a.host, host) == 0 && a.port == port, name);
+}
+
+static void
+test_serve_listen(void)
+{
+	struct fp_listen a;
+
+	serve_listen("9000", "7000", ":6000", "--listen", "127.0.0.1", 9000);
+	serve_listen(NULL, "7000", ":6000", "PORT", "0.0.0.0", 7000);
+	serve_listen(NULL, "", ":6000", "serve.listen", "0.0.0.0", 6000);
+	serve_listen(NULL, NULL, NULL, "default", "127.0.0.1", 8080);
+	check(fp_serve_listen(NULL, ":7000", NULL, &a) != NULL &&
+	    strcmp(a.from, "PORT") == 0,
+	    "serve address: PORT is a number only");
+	check(fp_serve_listen(NULL, "70000", NULL, &a) != NULL,
+	    "serve address: PORT over 65535 refused");
+	check(fp_serve_listen("x y", NULL, NULL, &a) != NULL &&
+	    strcmp(a.from, "--listen") == 0 && strcmp(a.value, "x y") == 0,
+	    "serve address: a bad --listen is named");
+}
+
+static void
 test_name(void)
 {
 	check(fp_check_name("app") == NULL, "name app");
@@ -185,6 +284,8 @@ int
 main(void)
 {
 	test_listen();
+	test_serve_listen();
+	test_jail();
 	test_name();
 	test_cache_control();
 	test_spa_fallback();
