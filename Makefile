@@ -3,6 +3,7 @@
 #   make                 build the bundler, the runtime and the server into build/
 #   make check           run the test suite (ends with "N passed, N failed")
 #   make check-san       the same suite with ASan+UBSan builds, in build-san/
+#   make check-slow      tests that build for minutes (the OpenSSL recipe)
 #   make demo            run examples/hello and examples/lua, then build
 #                        examples/site with --serve and serve it on loopback
 #   make install PREFIX=/usr/local DESTDIR=
@@ -16,6 +17,7 @@
 # package into build/zstd. build/ mirrors the installed tree:
 #   build/bin/fatpack  build/lib/fatpack/{libfatpack.a,libzstd.a,fatpack-serve}
 #   build/include/fatpack.h
+#   build/share/fatpack/{fatpack.cmake,meson-cross.ini}
 # and, once `scripts/setup.sh --target aarch64` has built musl and zstd for
 # aarch64 into build/aarch64/ (make aarch64 runs it), the same for aarch64:
 #   build/lib/fatpack/aarch64/{libfatpack.a,libzstd.a,fatpack-serve,musl/}
@@ -84,6 +86,8 @@ FATPACK   := $(B)/bin/fatpack
 LIBFP     := $(B)/lib/fatpack/libfatpack.a
 SERVE_BIN := $(B)/lib/fatpack/fatpack-serve
 HEADER    := $(B)/include/fatpack.h
+CMAKE_FILE := $(B)/share/fatpack/fatpack.cmake
+MESON_FILE := $(B)/share/fatpack/meson-cross.ini
 
 SETUP_STAMP := build/.setup-done
 
@@ -104,11 +108,11 @@ X_ALL     := $(X_LIBFP) $(X_ZSTD) $(X_SERVE) $(X_SPECS)
 X_RT_OBJ    := $(RT_SRC:%.c=$(B)/obj/$(X)/%.o)
 X_SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/obj/$(X)/%.o)
 
-.PHONY: all setup check check-san demo install clean bench fuzz $(X)
+.PHONY: all setup check check-san check-slow demo install clean bench fuzz $(X)
 # aarch64 only once its toolchain is set up: a plain make needs no cross
 # compiler
-all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) \
-    $(if $(wildcard $(X_SETUP)),$(X_ALL))
+all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) $(CMAKE_FILE) \
+    $(MESON_FILE) $(if $(wildcard $(X_SETUP)),$(X_ALL))
 
 # --- set-up: packages and the musl zstd decoder -----------------------------
 $(SETUP_STAMP): scripts/setup.sh
@@ -193,6 +197,19 @@ $(X_SPECS): $(X_SETUP)
 	$(call fix_specs,$(abspath $(X_MUSL)),$(abspath $(X_DIR))/musl) \
 	    $(X_MUSL)/lib/musl-gcc.specs >$@
 
+# --- build-system files (docs/LIBRARIES.md) ---------------------------------
+$(CMAKE_FILE): share/fatpack/fatpack.cmake
+	@mkdir -p $(@D)
+	cp $< $@
+
+# The Meson cross file names the fatpack it goes with, $(1).
+meson_cross = sed -e 's|@FATPACK@|$(1)|g' -e 's|@CPU@|$(shell uname -m)|g' \
+    share/fatpack/meson-cross.ini.in
+
+$(MESON_FILE): share/fatpack/meson-cross.ini.in
+	@mkdir -p $(@D)
+	$(call meson_cross,$(abspath $(FATPACK))) >$@
+
 # --- bundler ----------------------------------------------------------------
 $(B)/obj/host/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*/*.h bundler/*.h
 	@mkdir -p $(@D)
@@ -211,6 +228,10 @@ check-san:
 	$(MAKE) SAN=1 all $(X)
 	bash tests/run.sh build-san
 
+# Tests too slow for make check: the OpenSSL recipe of docs/LIBRARIES.md.
+check-slow: all
+	bash tests/slow/t_openssl.sh $(B)
+
 demo: all
 	bash examples/demo.sh $(B)
 
@@ -225,13 +246,17 @@ fuzz: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/fatpack \
-	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/fatpack
 	install -m 755 $(FATPACK) $(DESTDIR)$(PREFIX)/bin/fatpack
 	install -m 644 $(LIBFP) $(DESTDIR)$(PREFIX)/lib/fatpack/libfatpack.a
 	test -z "$(RT_ZSTD_LIB)" || install -m 644 $(RT_ZSTD_LIB) \
 	    $(DESTDIR)$(PREFIX)/lib/fatpack/libzstd.a
 	install -m 755 $(SERVE_BIN) $(DESTDIR)$(PREFIX)/lib/fatpack/fatpack-serve
 	install -m 644 include/fatpack.h $(DESTDIR)$(PREFIX)/include/fatpack.h
+	install -m 644 share/fatpack/fatpack.cmake $(DESTDIR)$(PREFIX)/share/fatpack/
+	$(call meson_cross,$(PREFIX)/bin/fatpack) \
+	    >$(DESTDIR)$(PREFIX)/share/fatpack/meson-cross.ini
 	if [ -f $(X_SPECS) ]; then \
 	    d=$(DESTDIR)$(PREFIX)/lib/fatpack/$(X) && \
 	    install -d $$d/musl/lib && \
@@ -246,4 +271,4 @@ install: all
 	    install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done
 
 clean:
-	rm -rf build/bin build/lib build/include build/obj build-san
+	rm -rf build/bin build/lib build/include build/obj build/share build-san

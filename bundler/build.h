@@ -23,6 +23,7 @@ struct build_opts {
 	int serve;                      /* --serve: the program is fatpack-serve */
 	char **cflags;    size_t n_cflags;   /* extra compiler flags */
 	char **libs;      size_t n_libs;     /* extra link arguments (-lm, ...) */
+	char **pkgs;      size_t n_pkgs;     /* pkg-config packages of the library prefix */
 
 	struct asset_source *assets;    size_t n_assets;
 

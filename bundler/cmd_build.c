@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "config.h"
 #include "elfcheck.h"
+#include "libprefix.h"
 #include "format/check.h"
 #include "format/format.h"
 #include "pack.h"
@@ -139,7 +140,7 @@ usage(FILE *f)
 	    "takes a PROGRAM linked with `fatpack cc`, strips it and appends the\n"
 	    "assets as one zstd archive. With no program and no --serve, the\n"
 	    "settings come from ./fatpack.ini; options override its values and\n"
-	    "add to its lists (assets, excludes, cflags, libs).\n"
+	    "add to its lists (assets, excludes, cflags, libs, pkg).\n"
 	    "\n"
 	    "Options:\n"
 	    "  -o, --output PATH        output file (default dist/NAME, and\n"
@@ -172,6 +173,9 @@ usage(FILE *f)
 	    "                           work tree)\n"
 	    "      --cflags STR         extra compiler flags (repeatable)\n"
 	    "      --libs STR           extra link arguments, e.g. -lm (repeatable)\n"
+	    "      --pkg NAME           compile and link with a library of the\n"
+	    "                           library prefix (`fatpack cc --print-prefix`),\n"
+	    "                           from its pkg-config file (repeatable)\n"
 	    "      --mount PATH|none    where the program sees its assets as files\n"
 	    "                           (default " FP_MOUNT_DEFAULT ")\n"
 	    "      --override on|off    whether FATPACK_ASSETS=DIR may put files of\n"
@@ -195,7 +199,7 @@ usage(FILE *f)
 enum {
 	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_NAME, OPT_VERSION,
 	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC, OPT_LINK,
-	OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL,
+	OPT_PKG, OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL,
 };
 
 static const struct option long_opts[] = {
@@ -215,6 +219,7 @@ static const struct option long_opts[] = {
 	{ "revision",      required_argument, NULL, OPT_REVISION },
 	{ "cflags",        required_argument, NULL, OPT_CFLAGS },
 	{ "libs",          required_argument, NULL, OPT_LIBS },
+	{ "pkg",           required_argument, NULL, OPT_PKG },
 	{ "no-strip",      no_argument,       NULL, OPT_NO_STRIP },
 	{ "mount",         required_argument, NULL, OPT_MOUNT },
 	{ "override",      required_argument, NULL, OPT_OVERRIDE },
@@ -384,6 +389,7 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 		return refuse("--revision", arg, fp_check_version(arg));
 	case OPT_CFLAGS: push_words(&o->cflags, &o->n_cflags, arg); return 0;
 	case OPT_LIBS: push_words(&o->libs, &o->n_libs, arg); return 0;
+	case OPT_PKG: push_words(&o->pkgs, &o->n_pkgs, arg); return 0;
 	case OPT_MOUNT:
 		replace(&o->mount, arg);
 		return refuse("--mount", arg, build_check_mount(arg));
@@ -496,6 +502,11 @@ check_opts(const struct build_opts *o)
 		warnx("--listen, --spa-fallback and --cache-control go with --serve");
 		return 2;
 	}
+	if (o->n_pkgs > 0 && o->n_sources == 0) {
+		warnx("--pkg (pkg) compiles SOURCE.c files with a library: it "
+		    "does not go with a PROGRAM or --serve");
+		return 2;
+	}
 	if (o->serve && (o->mount != NULL || strcmp(o->override, "on") != 0)) {
 		warnx("--mount and --override go with a program: the built-in "
 		    "server reads its assets without the mount");
@@ -518,6 +529,7 @@ opts_free(struct build_opts *o, struct extra *x)
 	free_list(o->sources, o->n_sources);
 	free_list(o->cflags, o->n_cflags);
 	free_list(o->libs, o->n_libs);
+	free_list(o->pkgs, o->n_pkgs);
 	for (size_t i = 0; i < o->n_assets; i++) {
 		free(o->assets[i].path);
 		free(o->assets[i].prefix);
@@ -822,12 +834,17 @@ print_argv(const char *what, char **v, size_t n)
 static char *
 compile(const struct build_opts *o, const char *out)
 {
-	size_t n = o->n_sources + o->n_cflags + 2 + o->n_libs, k = 0;
-	char **args = xcalloc(n + 1, sizeof(*args));
-	char *tmp = temp_next_to(out, "cc", TEMP_PROGRAM);
+	size_t npkg = 0, n, k = 0;
+	char **pkg = NULL, **args, *tmp;
 	int rc;
 
-	if (tmp == NULL) {
+	if (o->n_pkgs > 0 &&
+	    (pkg = libprefix_pkg_flags(o->pkgs, o->n_pkgs, &npkg)) == NULL)
+		return NULL;
+	n = o->n_sources + o->n_cflags + 2 + o->n_libs + npkg;
+	args = xcalloc(n + 1, sizeof(*args));
+	if ((tmp = temp_next_to(out, "cc", TEMP_PROGRAM)) == NULL) {
+		libprefix_free(pkg);
 		free(args);
 		return NULL;
 	}
@@ -839,12 +856,16 @@ compile(const struct build_opts *o, const char *out)
 	args[k++] = tmp;
 	for (size_t i = 0; i < o->n_libs; i++)
 		args[k++] = o->libs[i];
+	for (size_t i = 0; i < npkg; i++)
+		args[k++] = pkg[i];
 	if (o->verbose)
 		print_argv("compiling", args, n);
 	rc = toolchain_run(args, n);
 	free(args);
+	libprefix_free(pkg);
 	if (rc != 0) {
-		warnx("compilation failed (status %d)", rc);
+		if (rc != TOOLCHAIN_REFUSED)
+			warnx("compilation failed (status %d)", rc);
 		temp_remove(tmp, TEMP_PROGRAM);
 		return NULL;
 	}

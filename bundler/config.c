@@ -424,6 +424,20 @@ set_libs(struct cfg *c, const char *v)
 	return each_word(c, v, add_lib);
 }
 
+/* A package of the library prefix: a name, not a path. */
+static int
+add_pkg(struct cfg *c, const char *w)
+{
+	push(&c->o->pkgs, &c->o->n_pkgs, xstrdup(w));
+	return 0;
+}
+
+static int
+set_pkg(struct cfg *c, const char *v)
+{
+	return each_word(c, v, add_pkg);
+}
+
 /* --- [assets] and [assets.LABEL] ----------------------------------------- */
 
 static struct asset_source *
@@ -612,6 +626,7 @@ static const struct key keys[] = {
 	{ "build",  "program",       set_program,       0 },
 	{ "build",  "cflags",        set_cflags,        1 },
 	{ "build",  "libs",          set_libs,          1 },
+	{ "build",  "pkg",           set_pkg,           1 },
 	{ "build",  "mount",         set_mount,         0 },
 	{ "build",  "override",      set_override,      0 },
 	{ "build",  "target",        set_target,        1 },
@@ -1006,6 +1021,8 @@ write_build(FILE *f, char **src, size_t n_src, int serve)
 		    "; program = build/app\n"
 		    "; cflags = -O2\n"
 		    "; libs = -lm\n"
+		    "; libraries of `fatpack cc --print-prefix` (docs/LIBRARIES.md)\n"
+		    "; pkg = zlib\n"
 		    "\n", f);
 		return;
 	}
@@ -1017,6 +1034,8 @@ write_build(FILE *f, char **src, size_t n_src, int serve)
 	    "; extra compiler flags and link arguments, space-separated\n"
 	    "cflags = -O2\n"
 	    "; libs = -lm\n"
+	    "; libraries of `fatpack cc --print-prefix` (docs/LIBRARIES.md)\n"
+	    "; pkg = zlib\n"
 	    "\n", f);
 }
 

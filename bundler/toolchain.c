@@ -16,6 +16,8 @@
 
 #include "commands.h"
 #include "format/reader.h"
+#include "libcheck.h"
+#include "libprefix.h"
 #include "runtime/wraps.h"
 #include "toolchain.h"
 #include "util.h"
@@ -126,9 +128,10 @@ strip_last(char *path)
 }
 
 /* The install prefix: FATPACK_HOME, or the folder above the one holding
- * the fatpack executable (build/ mirrors an installed tree). */
+ * the fatpack executable (build/ mirrors an installed tree). Not the library
+ * prefix (libprefix.c). */
 static const char *
-prefix(void)
+home(void)
 {
 	static char *cached;
 	const char *home = getenv("FATPACK_HOME");
@@ -160,7 +163,7 @@ toolchain_libdir(void)
 
 	if (cached[target] != NULL)
 		return cached[target];
-	if ((pre = prefix()) == NULL)
+	if ((pre = home()) == NULL)
 		return NULL;
 	dir = xasprintf("%s/lib/fatpack%s%s", strcmp(pre, "/") ? pre : "",
 	    is_native() ? "" : "/", is_native() ? "" : arch);
@@ -190,7 +193,7 @@ toolchain_includedir(void)
 
 	if (cached != NULL)
 		return cached;
-	if ((pre = prefix()) == NULL)
+	if ((pre = home()) == NULL)
 		return NULL;
 	dir = xasprintf("%s/include", strcmp(pre, "/") ? pre : "");
 	h = xasprintf("%s/fatpack.h", dir);
@@ -337,7 +340,8 @@ static int
 is_link(char *const *args, size_t nargs)
 {
 	static const char *const stop[] = { "-c", "-S", "-E", "-M", "-MM",
-	    "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "--help" };
+	    "-fsyntax-only", "--version", "-dumpversion", "-dumpmachine",
+	    "-dumpspecs", "--help" };
 
 	if (nargs == 1 && strcmp(args[0], "-v") == 0)
 		return 0;
@@ -350,6 +354,35 @@ is_link(char *const *args, size_t nargs)
 				return 0;
 	}
 	return 1;
+}
+
+/* fatpack builds programs: a shared library could not hold the runtime's
+ * start-up nor be loaded by a static program. */
+static int
+refuse_shared(char *const *args, size_t nargs)
+{
+	for (size_t i = 0; i < nargs; i++) {
+		if (strcmp(args[i], "-shared") != 0)
+			continue;
+		warnx("cc -shared: fatpack links static programs only; build "
+		    "libraries static (configure --disable-shared, cmake "
+		    "-DBUILD_SHARED_LIBS=OFF, meson -Ddefault_library=static)");
+		return -1;
+	}
+	return 0;
+}
+
+/* FLAG followed by the library prefix's folder sub (-I.../include,
+ * -L.../lib). They go after the arguments, so that a project's own -I and
+ * -L folders come first. */
+static void
+add_libprefix(struct argv *a, const char *flag, const char *pre,
+    const char *sub)
+{
+	char *opt = xasprintf("%s%s/%s", flag, pre, sub);
+
+	argv_add(a, opt);
+	free(opt);
 }
 
 /* The mount's calls (stub/runtime/wraps.h), as linker flags. */
@@ -381,26 +414,64 @@ add_link(struct argv *a, const char *libdir)
 		argv_add(a, link_libs[i]);
 }
 
-/* Runs v and waits: its exit status, 128+signal, or 127 if it did not run. */
-static int
-spawn(char *const *v)
+#define TEE_MAX (1 << 20)   /* of a compiler's stderr kept for libcheck */
+
+/* Copies what comes from fd to stderr as it comes, and returns its first
+ * TEE_MAX bytes as a string. */
+static char *
+tee_stderr(int fd)
 {
+	size_t len = 0, cap = 4096;
+	char *buf = xmalloc(cap), chunk[4096];
+	ssize_t r;
+
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		write_all(STDERR_FILENO, chunk, (size_t)r);
+		if (len + (size_t)r >= cap && cap < TEE_MAX)
+			buf = xrealloc(buf, cap = cap * 2 + (size_t)r);
+		if (len + (size_t)r < cap) {
+			memcpy(buf + len, chunk, (size_t)r);
+			len += (size_t)r;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Runs v and waits: its exit status, 128+signal, or 127 if it did not run.
+ * With errs, its stderr goes through tee_stderr into *errs. */
+static int
+spawn(char *const *v, char **errs)
+{
+	int st, fd[2] = { -1, -1 };
 	pid_t pid;
-	int st;
 
 	fflush(NULL);
+	if (errs != NULL && pipe2(fd, O_CLOEXEC) < 0)
+		errs = NULL;
 	pid = fork();
 	if (pid < 0) {
 		warn("fork");
 		return 127;
 	}
 	if (pid == 0) {
+		if (errs != NULL)
+			dup2(fd[1], STDERR_FILENO);
 		execvp(v[0], v);
 		if (errno == ENOENT)
 			warnx("%s: command not found", v[0]);
 		else
 			warn("%s", v[0]);
 		_exit(127);
+	}
+	if (errs != NULL) {
+		close(fd[1]);
+		*errs = tee_stderr(fd[0]);
+		close(fd[0]);
 	}
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
@@ -526,37 +597,63 @@ print_command(char *const *v)
 	fputc('\n', stderr);
 }
 
+/* After a failed link: whether an archive or object of the arguments was
+ * built for glibc, going by what the linker said was missing (errs); then
+ * libcheck.c has said so. (Not asked with the sanitizer toolchain: it is
+ * glibc's, so there such a file is no mistake.) */
+static int
+explain_link(char *const *args, size_t nargs, const char *errs,
+    const char *pre)
+{
+	char *libdir = xasprintf("%s/lib", pre);
+	int found = libcheck_glibc(args, nargs, libdir, errs, pre);
+
+	free(libdir);
+	return found;
+}
+
 /* toolchain_run, and with verbose the command on stderr first. */
 static int
 run(char *const *args, size_t nargs, int verbose)
 {
 	struct argv a = { 0 };
-	const char *inc, *lib = NULL;
+	const char *inc, *pre, *lib = NULL;
 	int link = is_link(args, nargs), rc;
+	char *errs = NULL;
 
+	if (refuse_shared(args, nargs) < 0)
+		return TOOLCHAIN_REFUSED;
 	if (link && (lib = toolchain_libdir()) == NULL)
 		return 127;
 	if ((inc = toolchain_includedir()) == NULL)
 		return 127;
+	if ((pre = libprefix()) == NULL)
+		return TOOLCHAIN_REFUSED;
 	if (add_compiler(&a) < 0)
 		return 127;
 	if (check_compiler(&a) < 0) {
 		argv_free(&a);
-		return 1;
+		return TOOLCHAIN_REFUSED;
 	}
 	add_include(&a, inc);
 	for (size_t i = 0; i < nargs; i++)
 		argv_add(&a, args[i]);
-	if (link)
+	add_libprefix(&a, "-I", pre, "include");
+	if (link) {
+		add_libprefix(&a, "-L", pre, "lib");
 		add_link(&a, lib);
+	}
 	if (verbose)
 		print_command(a.v);
-	rc = spawn(a.v);
+	rc = spawn(a.v, link && !toolchain_is_dynamic() ? &errs : NULL);
 	if (rc == 127 && strcmp(a.v[0], "musl-gcc") == 0)
 		warnx("install musl-tools, or set FATPACK_CC to a musl compiler");
 	else if (rc == 127 && !is_native())
 		warnx("install gcc-%s (scripts/setup.sh --target %s)",
 		    cross_triplet(), toolchain_target());
+	if (rc != 0 && errs != NULL && explain_link(args, nargs, errs, pre))
+		rc = TOOLCHAIN_REFUSED;
+	free(errs);
 	argv_free(&a);
 	return rc;
 }
@@ -575,7 +672,7 @@ toolchain_strip(const char *in, const char *out)
 	char *strip = is_native() ? xstrdup("strip") :
 	    xasprintf("%s-strip", cross_triplet());
 	char *v[] = { strip, "--strip-all", "-o", (char *)out, (char *)in, NULL };
-	int rc = spawn(v);
+	int rc = spawn(v, NULL);
 
 	free(strip);
 
@@ -592,33 +689,46 @@ static void
 cc_usage(FILE *f)
 {
 	fputs("usage: fatpack cc [--target ARCH] [-v] COMPILER-ARGS...\n"
-	    "       fatpack cc [--target ARCH] --print-prefix | --print-config\n"
+	    "       fatpack cc [--target ARCH] --print-prefix | --print-home |\n"
+	    "                  --print-config\n"
+	    "       fatpack cc --pkg-config PKG-CONFIG-ARGS...\n"
 	    "\n"
 	    "Runs the C compiler (FATPACK_CC, default " DEFAULT_CC ")\n"
-	    "with the fatpack runtime: adds -IPREFIX/include for <fatpack.h> and,\n"
-	    "when linking, these after the arguments:\n"
-	    "   ", f);
+	    "with the fatpack runtime: adds -IFATPACK_HOME/include for <fatpack.h> first,\n"
+	    "-ILIBPREFIX/include after the arguments and, when linking, these\n"
+	    "after the arguments:\n"
+	    "    -LLIBPREFIX/lib", f);
 	for (size_t i = 0; i < NELEM(host_link_flags); i++)
 		fprintf(f, " %s", host_link_flags[i]);
-	fputs("\n    -LPREFIX/lib/fatpack", f);
+	fputs("\n    -LFATPACK_HOME/lib/fatpack", f);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		fprintf(f, " %s", link_libs[i]);
 	fputs("\n"
-	    "The folder of the -o FILE output is created if missing.\n"
-	    "Use it as CC in a Makefile: make CC=\"fatpack cc\".\n"
+	    "-shared is refused: fatpack builds static programs, so libraries are\n"
+	    "built static (--disable-shared). The folder of the -o FILE output is\n"
+	    "created if missing. Use it as CC: make CC=\"fatpack cc\",\n"
+	    "CC=\"fatpack cc\" ./configure --disable-shared --prefix=LIBPREFIX.\n"
 	    "\n"
 	    "  --target ARCH    build for ARCH (x86_64 or aarch64; first argument\n"
 	    "                   only): for the other machine than this one, with\n"
 	    "                   ARCH-linux-gnu-gcc, the musl and the runtime of\n"
-	    "                   PREFIX/lib/fatpack/ARCH (make ARCH); static\n"
+	    "                   FATPACK_HOME/lib/fatpack/ARCH (make ARCH); static\n"
 	    "  -v               print the compiler command on stderr, quoted for\n"
 	    "                   a shell (-v goes on to the compiler as well)\n"
-	    "  --print-prefix   print the install prefix the runtime is taken from\n"
+	    "  --print-prefix   print LIBPREFIX, where libraries built with\n"
+	    "                   fatpack cc are installed (docs/LIBRARIES.md)\n"
+	    "  --print-home     print FATPACK_HOME, the install prefix of the\n"
+	    "                   fatpack whose runtime is used\n"
 	    "  --print-config   print CC, CFLAGS and LDLIBS as make assignments\n"
+	    "  --pkg-config ARGS...\n"
+	    "                   run pkg-config --static ARGS on LIBPREFIX's\n"
+	    "                   packages only\n"
 	    "\n"
 	    "Environment: FATPACK_CC (compiler command for this machine, for\n"
-	    "musl), FATPACK_HOME (install prefix).\n",
-	    f);
+	    "musl), FATPACK_HOME, FATPACK_PREFIX (LIBPREFIX; default\n"
+	    "${XDG_DATA_HOME:-$HOME/.local/share}/fatpack/", f);
+	fputs(libprefix_target(), f);
+	fputs(").\n", f);
 }
 
 static void
@@ -635,9 +745,10 @@ static int
 print_config(void)
 {
 	struct argv cc = { 0 }, cflags = { 0 }, ldlibs = { 0 };
-	const char *inc, *lib;
+	const char *inc, *lib, *pre;
 
-	if ((lib = toolchain_libdir()) == NULL || (inc = toolchain_includedir()) == NULL)
+	if ((lib = toolchain_libdir()) == NULL ||
+	    (inc = toolchain_includedir()) == NULL || (pre = libprefix()) == NULL)
 		return 1;
 	if (add_compiler(&cc) < 0)
 		return 1;
@@ -646,6 +757,8 @@ print_config(void)
 		return 1;
 	}
 	add_include(&cflags, inc);
+	add_libprefix(&cflags, "-I", pre, "include");
+	add_libprefix(&ldlibs, "-L", pre, "lib");
 	add_link(&ldlibs, lib);
 	print_words("CC", cc.v, cc.n);
 	print_words("CFLAGS", cflags.v, cflags.n);
@@ -654,6 +767,26 @@ print_config(void)
 	argv_free(&cflags);
 	argv_free(&ldlibs);
 	return 0;
+}
+
+/* pkg-config --static args, on the library prefix's packages only (for
+ * build systems: meson-cross.ini names it). Does not return on success. */
+static int
+pkg_config(char **args)
+{
+	struct argv a = { 0 };
+
+	if (libprefix_pkg_env() < 0)
+		return 1;
+	argv_add(&a, "pkg-config");
+	argv_add(&a, "--static");
+	for (size_t i = 0; args[i] != NULL; i++)
+		argv_add(&a, args[i]);
+	fflush(NULL);
+	execvp(a.v[0], a.v);
+	warn("pkg-config");
+	argv_free(&a);
+	return 127;
 }
 
 /* The compiler's -o FILE, or NULL. The joined -oFILE form is not looked
@@ -716,16 +849,25 @@ cmd_cc(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "--print-prefix") == 0) {
-		if ((pre = prefix()) == NULL || toolchain_libdir() == NULL)
+		if ((pre = libprefix()) == NULL)
+			return 1;
+		puts(pre);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--print-home") == 0) {
+		if ((pre = home()) == NULL || toolchain_libdir() == NULL)
 			return 1;
 		puts(pre);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "--print-config") == 0)
 		return print_config();
+	if (strcmp(argv[1], "--pkg-config") == 0)
+		return pkg_config(argv + 2);
 	for (size_t i = 0; i < nargs; i++)
 		verbose |= strcmp(args[i], "-v") == 0;
 	if ((out = output_of(args, nargs)) != NULL && mkdir_parents(out) < 0)
 		return 1;
-	return run(args, nargs, verbose);
+	rc = run(args, nargs, verbose);
+	return rc == TOOLCHAIN_REFUSED ? 1 : rc;
 }

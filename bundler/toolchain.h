@@ -34,10 +34,14 @@ const char *toolchain_serve_program(void);/* .../lib/fatpack/fatpack-serve */
 int toolchain_is_dynamic(void);
 
 /* Runs the compiler with args (like `fatpack cc args...`), adding the
- * runtime's include path and, when linking, -static, -Wl,--wrap=main,
+ * runtime's include path and the library prefix's (libprefix.h) and, when
+ * linking, the prefix's lib folder, -static, -Wl,--wrap=main,
  * -Wl,--gc-sections and the runtime libraries. Returns the compiler's exit
- * status (127 if it could not be run, 1 if FATPACK_CC names a compiler for
- * glibc, which is refused). */
+ * status (127 if it could not be run), or TOOLCHAIN_REFUSED when a line on
+ * stderr already says why it failed: FATPACK_CC names a compiler for glibc,
+ * -shared, no library prefix, or a link that failed on an archive built for
+ * glibc (libcheck.h). */
+#define TOOLCHAIN_REFUSED (-1)
 int toolchain_run(char *const *args, size_t nargs);
 
 /* Copies in to out without symbols (strip --strip-all). 0 on success, -1 with

@@ -27,6 +27,9 @@ PACKAGES=(
 	libtool-bin
 	# test tools: crafted inputs, the real browser test
 	python3 util-linux chromium fonts-liberation git
+	# third-party libraries (docs/LIBRARIES.md, t_libraries): build systems,
+	# tclsh for SQLite's amalgamation, a glibc-built libcrypto.a to refuse
+	cmake meson ninja-build tcl libssl-dev
 	# systemd-socket-activate and systemd-notify (tests/t_systemd.sh)
 	systemd
 )

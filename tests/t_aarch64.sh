@@ -53,8 +53,18 @@ check_output "fatpack cc --target=aarch64 --print-config names the cross compile
 	'^CC = aarch64-linux-gnu-gcc -specs .*/lib/fatpack/aarch64/musl/lib/musl-gcc\.specs$' \
 	"$FATPACK" cc --target=aarch64 --print-config
 check_output "fatpack cc --target aarch64 links aarch64's runtime" \
-	'^LDLIBS = -static .* -L.*/lib/fatpack/aarch64 -lfatpack' \
+	'^LDLIBS = .*-static .* -L.*/lib/fatpack/aarch64 -lfatpack' \
 	"$FATPACK" cc --target aarch64 --print-config
+check_output "the library prefix is aarch64's" '/fatpack/aarch64-linux-musl$' \
+	env -u FATPACK_PREFIX -u XDG_DATA_HOME HOME=/home/u "$FATPACK" cc \
+	--target aarch64 --print-prefix
+check_output "and for this machine, this machine's" \
+	'/fatpack/x86_64-linux-(musl|gnu-san)$' \
+	env -u FATPACK_PREFIX -u XDG_DATA_HOME HOME=/home/u "$FATPACK" cc --print-prefix
+check_output "fatpack cc --target aarch64 --print-config uses aarch64's prefix" \
+	'^LDLIBS = -L/home/u/.local/share/fatpack/aarch64-linux-musl/lib ' \
+	env -u FATPACK_PREFIX -u XDG_DATA_HOME HOME=/home/u "$FATPACK" cc \
+	--target aarch64 --print-config
 check_eq "fatpack cc --target x86_64 is this machine's toolchain" \
 	"$("$FATPACK" cc --print-config 2>&1)" \
 	"$("$FATPACK" cc --target x86_64 --print-config 2>&1)"

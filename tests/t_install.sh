@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_install.sh BUILD_DIR - `make install PREFIX= DESTDIR=` gives a tree whose
 # fatpack finds its runtime next to itself (no FATPACK_HOME), builds the
-# example, and whose man pages are in place.
+# example, and whose man pages and build-system files are in place.
 . "$(dirname "$0")/lib.sh"
 
 san=0
@@ -13,9 +13,13 @@ check "make install" make -s -C "$TOP" SAN="$san" install PREFIX="$prefix" DESTD
 root=$dest$prefix
 for f in bin/fatpack include/fatpack.h lib/fatpack/libfatpack.a \
 	lib/fatpack/fatpack-serve share/man/man1/fatpack.1 \
-	share/man/man1/fatpack-build.1 share/man/man1/fatpack-prune.1; do
+	share/man/man1/fatpack-build.1 share/man/man1/fatpack-prune.1 \
+	share/fatpack/fatpack.cmake share/fatpack/meson-cross.ini; do
 	check "installed $f" test -s "$root/$f"
 done
+
+check_grep "the installed Meson cross file names the installed fatpack" \
+	"^c = \['$prefix/bin/fatpack', 'cc'\]$" "$root/share/fatpack/meson-cross.ini"
 
 unset FATPACK_HOME
 cd "$T" || exit 2
