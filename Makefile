@@ -9,12 +9,18 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
 #
+#   make aarch64         the runtime and the server for aarch64 too (make check
+#                        does it: the tests build for both machines)
+#
 # The first build runs scripts/setup.sh, which installs the Debian packages the
 # project needs and builds a musl, decompression-only zstd from Debian's source
 # package into build/zstd. build/ mirrors the installed tree:
 #   build/bin/fatpack  build/lib/fatpack/{libfatpack.a,libzstd.a,fatpack-serve}
 #   build/include/fatpack.h
 #   build/share/fatpack/{fatpack.cmake,meson-cross.ini}
+# and, once `scripts/setup.sh --target aarch64` has built musl and zstd for
+# aarch64 into build/aarch64/ (make aarch64 runs it), the same for aarch64:
+#   build/lib/fatpack/aarch64/{libfatpack.a,libzstd.a,fatpack-serve,musl/}
 
 VERSION   := 1.0.0
 PREFIX    ?= /usr/local
@@ -24,6 +30,11 @@ SAN       ?= 0
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wvla
 DEFS      := -D_GNU_SOURCE -DFATPACK_VERSION='"$(VERSION)"'
+# for what is musl in every build (the other machine's runtime)
+MUSL_DEFS := $(DEFS)
+
+# The runtime as every static fat binary holds it, whatever the machine.
+MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread
 
 ifeq ($(SAN),1)
 B         := build-san
@@ -45,7 +56,7 @@ CC        := gcc
 CFLAGS    ?= -O2 -g
 HOST_CFLAGS := $(CFLAGS)
 RT_CC     := musl-gcc
-RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread
+RT_CFLAGS := $(MUSL_RT_CFLAGS)
 RT_ZSTD_LIB := $(B)/lib/fatpack/libzstd.a
 endif
 
@@ -81,9 +92,28 @@ MESON_FILE := $(B)/share/fatpack/meson-cross.ini
 
 SETUP_STAMP := build/.setup-done
 
-.PHONY: all setup check check-san check-slow demo install clean bench fuzz
+# The other machine: musl and zstd built for it by scripts/setup.sh, always
+# static musl (also in the SAN build, whose runtime is the host's glibc: a
+# sanitized program for another machine could not run here).
+X         := aarch64
+X_SETUP   := build/$(X)/.setup-done
+X_MUSL    := build/$(X)/musl
+X_CC      := $(X_MUSL)/bin/musl-gcc
+X_AR      := $(X)-linux-gnu-ar
+X_DIR     := $(B)/lib/fatpack/$(X)
+X_LIBFP   := $(X_DIR)/libfatpack.a
+X_ZSTD    := $(X_DIR)/libzstd.a
+X_SERVE   := $(X_DIR)/fatpack-serve
+X_SPECS   := $(X_DIR)/musl/lib/musl-gcc.specs
+X_ALL     := $(X_LIBFP) $(X_ZSTD) $(X_SERVE) $(X_SPECS)
+X_RT_OBJ    := $(RT_SRC:%.c=$(B)/obj/$(X)/%.o)
+X_SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/obj/$(X)/%.o)
+
+.PHONY: all setup check check-san check-slow demo install clean bench fuzz $(X)
+# aarch64 only once its toolchain is set up: a plain make needs no cross
+# compiler
 all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) $(CMAKE_FILE) \
-    $(MESON_FILE)
+    $(MESON_FILE) $(if $(wildcard $(X_SETUP)),$(X_ALL))
 
 # --- set-up: packages and the musl zstd decoder -----------------------------
 $(SETUP_STAMP): scripts/setup.sh
@@ -131,6 +161,43 @@ $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB)
 	    $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB) -o $@
 endif
 
+# --- the runtime and the server for aarch64 ---------------------------------
+# after the host's set-up: two apt-get runs at once would fight over dpkg's lock
+$(X_SETUP): scripts/setup.sh $(SETUP_STAMP)
+	bash scripts/setup.sh --target $(X)
+	@mkdir -p $(@D) && touch $@
+
+$(X): $(FATPACK) $(HEADER) $(X_ALL)
+
+$(B)/obj/$(X)/%.o: %.c $(X_SETUP) include/fatpack.h stub/*/*.h
+	@mkdir -p $(@D)
+	$(X_CC) $(WARN) $(MUSL_DEFS) $(MUSL_RT_CFLAGS) -Iinclude -iquote stub \
+	    -Ibuild/$(X)/zstd/include -c $< -o $@
+
+$(X_LIBFP): $(X_RT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(X_AR) rcs $@ $^
+
+$(X_ZSTD): $(X_SETUP)
+	@mkdir -p $(@D)
+	cp build/$(X)/zstd/libzstd.a $@
+
+$(X_SERVE): $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD)
+	$(X_CC) $(MUSL_RT_CFLAGS) -static -s -Wl,--gc-sections -Wl,--wrap=main \
+	    $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD) -o $@
+
+# musl for aarch64 beside its runtime, where `fatpack cc --target aarch64`
+# finds it; its specs name the folder it is in (fix_specs FROM, TO).
+fix_specs = sed 's|$(1)/|$(2)/|g'
+$(X_SPECS): $(X_SETUP)
+	rm -rf $(X_DIR)/musl
+	@mkdir -p $(X_DIR)/musl/lib
+	cp -R $(X_MUSL)/include $(X_DIR)/musl/
+	cp $(X_MUSL)/lib/*.o $(X_MUSL)/lib/*.a $(X_DIR)/musl/lib/
+	$(call fix_specs,$(abspath $(X_MUSL)),$(abspath $(X_DIR))/musl) \
+	    $(X_MUSL)/lib/musl-gcc.specs >$@
+
 # --- build-system files (docs/LIBRARIES.md) ---------------------------------
 $(CMAKE_FILE): share/fatpack/fatpack.cmake
 	@mkdir -p $(@D)
@@ -155,11 +222,11 @@ $(FATPACK): $(BUNDLER_OBJ)
 	$(CC) $(HOST_CFLAGS) $^ $(PKG_LIBS) -pthread -o $@
 
 # --- tests, demo, install ---------------------------------------------------
-check: all
+check: all $(X)
 	bash tests/run.sh $(B)
 
 check-san:
-	$(MAKE) SAN=1 all
+	$(MAKE) SAN=1 all $(X)
 	bash tests/run.sh build-san
 
 # Tests too slow for make check: the OpenSSL recipe of docs/LIBRARIES.md.
@@ -169,7 +236,7 @@ check-slow: all
 demo: all
 	bash examples/demo.sh $(B)
 
-bench: all
+bench: all $(X)
 	bash scripts/setup.sh --bench
 	bash bench/run.sh $(B)
 
@@ -191,6 +258,16 @@ install: all
 	install -m 644 share/fatpack/fatpack.cmake $(DESTDIR)$(PREFIX)/share/fatpack/
 	$(call meson_cross,$(PREFIX)/bin/fatpack) \
 	    >$(DESTDIR)$(PREFIX)/share/fatpack/meson-cross.ini
+	if [ -f $(X_SPECS) ]; then \
+	    d=$(DESTDIR)$(PREFIX)/lib/fatpack/$(X) && \
+	    install -d $$d/musl/lib && \
+	    install -m 644 $(X_LIBFP) $(X_ZSTD) $$d/ && \
+	    install -m 755 $(X_SERVE) $$d/ && \
+	    cp -R $(X_DIR)/musl/include $$d/musl/ && \
+	    install -m 644 $(X_DIR)/musl/lib/*.o $(X_DIR)/musl/lib/*.a $$d/musl/lib/ && \
+	    $(call fix_specs,$(abspath $(X_DIR))/musl,$(PREFIX)/lib/fatpack/$(X)/musl) \
+	        $(X_SPECS) >$$d/musl/lib/musl-gcc.specs; \
+	fi
 	for m in docs/*.1; do [ -e "$$m" ] || continue; \
 	    install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done
 

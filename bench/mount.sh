@@ -173,7 +173,7 @@ The artifact holds 2,002 assets.
 
 | how | ns per open+read+close | vs a real file |
 |---|---:|---:|
-| \`/fatpack/page.bin\` through the mount (a sealed memfd per open) | $mount | $(ratio "$mount" "$file")x |
+| \`/fatpack/page.bin\` through the mount (the kept memfd reopened: openat in /proc/self/fd, fstat) | $mount | $(ratio "$mount" "$file")x |
 | \`fatpack_get\` and a copy of its 4 KB | $get | $(ratio "$get" "$file")x |
 | a real file, warm page cache, same program (wrapped calls, path outside the mount) | $file | 1.00x |
 | a real file, warm page cache, program without the mount (musl-gcc -static) | $nomount | $(ratio "$nomount" "$file")x |

@@ -27,8 +27,13 @@ struct build_opts {
 
 	struct asset_source *assets;    size_t n_assets;
 
-	char *output;       /* path or pattern: {name} {version} {build} */
-	char *link;         /* stable symlink to the newest output, or NULL */
+	/* the machines to build for (`uname -m` names), one artifact each;
+	 * none: the host's */
+	char **targets;   size_t n_targets;
+
+	char *output;       /* path or pattern: {name} {version} {build} {arch} */
+	char *link;         /* stable symlink to the newest output, or NULL:
+	                     * {name} {arch} */
 	char *name;
 	char *version;
 	char *revision;     /* source revision; NULL: ask git */
@@ -65,5 +70,9 @@ void build_opts_init(struct build_opts *o);
 /* The mount setting (--mount, mount =): "none", or a mount path as
  * fp_check_mount takes it. NULL when fine, else why not. */
 const char *build_check_mount(const char *v);
+
+/* Adds arch to a list of targets: NULL when fine, else why not (not a
+ * machine fatpack builds for, or given twice). */
+const char *build_add_target(char ***v, size_t *n, const char *arch);
 
 #endif

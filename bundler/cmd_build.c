@@ -37,6 +37,8 @@ extern char **environ;
 struct extra {
 	char **exclude;
 	size_t n_exclude;
+	char **targets;                 /* --target: replace the file's list */
+	size_t n_targets;
 };
 
 /*
@@ -141,12 +143,16 @@ usage(FILE *f)
 	    "add to its lists (assets, excludes, cflags, libs, pkg).\n"
 	    "\n"
 	    "Options:\n"
-	    "  -o, --output PATH        output file (default dist/NAME); may hold\n"
-	    "                           {name} {version} {build}: {build} is the\n"
-	    "                           --revision, else the short git revision,\n"
-	    "                           else 12 hex digits of the payload's hash\n"
+	    "  -o, --output PATH        output file (default dist/NAME, and\n"
+	    "                           dist/NAME-ARCH for several targets); may\n"
+	    "                           hold {name} {version} {build} {arch}:\n"
+	    "                           {build} is the --revision, else the short\n"
+	    "                           git revision, else 12 hex digits of the\n"
+	    "                           payload's hash\n"
 	    "      --link PATH          symlink updated to the new output, e.g.\n"
-	    "                           dist/{name} ({name} only)\n"
+	    "                           dist/{name} ({name} and {arch} only)\n"
+	    "  -t, --target ARCH        build for ARCH: x86_64 or aarch64 (default:\n"
+	    "                           this machine's); repeated, one output each\n"
 	    "  -a, --assets DIR|ARCHIVE[=PREFIX]\n"
 	    "                           add a folder, or a .tar[.gz|.zst|.xz] or .zip\n"
 	    "                           archive, at PREFIX in the index (repeatable)\n"
@@ -199,6 +205,7 @@ enum {
 static const struct option long_opts[] = {
 	{ "output",        required_argument, NULL, 'o' },
 	{ "link",          required_argument, NULL, OPT_LINK },
+	{ "target",        required_argument, NULL, 't' },
 	{ "assets",        required_argument, NULL, 'a' },
 	{ "exclude",       required_argument, NULL, 'x' },
 	{ "level",         required_argument, NULL, 'l' },
@@ -224,7 +231,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_opts[] = ":o:a:x:l:j:qvh";
+static const char short_opts[] = ":o:a:x:l:j:t:qvh";
 
 /* ---- options ---------------------------------------------------------- */
 
@@ -332,7 +339,7 @@ check_link(const char *s)
 	}
 	if (strstr(s, "{version}") != NULL || strstr(s, "{build}") != NULL) {
 		warnx("--link '%s': the link keeps one name across builds, so it "
-		    "takes {name} only", s);
+		    "takes {name} and {arch} only", s);
 		return -1;
 	}
 	return check_text("--link", s);
@@ -349,6 +356,9 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 		return 0;
 	case 'a': add_assets(o, arg); return 0;
 	case 'x': push(&x->exclude, &x->n_exclude, arg); return 0;
+	case 't':
+		return refuse("--target", arg, build_add_target(&x->targets,
+		    &x->n_targets, arg));
 	case 'l': return parse_int("--level", arg, 1, 19, &o->level) ? 2 : 0;
 	case 'j': return parse_int("--jobs", arg, 0, 1024, &o->jobs) ? 2 : 0;
 	case 'q': o->quiet = 1; return 0;
@@ -481,6 +491,13 @@ check_opts(const struct build_opts *o)
 		    "or PROGRAM");
 		return 2;
 	}
+	if (o->n_targets > 1 && ((o->output != NULL &&
+	    strstr(o->output, "{arch}") == NULL) ||
+	    (o->link != NULL && strstr(o->link, "{arch}") == NULL))) {
+		warnx("%zu targets make one file each: put {arch} in the "
+		    "output%s", o->n_targets, o->link != NULL ? " and the link" : "");
+		return 2;
+	}
 	if (!o->serve && (o->listen || o->spa_fallback || o->cache_control)) {
 		warnx("--listen, --spa-fallback and --cache-control go with --serve");
 		return 2;
@@ -531,7 +548,22 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->mount);
 	free(o->jail);
 	free(o->override);
+	free_list(o->targets, o->n_targets);
 	free_list(x->exclude, x->n_exclude);
+	free_list(x->targets, x->n_targets);
+}
+
+/* The command line's targets replace the fatpack file's. */
+static void
+take_targets(struct build_opts *o, struct extra *x)
+{
+	if (x->n_targets == 0)
+		return;
+	free_list(o->targets, o->n_targets);
+	o->targets = x->targets;
+	o->n_targets = x->n_targets;
+	x->targets = NULL;
+	x->n_targets = 0;
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -629,14 +661,20 @@ no_version(const struct build_opts *o)
 		    "--app-version", esc);
 }
 
-/* The output path with {name} and {version} filled in; {build} stays for
- * later (the payload's hash) unless build_id gives it now. */
+/* The output path with {name}, {arch} and {version} filled in; {build}
+ * stays for later (the payload's hash) unless build_id gives it now. */
 static char *
 output_path(const struct build_opts *o, const char *build_id)
 {
+	const char *pattern = o->output;
 	char *a, *b, *c;
 
-	a = expand(o->output ? o->output : "dist/{name}", "{name}", o->name);
+	if (pattern == NULL)
+		pattern = o->n_targets > 1 ? "dist/{name}-{arch}" : "dist/{name}";
+	a = expand(pattern, "{name}", o->name);
+	b = expand(a, "{arch}", toolchain_target());
+	free(a);
+	a = b;
 	b = expand(a, "{version}", o->version);
 	free(a);
 	if (b == NULL) {
@@ -958,7 +996,8 @@ prepare_program(const struct build_opts *o, const char *out, char **tmp,
 		return NULL;
 	if (o->serve && (prog = toolchain_serve_program()) == NULL)
 		return NULL;
-	if (elfcheck_program(prog, o->allow_dynamic, &st, msg, sizeof(msg)) < 0) {
+	if (elfcheck_program(prog, o->allow_dynamic || toolchain_is_dynamic(),
+	    &st, msg, sizeof(msg)) < 0) {
 		warnx("%s: %s", o->program ? o->program : prog, msg);
 		return NULL;
 	}
@@ -1049,12 +1088,23 @@ name_by_content(struct outfile *of, char **out, const char *hash)
 	of->path = xstrdup(*out);
 }
 
+/* The link's path, {name} and {arch} filled in. */
+static char *
+link_path(const struct build_opts *o)
+{
+	char *a = expand(o->link, "{name}", o->name);
+	char *b = expand(a, "{arch}", toolchain_target());
+
+	free(a);
+	return b;
+}
+
 /* Before anything is written: the link must be free for a symlink, and
  * not the output itself (update_link checks again at the end). */
 static int
 check_link_target(const struct build_opts *o, const char *out)
 {
-	char *link = expand(o->link, "{name}", o->name);
+	char *link = link_path(o);
 	struct stat st;
 	int rc = 0;
 
@@ -1070,11 +1120,11 @@ check_link_target(const struct build_opts *o, const char *out)
 	return rc;
 }
 
-/* The stable symlink (o->link, {name} only) to the new output. */
+/* The stable symlink (o->link, {name} and {arch} only) to the new output. */
 static int
 update_link(const struct build_opts *o, const char *out)
 {
-	char *link = expand(o->link, "{name}", o->name), *tmp, *target;
+	char *link = link_path(o), *tmp, *target;
 	const char *ls = strrchr(link, '/'), *os = strrchr(out, '/');
 	int rc = 0;
 
@@ -1287,37 +1337,29 @@ write_output(const struct build_opts *o, const char *prog,
 	return rc;
 }
 
+/* One artifact, for the target toolchain_set_target chose. sde is
+ * SOURCE_DATE_EPOCH, or NULL. */
 static int
-build(struct build_opts *o, const struct extra *x)
+build_one(const struct build_opts *o, const char *build_id, const int64_t *sde,
+    int64_t build_time)
 {
 	double t0 = now();
-	int64_t sde, build_time;
-	int have_sde = source_date_epoch(&sde);
 	struct asset_list l = { 0 };
 	struct pack_stats st = { 0 };
 	struct file_stamp checked;
 	const struct file_stamp *expect;
-	char *out = NULL, *tmp = NULL, *build_id = NULL;
+	char *out = NULL, *tmp = NULL;
 	const char *prog;
 	int rc = 1;
 
-	if (have_sde < 0)
-		return 1;
-	build_time = have_sde == 0 ? sde : (int64_t)time(NULL);
-	o->allow_dynamic |= toolchain_is_dynamic();
-	if (o->name == NULL && (o->name = default_name(o)) == NULL)
-		return 1;
-	share_excludes(o, x);
-	catch_signals();
-	if (check_inputs(o) < 0)
-		goto done;
-	find_revision(o, &build_id);
+	if (o->verbose && o->n_targets > 0)
+		fprintf(stderr, "fatpack: building for %s\n", toolchain_target());
 	/* every check before the output's folder is made */
 	if ((out = output_path(o, build_id)) == NULL || check_output(out) < 0 ||
 	    (o->link != NULL && check_link_target(o, out) < 0))
 		goto done;
-	if (assets_collect(o->assets, o->n_assets, have_sde == 0 ? &sde : NULL,
-	    &l) < 0 || check_spa_fallback(o, &l) < 0 || mkdir_parents(out) < 0)
+	if (assets_collect(o->assets, o->n_assets, sde, &l) < 0 ||
+	    check_spa_fallback(o, &l) < 0 || mkdir_parents(out) < 0)
 		goto done;
 	if (o->verbose)
 		fprintf(stderr, "fatpack: %zu entr%s, %" PRIu64 " bytes of assets\n",
@@ -1335,8 +1377,43 @@ build(struct build_opts *o, const struct extra *x)
 done:
 	temp_remove(tmp, TEMP_PROGRAM);
 	assets_free(&l);
-	free(build_id);
 	free(out);
+	return rc;
+}
+
+/* One artifact per target, all with the same name, revision and build
+ * time: the payloads are the same bytes whatever the machine. */
+static int
+build(struct build_opts *o, const struct extra *x)
+{
+	int64_t sde, build_time;
+	int have_sde = source_date_epoch(&sde), rc = 0;
+	size_t n = o->n_targets > 0 ? o->n_targets : 1;
+	char *build_id = NULL;
+
+	if (have_sde < 0)
+		return 1;
+	build_time = have_sde == 0 ? sde : (int64_t)time(NULL);
+	if (o->name == NULL && (o->name = default_name(o)) == NULL)
+		return 1;
+	share_excludes(o, x);
+	catch_signals();
+	if (check_inputs(o) < 0)
+		return 1;
+	/* every target's runtime first: no artifact for one of them when
+	 * another cannot be built (the names were checked when given) */
+	for (size_t i = 0; i < n; i++) {
+		toolchain_set_target(o->n_targets > 0 ? o->targets[i] : NULL);
+		if (toolchain_libdir() == NULL)
+			return 1;
+	}
+	find_revision(o, &build_id);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		toolchain_set_target(o->n_targets > 0 ? o->targets[i] : NULL);
+		rc = build_one(o, build_id, have_sde == 0 ? &sde : NULL,
+		    build_time);
+	}
+	free(build_id);
 	return rc;
 }
 
@@ -1347,6 +1424,7 @@ cmd_build(int argc, char **argv)
 	struct extra x = { 0 };
 	int rc = parse(argc, argv, &o, &x);
 
+	take_targets(&o, &x);
 	if (rc == 0)
 		rc = check_opts(&o);
 	if (rc == 0)

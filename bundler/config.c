@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "config.h"
 #include "format/check.h"
+#include "toolchain.h"
 #include "util.h"
 
 #define MAX_LINE 65536          /* longest line accepted (a long sources list) */
@@ -113,6 +114,23 @@ push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;        /* argv-style, for callers that want it */
 }
 
+const char *
+build_add_target(char ***v, size_t *n, const char *arch)
+{
+	static char why[96];
+
+	if (!toolchain_has_target(arch)) {
+		snprintf(why, sizeof(why), "fatpack builds for %s",
+		    toolchain_targets());
+		return why;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], arch) == 0)
+			return "given twice";
+	push(v, n, xstrdup(arch));
+	return NULL;
+}
+
 /* A path from the file, made usable from the current folder. */
 static char *
 rebase(const struct cfg *c, const char *p)
@@ -195,7 +213,8 @@ set_revision(struct cfg *c, const char *v)
 static int
 check_pattern(struct cfg *c, const char *v)
 {
-	static const char *const known[] = { "{name}", "{version}", "{build}" };
+	static const char *const known[] = { "{name}", "{version}", "{build}",
+	    "{arch}" };
 	const char *p = v;
 
 	while ((p = strpbrk(p, "{}")) != NULL) {
@@ -206,7 +225,7 @@ check_pattern(struct cfg *c, const char *v)
 				n = strlen(known[i]);
 		if (n == 0)
 			return fail(c, "output '%s': unknown placeholder at '%.20s' "
-			    "(known: {name} {version} {build})", v, p);
+			    "(known: {name} {version} {build} {arch})", v, p);
 		p += n;
 	}
 	return 0;
@@ -237,7 +256,7 @@ set_link(struct cfg *c, const char *v)
 		return -1;
 	if (strstr(v, "{version}") != NULL || strstr(v, "{build}") != NULL)
 		return fail(c, "link '%s': the link keeps one name across builds, "
-		    "so it takes {name} only", v);
+		    "so it takes {name} and {arch} only", v);
 	c->o->link = rebase(c, v);
 	return 0;
 }
@@ -378,6 +397,19 @@ add_lib(struct cfg *c, const char *w)
 
 	push(&c->o->libs, &c->o->n_libs, s);
 	return 0;
+}
+
+static int
+add_target(struct cfg *c, const char *w)
+{
+	return refuse(c, "target", w, build_add_target(&c->o->targets,
+	    &c->o->n_targets, w));
+}
+
+static int
+set_target(struct cfg *c, const char *v)
+{
+	return each_word(c, v, add_target);
 }
 
 static int
@@ -597,6 +629,7 @@ static const struct key keys[] = {
 	{ "build",  "pkg",           set_pkg,           1 },
 	{ "build",  "mount",         set_mount,         0 },
 	{ "build",  "override",      set_override,      0 },
+	{ "build",  "target",        set_target,        1 },
 	{ "serve",  "site",          set_site,          0 },
 	{ "serve",  "listen",        set_listen,        0 },
 	{ "serve",  "spa_fallback",  set_spa_fallback,  0 },

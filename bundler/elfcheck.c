@@ -13,41 +13,10 @@
 #include <unistd.h>
 
 #include "elfcheck.h"
+#include "toolchain.h"
 #include "util.h"
 #include "format/format.h"
-
-#if defined(__x86_64__)
-#define HOST_MACHINE EM_X86_64
-#elif defined(__aarch64__)
-#define HOST_MACHINE EM_AARCH64
-#elif defined(__i386__)
-#define HOST_MACHINE EM_386
-#elif defined(__arm__)
-#define HOST_MACHINE EM_ARM
-#elif defined(__riscv)
-#define HOST_MACHINE EM_RISCV
-#elif defined(__powerpc64__)
-#define HOST_MACHINE EM_PPC64
-#elif defined(__s390x__)
-#define HOST_MACHINE EM_S390
-#else
-#error "unknown host machine: add it to elfcheck.c"
-#endif
-
-static const char *
-machine_name(unsigned m)
-{
-	switch (m) {
-	case EM_X86_64:  return "x86_64";
-	case EM_AARCH64: return "aarch64";
-	case EM_386:     return "i386";
-	case EM_ARM:     return "arm";
-	case EM_RISCV:   return "riscv";
-	case EM_PPC64:   return "ppc64";
-	case EM_S390:    return "s390x";
-	default:         return NULL;
-	}
-}
+#include "format/reader.h"
 
 /* An ELF handle on fd, or NULL when fd does not hold an ELF file. Read,
  * not mapped: a program cut short while it is checked must give an error,
@@ -213,11 +182,27 @@ dynamic_info(Elf *e, struct msg *needed, GElf_Xword *flags1)
 	return count;
 }
 
-/* Machine and file type: an executable for this host. */
+/* A program for another machine than the target: the fix is to compile it
+ * for the target, or to build for its machine when fatpack can. */
+static void
+wrong_machine(unsigned machine, struct msg *m)
+{
+	const char *want = toolchain_target(), *got = fp_machine_name(machine);
+
+	if (got != NULL)
+		msg_add(m, "built for %s, but the target is %s", got, want);
+	else
+		msg_add(m, "built for ELF machine %u, but the target is %s",
+		    machine, want);
+	msg_add(m, ": compile it with `fatpack cc --target %s`", want);
+	if (got != NULL && toolchain_has_target(got))
+		msg_add(m, ", or build it with --target %s", got);
+}
+
+/* Machine and file type: an executable for the target. */
 static int
 check_kind(const GElf_Ehdr *eh, int dynamic, GElf_Xword flags1, struct msg *m)
 {
-	const char *want = machine_name(HOST_MACHINE), *got = machine_name(eh->e_machine);
 
 	if (eh->e_type == ET_REL) {
 		msg_add(m, "a relocatable object (.o), not an executable: "
@@ -234,12 +219,8 @@ check_kind(const GElf_Ehdr *eh, int dynamic, GElf_Xword flags1, struct msg *m)
 		msg_add(m, "not an ELF executable");
 		return -1;
 	}
-	if (eh->e_machine != HOST_MACHINE) {
-		if (got != NULL)
-			msg_add(m, "built for %s, but this fatpack targets %s", got, want);
-		else
-			msg_add(m, "built for ELF machine %u, but this fatpack targets %s",
-			    eh->e_machine, want);
+	if (eh->e_machine != toolchain_machine()) {
+		wrong_machine(eh->e_machine, m);
 		return -1;
 	}
 	return 0;

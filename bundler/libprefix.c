@@ -3,8 +3,8 @@
  * `fatpack cc` are installed, and pkg-config restricted to it.
  *
  * The libraries of a prefix are built for one toolchain: the default folder
- * names its target, so a machine can hold one prefix per target (the musl
- * build and the sanitizer build here; one per architecture later).
+ * names its target, so a machine holds one prefix per target (x86_64 and
+ * aarch64 musl, and the sanitizer build's).
  */
 #include <err.h>
 #include <errno.h>
@@ -17,30 +17,22 @@
 #include <unistd.h>
 
 #include "libprefix.h"
+#include "toolchain.h"
 #include "util.h"
-
-#if defined(__x86_64__)
-#define ARCH "x86_64"
-#elif defined(__aarch64__)
-#define ARCH "aarch64"
-#else
-#error "unknown host architecture: add it to libprefix.c"
-#endif
-
-/* The sanitizer toolchain builds glibc objects with ASan: they cannot mix
- * with the musl ones, so they get a prefix of their own. */
-#ifdef FATPACK_SAN_TOOLCHAIN
-#define TARGET ARCH "-linux-gnu-san"
-#else
-#define TARGET ARCH "-linux-musl"
-#endif
 
 extern char **environ;
 
+/* The target of the toolchain: the machine (fatpack build --target), and
+ * the sanitizer toolchain's glibc objects with ASan apart, since they cannot
+ * mix with the musl ones. */
 const char *
 libprefix_target(void)
 {
-	return TARGET;
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s-linux-%s", toolchain_target(),
+	    toolchain_is_dynamic() ? "gnu-san" : "musl");
+	return buf;
 }
 
 /* An environment variable's value when it is set and not empty. */
@@ -52,30 +44,45 @@ env(const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-const char *
-libprefix(void)
+/* The prefix for the current target, made once per target. */
+static const char *
+make_prefix(void)
 {
-	static char *cached;
 	const char *v;
 
-	if (cached != NULL)
-		return cached;
 	if ((v = env("FATPACK_PREFIX")) != NULL) {
 		if (*v != '/') {
 			warnx("FATPACK_PREFIX=%s: not an absolute path", v);
 			return NULL;
 		}
-		return cached = xstrdup(v);
+		return xstrdup(v);
 	}
 	/* The XDG base directory rules ignore a relative XDG_DATA_HOME. */
 	if ((v = env("XDG_DATA_HOME")) != NULL && *v == '/')
-		return cached = xasprintf("%s/fatpack/" TARGET, v);
+		return xasprintf("%s/fatpack/%s", v, libprefix_target());
 	if ((v = env("HOME")) == NULL || *v != '/') {
 		warnx("no library prefix: HOME is not an absolute path; "
 		    "set FATPACK_PREFIX");
 		return NULL;
 	}
-	return cached = xasprintf("%s/.local/share/fatpack/" TARGET, v);
+	return xasprintf("%s/.local/share/fatpack/%s", v, libprefix_target());
+}
+
+const char *
+libprefix(void)
+{
+	/* one entry per target and toolchain: two, never full */
+	static struct { char *target; const char *path; } cache[4];
+	const char *t = libprefix_target();
+	size_t i;
+
+	for (i = 0; i < 4 && cache[i].target != NULL; i++)
+		if (strcmp(cache[i].target, t) == 0)
+			return cache[i].path;
+	if (i == 4 || (cache[i].path = make_prefix()) == NULL)
+		return NULL;
+	cache[i].target = xstrdup(t);
+	return cache[i].path;
 }
 
 int

@@ -14,7 +14,8 @@
  * HOME not an absolute path). The folder need not exist. */
 const char *libprefix(void);
 
-/* The target named in the default prefix, e.g. "x86_64-linux-musl". */
+/* The target named in the default prefix, e.g. "x86_64-linux-musl": the
+ * toolchain's (toolchain_set_target), so each target has its own prefix. */
 const char *libprefix_target(void);
 
 /* Sets the environment of this process so that pkg-config reads the

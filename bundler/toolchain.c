@@ -2,6 +2,7 @@
  * toolchain.c - where the runtime lives, and the compiler driver behind
  * `fatpack cc` and `fatpack build`.
  */
+#include <elf.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,25 +15,103 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "format/reader.h"
 #include "libcheck.h"
 #include "libprefix.h"
 #include "runtime/wraps.h"
 #include "toolchain.h"
 #include "util.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const static_link_flags[] = { "-static", "-Wl,--wrap=main",
+	"-Wl,--gc-sections" };
 #ifdef FATPACK_SAN_TOOLCHAIN
 #define DEFAULT_CC "clang -fsanitize=address,undefined -fno-sanitize-recover=all " \
 	"-fno-omit-frame-pointer -g"
 /* The sanitizer runtime needs a dynamic glibc program; libzstd is the system's. */
-static const char *const link_flags[] = { "-Wl,--wrap=main" };
+static const char *const host_link_flags[] = { "-Wl,--wrap=main" };
 #else
 #define DEFAULT_CC "musl-gcc"
-static const char *const link_flags[] = { "-static", "-Wl,--wrap=main",
-	"-Wl,--gc-sections" };
+#define host_link_flags static_link_flags
 #endif
 static const char *const link_libs[] = { "-lfatpack", "-lzstd", "-pthread" };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#if defined(__x86_64__)
+#define HOST_MACHINE EM_X86_64
+#define CROSS_MACHINE EM_AARCH64
+#elif defined(__aarch64__)
+#define HOST_MACHINE EM_AARCH64
+#define CROSS_MACHINE EM_X86_64
+#else
+#error "fatpack runs on x86_64 or aarch64: add the host to targets[]"
+#endif
+
+/*
+ * The machines fatpack builds for, by ELF machine number. The host's is the
+ * native target: its runtime is in lib/fatpack/, its compiler musl-gcc (or
+ * FATPACK_CC, or the sanitizer toolchain). The other is a cross target: its
+ * runtime, and a musl built for it, are in lib/fatpack/ARCH/ (make aarch64,
+ * scripts/setup.sh --target aarch64); its compiler is Debian's
+ * ARCH-linux-gnu-gcc with that musl's specs, and it is always static.
+ */
+static const unsigned targets[] = { HOST_MACHINE, CROSS_MACHINE };
+#define N_TARGETS NELEM(targets)
+
+static size_t target;    /* index into targets[]: 0 is the host's */
+
+static int
+is_native(void)
+{
+	return target == 0;
+}
+
+/* The index of arch in targets[] (NULL: the host's), or -1. */
+static int
+find_target(const char *arch)
+{
+	if (arch == NULL)
+		return 0;
+	for (size_t i = 0; i < N_TARGETS; i++)
+		if (strcmp(arch, fp_machine_name(targets[i])) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+toolchain_has_target(const char *arch)
+{
+	return find_target(arch) >= 0;
+}
+
+int
+toolchain_set_target(const char *arch)
+{
+	int i = find_target(arch);
+
+	if (i < 0)
+		return -1;
+	target = (size_t)i;
+	return 0;
+}
+
+const char *
+toolchain_targets(void)
+{
+	return "x86_64 or aarch64";
+}
+
+unsigned
+toolchain_machine(void)
+{
+	return targets[target];
+}
+
+const char *
+toolchain_target(void)
+{
+	return fp_machine_name(targets[target]);
+}
 
 /* Cut path at its last '/' (a path with none becomes "."). */
 static void
@@ -73,28 +152,36 @@ home(void)
 	return cached = exe;
 }
 
+/* The runtime's folder for the target: lib/fatpack, or lib/fatpack/ARCH
+ * for a cross target. */
 const char *
 toolchain_libdir(void)
 {
-	static char *cached;
-	const char *pre;
+	static char *cached[N_TARGETS];
+	const char *pre, *arch = toolchain_target();
 	char *dir, *lib;
 
-	if (cached != NULL)
-		return cached;
+	if (cached[target] != NULL)
+		return cached[target];
 	if ((pre = home()) == NULL)
 		return NULL;
-	dir = xasprintf("%s/lib/fatpack", strcmp(pre, "/") ? pre : "");
+	dir = xasprintf("%s/lib/fatpack%s%s", strcmp(pre, "/") ? pre : "",
+	    is_native() ? "" : "/", is_native() ? "" : arch);
 	lib = xasprintf("%s/libfatpack.a", dir);
-	if (access(lib, R_OK) < 0) {
+	if (access(lib, R_OK) == 0) {
+		free(lib);
+		return cached[target] = dir;
+	}
+	if (is_native())
 		warnx("runtime not found in %s (set FATPACK_HOME to the install prefix)",
 		    dir);
-		free(lib);
-		free(dir);
-		return NULL;
-	}
+	else
+		warnx("runtime for %s not found in %s: build it in fatpack's "
+		    "source with `make %s` (then make install), or set "
+		    "FATPACK_HOME to the install prefix", arch, dir, arch);
 	free(lib);
-	return cached = dir;
+	free(dir);
+	return NULL;
 }
 
 const char *
@@ -124,12 +211,12 @@ toolchain_includedir(void)
 const char *
 toolchain_serve_program(void)
 {
-	static char *cached;
+	static char *cached[N_TARGETS];
 	const char *lib;
 	char *path;
 
-	if (cached != NULL)
-		return cached;
+	if (cached[target] != NULL)
+		return cached[target];
 	if ((lib = toolchain_libdir()) == NULL)
 		return NULL;
 	path = xasprintf("%s/fatpack-serve", lib);
@@ -139,14 +226,14 @@ toolchain_serve_program(void)
 		free(path);
 		return NULL;
 	}
-	return cached = path;
+	return cached[target] = path;
 }
 
 int
 toolchain_is_dynamic(void)
 {
 #ifdef FATPACK_SAN_TOOLCHAIN
-	return 1;
+	return is_native();
 #else
 	return 0;
 #endif
@@ -177,7 +264,38 @@ argv_free(struct argv *a)
 	free(a->v);
 }
 
-/* The compiler command, FATPACK_CC split on whitespace ("clang -g" is fine). */
+/* The GNU triplet of a cross target's Debian tools: aarch64-linux-gnu. */
+static const char *
+cross_triplet(void)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s-linux-gnu", toolchain_target());
+	return buf;
+}
+
+/* The cross compiler: Debian's gcc for the target, made a musl-gcc by the
+ * specs of the musl beside the target's runtime. */
+static int
+add_cross_compiler(struct argv *a)
+{
+	const char *lib = toolchain_libdir();
+	char *cc, *specs;
+
+	if (lib == NULL)
+		return -1;
+	cc = xasprintf("%s-gcc", cross_triplet());
+	specs = xasprintf("%s/musl/lib/musl-gcc.specs", lib);
+	argv_add(a, cc);
+	argv_add(a, "-specs");
+	argv_add(a, specs);
+	free(specs);
+	free(cc);
+	return 0;
+}
+
+/* The compiler command, FATPACK_CC split on whitespace ("clang -g" is fine).
+ * FATPACK_CC is the native target's compiler. */
 static int
 add_compiler(struct argv *a)
 {
@@ -185,6 +303,8 @@ add_compiler(struct argv *a)
 	char *copy, *word, *save;
 	size_t before = a->n;
 
+	if (!is_native())
+		return add_cross_compiler(a);
 	if (cc == NULL || strspn(cc, " \t\n") == strlen(cc))
 		cc = DEFAULT_CC;
 	copy = xstrdup(cc);
@@ -192,7 +312,10 @@ add_compiler(struct argv *a)
 	    word = strtok_r(NULL, " \t\n", &save))
 		argv_add(a, word);
 	free(copy);
-	return a->n > before ? 0 : -1;
+	if (a->n > before)
+		return 0;
+	warnx("FATPACK_CC names no compiler");
+	return -1;
 }
 
 /* musl-gcc does not search /usr/include (glibc's headers): an install into
@@ -264,22 +387,27 @@ add_libprefix(struct argv *a, const char *flag, const char *pre,
 
 /* The mount's calls (stub/runtime/wraps.h), as linker flags. */
 #define WRAP_FLAG(name) "-Wl,--wrap=" #name,
-#ifdef FATPACK_SAN_TOOLCHAIN
-static const char *const wrap_flags[] = { FP_WRAPS(WRAP_FLAG)
-	FP_WRAPS_GLIBC(WRAP_FLAG) };
-#else
 static const char *const wrap_flags[] = { FP_WRAPS(WRAP_FLAG) };
-#endif
+/* glibc's large-file names: for the sanitizer toolchain's programs, the
+ * only ones built for glibc (a cross target's are musl's) */
+static const char *const glibc_wrap_flags[] = { FP_WRAPS_GLIBC(WRAP_FLAG) };
 
 static void
 add_link(struct argv *a, const char *libdir)
 {
 	char *opt = xasprintf("-L%s", libdir);
 
-	for (size_t i = 0; i < NELEM(link_flags); i++)
-		argv_add(a, link_flags[i]);
+	if (is_native())
+		for (size_t i = 0; i < NELEM(host_link_flags); i++)
+			argv_add(a, host_link_flags[i]);
+	else
+		for (size_t i = 0; i < NELEM(static_link_flags); i++)
+			argv_add(a, static_link_flags[i]);
 	for (size_t i = 0; i < NELEM(wrap_flags); i++)
 		argv_add(a, wrap_flags[i]);
+	if (toolchain_is_dynamic())
+		for (size_t i = 0; i < NELEM(glibc_wrap_flags); i++)
+			argv_add(a, glibc_wrap_flags[i]);
 	argv_add(a, opt);
 	free(opt);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
@@ -430,7 +558,7 @@ uses_glibc(char *const *cc, size_t n)
 static int
 check_compiler(const struct argv *cc)
 {
-	if (toolchain_is_dynamic() || getenv("FATPACK_CC") == NULL ||
+	if (!is_native() || toolchain_is_dynamic() || getenv("FATPACK_CC") == NULL ||
 	    uses_glibc(cc->v, cc->n) != 1)
 		return 0;
 	warnx("FATPACK_CC=%s: compiles for glibc (its headers define "
@@ -501,10 +629,8 @@ run(char *const *args, size_t nargs, int verbose)
 		return 127;
 	if ((pre = libprefix()) == NULL)
 		return TOOLCHAIN_REFUSED;
-	if (add_compiler(&a) < 0) {
-		warnx("FATPACK_CC names no compiler");
+	if (add_compiler(&a) < 0)
 		return 127;
-	}
 	if (check_compiler(&a) < 0) {
 		argv_free(&a);
 		return TOOLCHAIN_REFUSED;
@@ -522,6 +648,9 @@ run(char *const *args, size_t nargs, int verbose)
 	rc = spawn(a.v, link && !toolchain_is_dynamic() ? &errs : NULL);
 	if (rc == 127 && strcmp(a.v[0], "musl-gcc") == 0)
 		warnx("install musl-tools, or set FATPACK_CC to a musl compiler");
+	else if (rc == 127 && !is_native())
+		warnx("install gcc-%s (scripts/setup.sh --target %s)",
+		    cross_triplet(), toolchain_target());
 	if (rc != 0 && errs != NULL && explain_link(args, nargs, errs, pre))
 		rc = TOOLCHAIN_REFUSED;
 	free(errs);
@@ -535,11 +664,17 @@ toolchain_run(char *const *args, size_t nargs)
 	return run(args, nargs, 0);
 }
 
+/* The host's strip reads only the host's machine: a cross target's program
+ * goes to its own binutils' strip. */
 int
 toolchain_strip(const char *in, const char *out)
 {
-	char *v[] = { "strip", "--strip-all", "-o", (char *)out, (char *)in, NULL };
+	char *strip = is_native() ? xstrdup("strip") :
+	    xasprintf("%s-strip", cross_triplet());
+	char *v[] = { strip, "--strip-all", "-o", (char *)out, (char *)in, NULL };
 	int rc = spawn(v, NULL);
+
+	free(strip);
 
 	if (rc != 0) {
 		warnx("%s: strip failed (status %d)", in, rc);
@@ -553,8 +688,9 @@ toolchain_strip(const char *in, const char *out)
 static void
 cc_usage(FILE *f)
 {
-	fputs("usage: fatpack cc [-v] COMPILER-ARGS...\n"
-	    "       fatpack cc --print-prefix | --print-home | --print-config\n"
+	fputs("usage: fatpack cc [--target ARCH] [-v] COMPILER-ARGS...\n"
+	    "       fatpack cc [--target ARCH] --print-prefix | --print-home |\n"
+	    "                  --print-config\n"
 	    "       fatpack cc --pkg-config PKG-CONFIG-ARGS...\n"
 	    "\n"
 	    "Runs the C compiler (FATPACK_CC, default " DEFAULT_CC ")\n"
@@ -562,8 +698,8 @@ cc_usage(FILE *f)
 	    "-ILIBPREFIX/include after the arguments and, when linking, these\n"
 	    "after the arguments:\n"
 	    "    -LLIBPREFIX/lib", f);
-	for (size_t i = 0; i < NELEM(link_flags); i++)
-		fprintf(f, " %s", link_flags[i]);
+	for (size_t i = 0; i < NELEM(host_link_flags); i++)
+		fprintf(f, " %s", host_link_flags[i]);
 	fputs("\n    -LFATPACK_HOME/lib/fatpack", f);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		fprintf(f, " %s", link_libs[i]);
@@ -573,6 +709,10 @@ cc_usage(FILE *f)
 	    "created if missing. Use it as CC: make CC=\"fatpack cc\",\n"
 	    "CC=\"fatpack cc\" ./configure --disable-shared --prefix=LIBPREFIX.\n"
 	    "\n"
+	    "  --target ARCH    build for ARCH (x86_64 or aarch64; first argument\n"
+	    "                   only): for the other machine than this one, with\n"
+	    "                   ARCH-linux-gnu-gcc, the musl and the runtime of\n"
+	    "                   FATPACK_HOME/lib/fatpack/ARCH (make ARCH); static\n"
 	    "  -v               print the compiler command on stderr, quoted for\n"
 	    "                   a shell (-v goes on to the compiler as well)\n"
 	    "  --print-prefix   print LIBPREFIX, where libraries built with\n"
@@ -584,8 +724,8 @@ cc_usage(FILE *f)
 	    "                   run pkg-config --static ARGS on LIBPREFIX's\n"
 	    "                   packages only\n"
 	    "\n"
-	    "Environment: FATPACK_CC (compiler command, for musl), FATPACK_HOME,\n"
-	    "FATPACK_PREFIX (LIBPREFIX; default\n"
+	    "Environment: FATPACK_CC (compiler command for this machine, for\n"
+	    "musl), FATPACK_HOME, FATPACK_PREFIX (LIBPREFIX; default\n"
 	    "${XDG_DATA_HOME:-$HOME/.local/share}/fatpack/", f);
 	fputs(libprefix_target(), f);
 	fputs(").\n", f);
@@ -610,10 +750,8 @@ print_config(void)
 	if ((lib = toolchain_libdir()) == NULL ||
 	    (inc = toolchain_includedir()) == NULL || (pre = libprefix()) == NULL)
 		return 1;
-	if (add_compiler(&cc) < 0) {
-		warnx("FATPACK_CC names no compiler");
+	if (add_compiler(&cc) < 0)
 		return 1;
-	}
 	if (check_compiler(&cc) < 0) {
 		argv_free(&cc);
 		return 1;
@@ -664,14 +802,46 @@ output_of(char *const *args, size_t nargs)
 	return out;
 }
 
+/* A first `--target ARCH` (or --target=ARCH) is fatpack's, and is taken
+ * off the arguments; anywhere else it is the compiler's (clang has one). */
+static int
+take_target(int *argc, char ***argv)
+{
+	const char *arch;
+	int used;
+
+	if (*argc >= 2 && strncmp((*argv)[1], "--target=", 9) == 0) {
+		arch = (*argv)[1] + 9;
+		used = 1;
+	} else if (*argc >= 2 && strcmp((*argv)[1], "--target") == 0) {
+		if (*argc < 3)
+			return usage_error("cc", "--target needs an architecture");
+		arch = (*argv)[2];
+		used = 2;
+	} else {
+		return 0;
+	}
+	if (toolchain_set_target(arch) < 0)
+		return usage_error("cc", "--target '%s': fatpack builds for %s",
+		    arch, toolchain_targets());
+	*argc -= used;
+	*argv += used;
+	(*argv)[0] = "cc";
+	return 0;
+}
+
 int
 cmd_cc(int argc, char **argv)
 {
-	char *const *args = argv + 1;
-	size_t nargs = (size_t)argc - 1;
+	char *const *args;
+	size_t nargs;
 	const char *pre, *out;
 	int verbose = 0, rc;
 
+	if ((rc = take_target(&argc, &argv)) != 0)
+		return rc;
+	args = argv + 1;
+	nargs = (size_t)argc - 1;
 	if (argc < 2)
 		return usage_error("cc", "no compiler arguments");
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

@@ -2,6 +2,10 @@
 # setup.sh - install what fatpack needs on a Debian machine, and build the musl,
 # decompression-only zstd the runtime links against.
 #
+#   scripts/setup.sh                    the host's toolchain (make runs it)
+#   scripts/setup.sh --target aarch64   and the aarch64 cross toolchain
+#   scripts/setup.sh --bench            and what bench/ compares against
+#
 # Debian ships no zstd built for musl, so this fetches Debian's own zstd source
 # package (signature-checked by apt against the Debian archive keyring) with a
 # private apt configuration under build/apt, from the mirror the system's apt
@@ -32,9 +36,39 @@ PACKAGES=(
 
 # `setup.sh --bench` adds what bench/ compares against.
 BENCH_PACKAGES=(wrk nginx-light hyperfine)
-[ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
+# `setup.sh --target aarch64` adds the cross compiler (musl itself is built
+# from Debian's source package with it: Debian ships no musl for arm64 on an
+# amd64 machine without adding arm64 to dpkg's architectures, which would
+# change the system for everyone) and qemu to run what it builds.
+CROSS_PACKAGES=(gcc-aarch64-linux-gnu qemu-user-static)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
+
+usage() {
+	echo "usage: scripts/setup.sh [--bench] [--target aarch64|$(uname -m)]" >&2
+	exit 2
+}
+
+cross=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+	--target)
+		[ $# -ge 2 ] || usage
+		case $2 in
+		"$(uname -m)") ;;
+		aarch64)
+			cross=aarch64
+			PACKAGES+=("${CROSS_PACKAGES[@]}")
+			;;
+		*) say "--target $2: fatpack builds for aarch64 or $(uname -m)"; exit 2 ;;
+		esac
+		shift
+		;;
+	*) usage ;;
+	esac
+	shift
+done
 
 missing_packages() {
 	local p
@@ -61,18 +95,20 @@ install_packages() {
 # shellcheck source=scripts/debsrc.sh
 . "$top/scripts/debsrc.sh"
 
+# build_zstd_musl [CC OUT AR]: the decoder for the host's musl (musl-gcc, into
+# build/zstd), or for a cross target with its musl-gcc and ar.
 build_zstd_musl() {
-	local out="$build/zstd"
+	local cc=${1:-musl-gcc} out=${2:-$build/zstd} ar=${3:-ar}
 	# Small over fast: one decoder variant (no runtime BMI2 dispatch, which
 	# would link every hot function twice); the stub is in every artifact.
 	local cflags="-Os -ffunction-sections -fdata-sections -DZSTD_NO_TRACE -DDYNAMIC_BMI2=0"
 	[ -f "$out/libzstd.a" ] && [ -f "$out/include/zstd.h" ] &&
 		[ "$(cat "$out/cflags" 2>/dev/null)" = "$cflags" ] && return 0
-	local src="$build/zstd-src"
+	local src="$out-src"
 	rm -rf "$src"
 	debsrc_fetch libzstd "$src/tree"
-	say "building zstd (decompression only) with musl-gcc"
-	make -s -C "$src/tree/lib" libzstd.a CC=musl-gcc \
+	say "building zstd (decompression only) with $cc"
+	make -s -C "$src/tree/lib" libzstd.a CC="$cc" AR="$ar" \
 		ZSTD_LIB_COMPRESSION=0 ZSTD_LIB_DICTBUILDER=0 ZSTD_LIB_DEPRECATED=0 \
 		ZSTD_LEGACY_SUPPORT=0 ZSTD_NO_ASM=0 \
 		CFLAGS="$cflags" \
@@ -84,6 +120,30 @@ build_zstd_musl() {
 	rm -rf "$src"
 }
 
+# musl for the cross target, from Debian's source package (its patches
+# applied), static only, with its musl-gcc wrapper, into build/ARCH/musl.
+build_musl_cross() {
+	local arch=$1 out="$build/$1/musl" src="$build/$1/musl-src" conf
+	conf="--target=$arch-linux-gnu --prefix=$out --syslibdir=$out/lib"
+	conf="$conf --disable-shared --enable-wrapper=gcc"
+	[ -x "$out/bin/musl-gcc" ] && [ -f "$out/lib/libc.a" ] &&
+		[ "$(cat "$out/configured" 2>/dev/null)" = "$conf" ] && return 0
+	rm -rf "$src" "$out"
+	debsrc_fetch musl "$src/tree"
+	say "building musl for $arch with $arch-linux-gnu-gcc"
+	# shellcheck disable=SC2086 # conf is words
+	(cd "$src/tree" && ./configure $conf CROSS_COMPILE="$arch-linux-gnu-" \
+		>/dev/null && make -s -j"$(nproc)" >/dev/null &&
+		make -s install >/dev/null)
+	printf '%s' "$conf" >"$out/configured"
+	rm -rf "$src"
+}
+
 install_packages
 build_zstd_musl
+if [ -n "$cross" ]; then
+	build_musl_cross "$cross"
+	build_zstd_musl "$build/$cross/musl/bin/musl-gcc" "$build/$cross/zstd" \
+		"$cross-linux-gnu-ar"
+fi
 say "ready"

@@ -24,9 +24,10 @@ doc_block() {
 	' "$DOC"
 }
 
-# step_script NAME: the `run: |` script of the workflow step NAME.
+# step_script NAME [HEADING N]: the `run: |` script of the workflow step
+# NAME, in the Nth block under HEADING (default: GitHub Actions, 2).
 step_script() {
-	doc_block "GitHub Actions" 2 | awk -v step="$1" '
+	doc_block "${2:-GitHub Actions}" "${3:-2}" | awk -v step="$1" '
 		$0 ~ "- name: " step "$" { found = 1; next }
 		found && !col && /run: \|$/ { col = index($0, "run:"); next }
 		col && /^ *$/ { next }
@@ -73,6 +74,23 @@ check_eq "the step outputs the name fatpack init chose" "app=shop" \
 check_eq "the upload glob matches the artifact alone" "dist/shop-1.2.3" \
 	"$(ls -d dist/shop-* 2>&1)"
 check_eq "the artifact runs" "shop" "$(./dist/shop-1.2.3 2>&1)"
+rm -rf dist
+
+# --- the two-architecture job's build step ------------------------------
+
+step_script "build both" "Two architectures in one job" 2 >"$T/both-step.sh"
+check_grep "the two-architecture build step is found in CI.md" \
+	"--target aarch64" "$T/both-step.sh"
+check "the two-architecture build step runs (qemu for aarch64)" \
+	env GITHUB_REF_NAME=v1.2.3 \
+	bash --noprofile --norc -eo pipefail "$T/both-step.sh"
+check_eq "it writes one artifact per machine" \
+	"dist/shop-1.2.3-aarch64 dist/shop-1.2.3-x86_64" "$(echo dist/shop-1*)"
+check_eq "and a link per machine" "shop-1.2.3-aarch64 shop-1.2.3-x86_64" \
+	"$(readlink dist/shop-aarch64) $(readlink dist/shop-x86_64)"
+check_eq "the x86_64 one runs" "shop" "$(./dist/shop-1.2.3-x86_64 2>&1)"
+check_eq "the aarch64 one runs under qemu" "shop" \
+	"$(qemu-aarch64-static ./dist/shop-1.2.3-aarch64 2>&1)"
 rm -rf dist
 
 # --- the Makefile rules ---------------------------------------------------

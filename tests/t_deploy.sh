@@ -259,7 +259,7 @@ check_eq "the link points to the newest, relative" "app-1.1.0-b1.1.0" \
 check "both versions exist" test -x "$D/app-1.0.0-b1.0.0" -a -x "$D/app-1.1.0-b1.1.0"
 check_eq "the link runs the newest" "1.1.0" \
 	"$("$D/app" --fatpack-info --json | jq -r .version)"
-check_fails "--link refuses {version}" "takes \{name\} only" \
+check_fails "--link refuses {version}" "takes \{name\} and \{arch\} only" \
 	"$FATPACK" build "$P/main.c" -o "$D/x" --link "$D/{version}"
 check_fails "--link will not replace a file" "not a symlink" \
 	"$FATPACK" build "$P/main.c" -o "$D/y" --link "$D/app-1.0.0-b1.0.0"

@@ -39,7 +39,10 @@ LISTEN="" serve meta
 check "the default address is the build's serve.listen" "$APP" --fatpack-health
 check_grep "it prints the status line" "^http://127\.0\.0\.1:$P1/: HTTP/1\.1 200 OK$" "$T/.out"
 check "an explicit URL" "$APP" --fatpack-health "http://127.0.0.1:$P1/index.html"
-check "a host name" "$APP" --fatpack-health "http://localhost:$P1/"
+check "localhost" "$APP" --fatpack-health "http://localhost:$P1/"
+check_fails "another host name is not looked up" \
+	"health: http://fatpack-test.invalid:$P1/: 'fatpack-test.invalid' is not an IP address" \
+	"$APP" --fatpack-health --timeout 2 "http://fatpack-test.invalid:$P1/"
 check "a 3xx is healthy" "$APP" --fatpack-health "http://127.0.0.1:$P1/docs"
 check_grep "the 301 is shown" ': HTTP/1\.1 301 ' "$T/.out"
 check_fails "a 404 is not" "health: http://127\.0\.0\.1:$P1/nope: status 404$" \

@@ -30,6 +30,24 @@ check_grep "the example runs and reads its asset" "Hello from inside" \
 	<("$T/hello" 2>&1)
 check "the installed server builds a site" \
 	"$root/bin/fatpack" build -q --serve "$TOP/examples/site" -o "$T/site"
+# the aarch64 runtime and its musl (make check builds them), with the musl's
+# specs naming the installed folder
+for f in libfatpack.a libzstd.a fatpack-serve musl/lib/libc.a musl/include/stdio.h; do
+	check "installed lib/fatpack/aarch64/$f" test -s "$root/lib/fatpack/aarch64/$f"
+done
+check_grep "the installed musl specs name the installed musl" \
+	"-isystem $prefix/lib/fatpack/aarch64/musl/include " \
+	"$root/lib/fatpack/aarch64/musl/lib/musl-gcc.specs"
+# the specs hold the final path: the tree is tried there, as a package would
+# put it, in a mount namespace of our own (a tmpfs over /opt, the tree bound
+# to /opt/fatpack), so nothing outside the test changes
+check "the installed fatpack builds the example for aarch64" \
+	unshare -rm sh -c 'mount -t tmpfs none "${1%/*}" && mkdir "$1" &&
+	mount --bind "$2" "$1" &&
+	"$1/bin/fatpack" build -q --target aarch64 "$3/examples/hello/hello.c" \
+	-a "$3/examples/hello/assets" -o "$4"' sh "$prefix" "$root" "$TOP" "$T/hello-a64"
+check_grep "it runs under qemu and reads its asset" "Hello from inside" \
+	<(qemu-aarch64-static "$T/hello-a64" 2>&1)
 check_fails "an installed tree without its runtime says where it looked" \
 	"runtime not found" \
 	env FATPACK_HOME="$T/nowhere" "$root/bin/fatpack" build -q \

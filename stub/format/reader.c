@@ -180,6 +180,34 @@ scan_elf(struct elf_scan *s)
 	}
 }
 
+const char *
+fp_machine_name(unsigned machine)
+{
+	switch (machine) {
+	case EM_X86_64:  return "x86_64";
+	case EM_AARCH64: return "aarch64";
+	case EM_386:     return "i386";
+	case EM_ARM:     return "arm";
+	case EM_RISCV:   return "riscv64";
+	case EM_PPC64:   return "ppc64";
+	case EM_S390:    return "s390x";
+	default:         return NULL;
+	}
+}
+
+int
+fp_elf_machine(int fd)
+{
+	Elf64_Ehdr eh;
+
+	if (fp_read_at(fd, &eh, sizeof(eh), 0) != 0 ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return -1;
+	return eh.e_machine;
+}
+
 int
 fp_has_runtime(int fd)
 {

@@ -76,6 +76,14 @@ int fp_reader_meta_next(const struct fp_reader *a, size_t *pos, struct fp_kv *kv
  * section (FORMAT.md 5). Reads the ELF headers only, trusting none of them. */
 int fp_has_runtime(int fd);
 
+/* The architecture an ELF machine number (e_machine) names, as uname -m
+ * and `fatpack build --target` spell it ("x86_64", "aarch64"), or NULL. */
+const char *fp_machine_name(unsigned machine);
+
+/* The e_machine of the ELF file open on fd, when it is of the only kind
+ * fatpack writes (ELFCLASS64, little-endian); -1 otherwise. */
+int fp_elf_machine(int fd);
+
 /* Whether src[0..src_len) is one zstd frame as the format allows it
  * (FORMAT.md 3: content size size declared, content checksum, no
  * dictionary, window at most 8 MiB, nothing after it): 0 or

@@ -39,6 +39,16 @@ count(const struct fp_reader *r)
 	return t;
 }
 
+/* The machine the program is for, from its ELF header: the payload does
+ * not depend on it, so it is not metadata. NULL when unknown. */
+static const char *
+architecture(const struct fp_reader *r)
+{
+	int m = fp_elf_machine(r->fd);
+
+	return m < 0 ? NULL : fp_machine_name((unsigned)m);
+}
+
 /* --- JSON ------------------------------------------------------------------- */
 
 static void
@@ -92,6 +102,7 @@ info_json(const struct fp_inspect *in, const struct totals *t)
 {
 	const struct fp_reader *r = in->r;
 	struct fp_mount_conf mc;
+	const char *arch;
 	long long bt;
 	char iso[32];
 
@@ -111,6 +122,12 @@ info_json(const struct fp_inspect *in, const struct totals *t)
 	json_meta(r, "fatpack_version");
 	printf("  \"format_version\": \"%u.%u\",\n", r->version_major,
 	    r->version_minor);
+	json_key("architecture");
+	if ((arch = architecture(r)) != NULL)
+		fp_json_string(arch, strlen(arch));
+	else
+		fputs("null", stdout);
+	fputs(",\n", stdout);
 	json_u64("payload_offset", r->payload_offset);
 	json_u64("payload_size", r->payload_size);
 	json_meta(r, "payload_sha256");
@@ -176,10 +193,13 @@ static void
 info_text(const struct fp_inspect *in, const struct totals *t)
 {
 	const struct fp_reader *r = in->r;
+	const char *arch = architecture(r);
 	struct fp_mount_conf mc;
 
 	printf("%s: fatpack format %u.%u\n", in->file, r->version_major,
 	    r->version_minor);
+	label("architecture", 12);
+	puts(arch != NULL ? arch : "unknown");
 	label("payload offset", 14);
 	printf("%" PRIu64 "  (tail -c +%" PRIu64 " %s | zstd -dc | tar -tv)\n",
 	    r->payload_offset, r->payload_offset + 1, in->file);

@@ -6,9 +6,9 @@
  * why. Without a URL it asks the server's own address, chosen by the rule
  * the server follows (fp_serve_listen).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,37 +142,63 @@ own_address(struct target *t)
 	return NULL;
 }
 
-/* A connected socket to one of the host's addresses, or -1 with errno. */
+/* Where host is: an IPv4 or IPv6 address, or "localhost" (both
+ * loopbacks), into *v4 and *v6, with *use4 and *use6 saying which to try.
+ * No name is looked up: a lookup is not bound by the deadline, and a
+ * scratch image has no resolver to ask. 0, or -1 for anything else. */
+static int
+addresses(const char *host, unsigned port, struct sockaddr_in *v4,
+    struct sockaddr_in6 *v6, int *use4, int *use6)
+{
+	int local = strcmp(host, "localhost") == 0;
+
+	*v4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
+	*v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+	    .sin6_port = htons(port) };
+	*use4 = inet_pton(AF_INET, local ? "127.0.0.1" : host, &v4->sin_addr) == 1;
+	*use6 = inet_pton(AF_INET6, local ? "::1" : host, &v6->sin6_addr) == 1;
+	return *use4 || *use6 ? 0 : -1;
+}
+
+/* A socket connected to addr within the deadline, or -1 with why. */
+static int
+connect_one(const struct sockaddr *addr, socklen_t alen,
+    const struct deadline *d, char *why, size_t cap)
+{
+	int fd, err = 0;
+	socklen_t len = sizeof(err);
+
+	fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && (connect(fd, addr, alen) == 0 ||
+	    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, d) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	    (errno = err) == 0)))
+		return fd;
+	snprintf(why, cap, "connect: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* A connected socket to one of the host's addresses, or -1 with why. */
 static int
 connect_to(const struct target *t, const struct deadline *d, char *why,
     size_t cap)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res, *ai;
-	int fd = -1, rc, err = 0;
-	socklen_t len = sizeof(err);
+	struct sockaddr_in6 v6;
+	struct sockaddr_in v4;
+	int fd = -1, use4, use6;
 
-	snprintf(why, cap, "no address");
-	if ((rc = getaddrinfo(t->host, t->port, &hints, &res)) != 0) {
-		snprintf(why, cap, "%s", gai_strerror(rc));
+	if (addresses(t->host, (unsigned)strtoul(t->port, NULL, 10), &v4, &v6,
+	    &use4, &use6) < 0) {
+		snprintf(why, cap, "'%.64s' is not an IP address (host names are "
+		    "not looked up: give the address, or localhost)", t->host);
 		return -1;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, d) == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
-		    (errno = err) == 0))
-			break;
-		snprintf(why, cap, "connect: %s", strerror(errno));
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
+	if (use4)
+		fd = connect_one((const struct sockaddr *)&v4, sizeof(v4), d, why, cap);
+	if (fd < 0 && use6)
+		fd = connect_one((const struct sockaddr *)&v6, sizeof(v6), d, why, cap);
 	return fd;
 }
 
