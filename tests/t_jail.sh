@@ -146,6 +146,18 @@ check_eq "/proc/PID/status: NoNewPrivs 1, Seccomp 2" "1 2" \
 		"/proc/$SPID/status")"
 check_eq "/proc/PID/status: the server runs as uid $JAIL_UID" "$JAIL_UID" \
 	"$(awk '/^Uid:/ { print $2 }' "/proc/$SPID/status")"
+"$T/site" --fatpack-jail "$SPID" >"$T/shown" 2>&1
+check_eq "--fatpack-jail PID: the policy, the program, NoNewPrivs, Seccomp" \
+	"jail policy: on|process $SPID: runs this artifact|NoNewPrivs: 1|Seccomp: 2" \
+	"$(grep -E '^jail policy|^process|NoNewPrivs|Seccomp:' "$T/shown" |
+		sed 's/^  //; s/\t/ /g; s/  */ /g' | paste -sd'|')"
+check_output "--fatpack-jail PID: the limits" "Max open files" "$T/site" --fatpack-jail "$SPID"
+check_output "--fatpack-jail PID of another program says so" "runs another program" \
+	"$T/site" --fatpack-jail "$$"
+check_fails "--fatpack-jail: not a number" "not a process number: 12x" \
+	"$T/site" --fatpack-jail 12x
+check_fails "--fatpack-jail: no such process" "/proc/999999999/status: No such file" \
+	"$T/site" --fatpack-jail 999999999
 kill -TERM "$SPID"
 rc=0
 wait "$SPID" || rc=$?

@@ -78,6 +78,10 @@ cmd_help(void)
 	    "newest first\n"
 	    "  " FLAG_PREFIX "unit [--socket] [DIR]      a systemd service "
 	    "(or socket) unit\n"
+	    "  " FLAG_PREFIX "jail [PID]                 the jail policy, and what "
+	    "the kernel\n"
+	    "                                     shows of process PID's "
+	    "confinement\n"
 	    "  " FLAG_PREFIX "help                       this list\n");
 	return 0;
 }
@@ -206,6 +210,19 @@ deploy_args(const char *prog, int argc, char **argv, struct request *q)
 	return 0;
 }
 
+/* jail [PID]: a process number, digits only (it names a /proc folder). */
+static int
+jail_args(const char *prog, int argc, char **argv, struct request *q)
+{
+	if (argc > 3)
+		return usage_error(prog, "unexpected argument", argv[3]);
+	if (argc == 3 && (argv[2][0] == '\0' ||
+	    strspn(argv[2], "0123456789") != strlen(argv[2]) || strlen(argv[2]) > 10))
+		return usage_error(prog, "not a process number:", argv[2]);
+	q->dir = argc == 3 ? argv[2] : NULL;
+	return 0;
+}
+
 static int
 is_deploy(const char *flag)
 {
@@ -224,6 +241,8 @@ parse_args(const char *prog, int argc, char **argv, struct request *q)
 		return health_args(prog, argc, argv, q);
 	if (is_deploy(q->flag))
 		return deploy_args(prog, argc, argv, q);
+	if (strcmp(q->flag, "jail") == 0)
+		return jail_args(prog, argc, argv, q);
 	for (i = 2; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -246,7 +265,7 @@ known(const char *flag)
 {
 	static const char *const flags[] = { "info", "list", "extract",
 	    "verify", "offset", "health", "install", "rollback", "releases",
-	    "unit" };
+	    "unit", "jail" };
 	size_t i;
 
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
@@ -276,6 +295,8 @@ answer(const struct fp_inspect *in, const struct request *q)
 		return fp_list_releases(in->prog, q->dir);
 	if (strcmp(q->flag, "unit") == 0)
 		return fp_unit(in->prog, in->r, q->dir, q->opt);
+	if (strcmp(q->flag, "jail") == 0)
+		return fp_jail_show(in->prog, q->dir);
 	printf("%" PRIu64 "\n", in->r->payload_offset);
 	return 0;
 }

@@ -429,3 +429,63 @@ fatpack_jail(void)
 	done = 1;
 	return 0;
 }
+
+/* --- what a running process is confined to (--fatpack-jail [PID]) ------- */
+
+/* The lines of /proc/PID/FILE whose names start with one of keys, as they
+ * are. 0, or -1 after a message. */
+static int
+show_proc(const char *prog, const char *pid, const char *file,
+    const char *const *keys, size_t nkeys)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, file);
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		for (size_t i = 0; i < nkeys; i++)
+			if (strncmp(line, keys[i], strlen(keys[i])) == 0)
+				printf("  %s", line);
+	fclose(f);
+	return 0;
+}
+
+/* Whether process pid runs this very file. */
+static const char *
+same_program(const char *pid)
+{
+	char path[64];
+	struct stat mine, theirs;
+	const struct fp_reader *r = fp_runtime_archive();
+
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	if (r == NULL || fstat(r->fd, &mine) < 0 || stat(path, &theirs) < 0)
+		return "cannot tell which program it runs";
+	return mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino ?
+	    "runs this artifact" : "runs another program: the policy above is not its";
+}
+
+int
+fp_jail_show(const char *prog, const char *pid)
+{
+	static const char *const status[] = { "Uid:", "Gid:", "NoNewPrivs:",
+	    "Seccomp:", "Seccomp_filters:" };
+	static const char *const limits[] = { "Max cpu time", "Max address space",
+	    "Max open files" };
+	const char *policy = fatpack_meta("jail");
+
+	printf("jail policy: %s\n", policy != NULL ? policy : "none (off)");
+	if (pid == NULL)
+		return 0;
+	printf("process %s: %s\n", pid, same_program(pid));
+	if (show_proc(prog, pid, "status", status, 5) < 0 ||
+	    show_proc(prog, pid, "limits", limits, 3) < 0)
+		return 1;
+	printf("  Landlock: the kernel does not show it; the runtime applies the "
+	    "policy's read= and write= paths, or exits\n");
+	return 0;
+}

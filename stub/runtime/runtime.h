@@ -31,6 +31,11 @@ void fp_notify_connect(void);
  * line on stdout or stderr says which. */
 int fp_health(const char *prog, const char *url, int timeout);
 
+/* --fatpack-jail [PID]: this artifact's jail policy, and with a PID what
+ * the kernel shows of that process's confinement (stub/runtime/jail.c).
+ * Returns the exit status. */
+int fp_jail_show(const char *prog, const char *pid);
+
 /* --fatpack-install, --fatpack-rollback, --fatpack-releases (install.c):
  * the artifact r installs itself under dir (docs/DEPLOY.md), keeping the
  * keep newest releases when keep > 0. Each returns the exit status. */
