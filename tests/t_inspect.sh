@@ -505,6 +505,10 @@ craft "$T/app" meta-value "$T/meta-mount" mount relative
 hostile meta-mount "metadata mount 'relative': mount path is not absolute"
 craft "$T/app" meta-value "$T/meta-override" mount.override maybe
 hostile meta-override "metadata mount.override 'maybe': mount.override is not on or off"
+"$FATPACK" build "$HELLO" -a "$T/assets" --jail -o "$T/app-jail" >/dev/null 2>&1 ||
+	not_ok "build hello --jail"
+craft "$T/app-jail" meta-value "$T/meta-jail" jail "on nofile=lots"
+hostile meta-jail "metadata jail 'on nofile=lots': "
 
 # links: a hard link (type 1) and a symlink (type 2) that carry data, and a
 # pax linkpath record; tar would write other.txt's bytes through them

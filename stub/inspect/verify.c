@@ -142,6 +142,7 @@ check_settings(const struct fp_inspect *in)
 		const char *key;
 		const char *(*rule)(const char *);
 	} known[] = {
+		{ "jail", fp_check_jail },
 		{ "mount", fp_check_mount },
 		{ "mount.override", fp_check_override },
 		{ "serve.cache_control", fp_check_cache_control },
