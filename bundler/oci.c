@@ -71,6 +71,14 @@ bytewise(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void
+free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* The names in dir, sorted bytewise; NULL after a message. */
 static char **
 sorted_names(const char *dir, size_t *n)
@@ -94,20 +102,16 @@ sorted_names(const char *dir, size_t *n)
 		}
 		v[(*n)++] = xstrdup(e->d_name);
 	}
-	if (errno != 0)
+	if (errno != 0) {
 		warn("%s", dir);
+		closedir(d);
+		free_names(v, *n);
+		return NULL;
+	}
 	closedir(d);
 	if (v != NULL)
 		qsort(v, *n, sizeof(*v), bytewise);
 	return v != NULL ? v : xcalloc(1, sizeof(*v));
-}
-
-static void
-free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* One host entry at path in the image; folders recurse. */
