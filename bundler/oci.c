@@ -34,35 +34,40 @@ has_entry(const struct oci_layer *l, const char *path, size_t n)
 	return 0;
 }
 
+/* Adds one entry; its folders are there already. */
 static void
-push(struct oci_layer *l, const struct oci_file *f)
+push(struct oci_layer *l, const char *path, char type, unsigned mode,
+    uint64_t size, const char *src, const char *link)
 {
+	struct oci_file *f;
+
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 16;
 		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
 	}
-	l->v[l->n++] = *f;
+	f = &l->v[l->n++];
+	f->path = xstrdup(path);
+	f->type = type;
+	f->mode = mode;
+	f->size = size;
+	f->src = src != NULL ? xstrdup(src) : NULL;
+	f->link = link != NULL ? xstrdup(link) : NULL;
 }
 
 void
 oci_add(struct oci_layer *l, const char *path, char type, unsigned mode,
     uint64_t size, const char *src, const char *link)
 {
-	struct oci_file f = { NULL, 'd', 0755, 0, NULL, NULL };
-
-	/* the folders above, each once, before what they hold */
+	/* the folders above, each once, before what they hold: a few
+	 * top-level paths, so a scan of the list is cheap */
 	for (const char *s = strchr(path, '/'); s != NULL; s = strchr(s + 1, '/'))
 		if (!has_entry(l, path, (size_t)(s - path))) {
-			f.path = xasprintf("%.*s", (int)(s - path), path);
-			push(l, &f);
+			char *dir = xasprintf("%.*s", (int)(s - path), path);
+
+			push(l, dir, 'd', 0755, 0, NULL, NULL);
+			free(dir);
 		}
-	f.path = xstrdup(path);
-	f.type = type;
-	f.mode = mode;
-	f.size = size;
-	f.src = src != NULL ? xstrdup(src) : NULL;
-	f.link = link != NULL ? xstrdup(link) : NULL;
-	push(l, &f);
+	push(l, path, type, mode, size, src, link);
 }
 
 static int
@@ -114,7 +119,10 @@ sorted_names(const char *dir, size_t *n)
 	return v != NULL ? v : xcalloc(1, sizeof(*v));
 }
 
-/* One host entry at path in the image; folders recurse. */
+static int walk(struct oci_layer *l, const char *path, const char *dir);
+
+/* One host entry at path in the image, its folder added already; folders
+ * recurse. */
 static int
 add_host(struct oci_layer *l, const char *path, const char *host)
 {
@@ -126,10 +134,12 @@ add_host(struct oci_layer *l, const char *path, const char *host)
 		warn("%s", host);
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode))
-		return oci_add_tree(l, path, host);
+	if (S_ISDIR(st.st_mode)) {
+		push(l, path, 'd', 0755, 0, NULL, NULL);
+		return walk(l, path, host);
+	}
 	if (S_ISREG(st.st_mode)) {
-		oci_add(l, path, 'f', st.st_mode & 0111 ? 0755 : 0644,
+		push(l, path, 'f', st.st_mode & 0111 ? 0755 : 0644,
 		    (uint64_t)st.st_size, host, NULL);
 		return 0;
 	}
@@ -139,15 +149,17 @@ add_host(struct oci_layer *l, const char *path, const char *host)
 			return -1;
 		}
 		target[k] = '\0';
-		oci_add(l, path, 'l', 0777, 0, NULL, target);
+		push(l, path, 'l', 0777, 0, NULL, target);
 		return 0;
 	}
 	warnx("%s: neither a file, a folder nor a symbolic link", host);
 	return -1;
 }
 
-int
-oci_add_tree(struct oci_layer *l, const char *path, const char *dir)
+/* What the host folder dir holds, at path, in bytewise order of the
+ * names. */
+static int
+walk(struct oci_layer *l, const char *path, const char *dir)
 {
 	size_t n, i;
 	char **names = sorted_names(dir, &n);
@@ -155,7 +167,6 @@ oci_add_tree(struct oci_layer *l, const char *path, const char *dir)
 
 	if (names == NULL)
 		return -1;
-	oci_add(l, path, 'd', 0755, 0, NULL, NULL);
 	for (i = 0; i < n && rc == 0; i++) {
 		char *p = xasprintf("%s/%s", path, names[i]);
 		char *h = xasprintf("%s/%s", dir, names[i]);
@@ -166,6 +177,13 @@ oci_add_tree(struct oci_layer *l, const char *path, const char *dir)
 	}
 	free_names(names, n);
 	return rc;
+}
+
+int
+oci_add_tree(struct oci_layer *l, const char *path, const char *dir)
+{
+	oci_add(l, path, 'd', 0755, 0, NULL, NULL);
+	return walk(l, path, dir);
 }
 
 void
