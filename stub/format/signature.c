@@ -209,16 +209,6 @@ fp_pubkey_parse(const char *text, size_t len, struct fp_pubkey *k)
 	return NULL;
 }
 
-const char *
-fp_check_sigkey(const char *v)
-{
-	struct fp_pubkey k;
-
-	if (strlen(v) != FP_PUBKEY_B64_LEN)
-		return "not a minisign public key line";
-	return fp_pubkey_parse(v, FP_PUBKEY_B64_LEN, &k);
-}
-
 void
 fp_pubkey_b64(const struct fp_pubkey *k, char out[FP_PUBKEY_B64_LEN + 1])
 {

@@ -70,11 +70,8 @@ const char *fp_key_line(const char *s, size_t len, const char **line,
  * not. */
 const char *fp_pubkey_parse(const char *text, size_t len, struct fp_pubkey *k);
 
-/* The value rule of the signature.key metadata (a base64 line). */
-const char *fp_check_sigkey(const char *v);
-
 /* The public key an artifact embeds (--require-signature) into *k: 1,
- * 0 when it embeds none, -1 when its value breaks fp_check_sigkey. */
+ * 0 when it embeds none, -1 when its value is not a public key line. */
 int fp_sig_embedded(const struct fp_reader *r, struct fp_pubkey *k);
 
 /* The key's base64 line, NUL-terminated. */

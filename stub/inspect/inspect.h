@@ -83,6 +83,13 @@ int fp_inspect_verify(const struct fp_inspect *in);
 int fp_sig_verify(const struct fp_reader *r, const struct fp_pubkey *k,
     char *detail, size_t len);
 
+/* The signature check of verify (sigcheck.c, linked like fp_sig_verify):
+ * with the --key or the embedded key, fp_sig_verify, and signer receives
+ * the key's ID; without a key, the signature frame only. 0, or a
+ * FATPACK_E* code and a one-line detail. */
+int fp_sig_check(const struct fp_inspect *in, char signer[17], char *detail,
+    size_t len);
+
 /* Writes every entry under dir (created if missing), after the checks of
  * fp_inspect_verify and a search for conflicts: when either fails, nothing
  * is written. Links are never followed nor created; set-id and sticky bits

@@ -17,9 +17,10 @@
 
 #define CHUNK (1u << 16)
 
-/* sigcheck.c, in a runtime only when it requires its signature */
-int fp_sig_verify(const struct fp_reader *r, const struct fp_pubkey *k,
-    char *detail, size_t len) __attribute__((weak));
+/* sigcheck.c: in a runtime only when it requires its signature, so that
+ * other artifacts do not carry key parsing and Ed25519 */
+int fp_sig_check(const struct fp_inspect *in, char signer[17], char *detail,
+    size_t len) __attribute__((weak));
 
 /* Decodes every content frame: zstd checksum, size, SHA-256. */
 static size_t
@@ -153,7 +154,6 @@ check_settings(const struct fp_inspect *in)
 		{ "serve.cache_control", fp_check_cache_control },
 		{ "serve.listen", fp_check_listen },
 		{ "serve.spa_fallback", fp_check_spa_fallback },
-		{ FP_META_SIGKEY, fp_check_sigkey },
 	};
 	char value[FP_MOUNT_MAX + FP_HEADER_VALUE_MAX], esc[128];
 	const char *v, *why;
@@ -177,36 +177,26 @@ check_settings(const struct fp_inspect *in)
 	return bad;
 }
 
-/* The key to check the signature with: --key's, else the embedded one
- * (a bad one is check_settings' to report); NULL when neither. */
-static const struct fp_pubkey *
-signer_key(const struct fp_inspect *in, struct fp_pubkey *embedded)
-{
-	if (in->key != NULL)
-		return in->key;
-	return fp_sig_embedded(in->r, embedded) == 1 ? embedded : NULL;
-}
-
-/* The signature frame; with a key, the signature (FORMAT.md 6). */
+/* The signature (FORMAT.md 6): sigcheck.c's, when linked; without it,
+ * only the frame, and a key to check with is an error. */
 static size_t
-check_signature(const struct fp_inspect *in)
+check_signature(const struct fp_inspect *in, char signer[17])
 {
-	struct fp_pubkey embedded;
-	const struct fp_pubkey *k = signer_key(in, &embedded);
 	char detail[256];
 	struct fp_sig s;
-	int rc;
+	size_t len;
+	int rc = 0;
 
-	if (!(in->r->flags & FP_FLAG_SIGNED) && k == NULL)
-		return 0;
-	if (k == NULL) {
-		rc = fp_sig_read(in->r, &s, detail, sizeof(detail));
-	} else if (fp_sig_verify != NULL) {
-		rc = fp_sig_verify(in->r, k, detail, sizeof(detail));
-	} else {
+	signer[0] = '\0';
+	if (fp_sig_check != NULL) {
+		rc = fp_sig_check(in, signer, detail, sizeof(detail));
+	} else if (in->key != NULL ||
+	    fp_reader_meta(in->r, FP_META_SIGKEY, &len) != NULL) {
 		snprintf(detail, sizeof(detail), "cannot check the signature: "
 		    "this runtime has no signature check");
 		rc = FATPACK_ENOENT;
+	} else if (in->r->flags & FP_FLAG_SIGNED) {
+		rc = fp_sig_read(in->r, &s, detail, sizeof(detail));
 	}
 	if (rc == 0)
 		return 0;
@@ -215,8 +205,10 @@ check_signature(const struct fp_inspect *in)
 }
 
 size_t
-fp_check_all(const struct fp_inspect *in)
+fp_check_all(const struct fp_inspect *in, char signer[17])
 {
+	char none[17];
+
 	size_t bad = check_assets(in);
 
 	bad += check_payload_hash(in);
@@ -224,21 +216,19 @@ fp_check_all(const struct fp_inspect *in)
 	bad += check_settings(in);
 	bad += check_runtime(in);
 	bad += check_tar(in);
-	bad += check_signature(in);
+	bad += check_signature(in, signer != NULL ? signer : none);
 	return bad;
 }
 
 int
 fp_inspect_verify(const struct fp_inspect *in)
 {
-	struct fp_pubkey embedded;
-	const struct fp_pubkey *k = signer_key(in, &embedded);
 	struct fatpack_entry e;
 	size_t i, assets = 0;
 	uint64_t bytes = 0;
-	char id[17] = "";
+	char signer[17];
 
-	if (fp_check_all(in) > 0)
+	if (fp_check_all(in, signer) > 0)
 		return 1;
 	for (i = 0; fp_reader_entry(in->r, i, &e) == 0; i++) {
 		if (e.type != FATPACK_FILE)
@@ -246,10 +236,8 @@ fp_inspect_verify(const struct fp_inspect *in)
 		assets++;
 		bytes += e.size;   /* every asset decoded: the sizes are real */
 	}
-	if (k != NULL)
-		fp_key_id_hex(k->id, id);
 	printf("%s: OK (%zu assets, %" PRIu64 " bytes, %" PRIu32 " entries%s%s)"
 	    "\n", in->file, assets, bytes, in->r->count,
-	    k != NULL ? ", signed by key " : "", id);
+	    signer[0] != '\0' ? ", signed by key " : "", signer);
 	return 0;
 }
