@@ -1,6 +1,6 @@
 /*
  * signature.c - the signed statement, the signature frame and public keys
- * (docs/FORMAT.md section 6). The same code for the signer (bundler/sign.c)
+ * (docs/FORMAT.md section 4.2). The same code for the signer (bundler/sign.c)
  * and every verifier (stub/inspect/sigcheck.c), so they cannot disagree on
  * what is signed.
  */

@@ -1,6 +1,6 @@
 /*
  * signature.h - what a signature covers and how it is stored (docs/FORMAT.md
- * section 6): the one statement the signer signs and every verifier checks,
+ * section 4.2): the one statement the signer signs and every verifier checks,
  * the signature frame, and public keys in minisign's format. No
  * cryptography here (the runtime links libsodium only when an artifact
  * requires its signature): signing is bundler/sign.c's, checking
@@ -54,8 +54,9 @@ int fp_sig_statement_of(const struct fp_reader *r,
 /* The signature frame of s. */
 void fp_sig_frame(unsigned char frame[FP_SIG_FRAME], const struct fp_sig *s);
 
-/* Reads the signature frame of an artifact with FP_FLAG_SIGNED (FORMAT.md
- * rules 50 to 52): 0, or a FATPACK_E* code with a one-line detail. */
+/* Reads the signature frame of an artifact with FP_FLAG_SIGNED (its magic,
+ * size and tag, FORMAT.md 4.2): 0, or a FATPACK_E* code with a one-line
+ * detail. */
 int fp_sig_read(const struct fp_reader *r, struct fp_sig *s, char *detail,
     size_t len);
 

@@ -76,7 +76,7 @@ int fp_inspect_info(const struct fp_inspect *in, int json);
  * problem is one line on stderr; success is one line on stdout. */
 int fp_inspect_verify(const struct fp_inspect *in);
 
-/* Whether the artifact's signature verifies with key k (FORMAT.md 6): 0,
+/* Whether the artifact's signature verifies with key k (FORMAT.md 4.2): 0,
  * or a FATPACK_E* code and a one-line detail. Links libsodium
  * (sigcheck.c): the runtime has it only when built with
  * --require-signature (verify.c refers to it weakly). */

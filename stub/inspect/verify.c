@@ -177,7 +177,7 @@ check_settings(const struct fp_inspect *in)
 	return bad;
 }
 
-/* The signature (FORMAT.md 6): sigcheck.c's, when linked; without it,
+/* The signature (FORMAT.md 4.2): sigcheck.c's, when linked; without it,
  * only the frame, and a key to check with is an error. */
 static size_t
 check_signature(const struct fp_inspect *in, char signer[17])
