@@ -116,6 +116,17 @@ for r in elf payload index signature trailer; do
 		minisign -Vm "bad-$r" -x app.minisig -p k.pub
 done
 
+# the frame's form, checked without a key by both sides alike
+sig=$(python3 region.py app signature)
+flip app $((sig - 40)) badmagic
+flip app $((sig - 40 + 8)) badtag
+for f in badmagic badtag; do
+	re='signature: bad skippable frame header'
+	[ $f = badtag ] && re='signature: bad tag'
+	check_fails "fatpack verify: $f" "^fatpack: $f: $re\$" "$FATPACK" verify $f
+	check_fails "APP --fatpack-verify: $f" "^\./$f: \./$f: $re\$" ./$f --fatpack-verify
+done
+
 check_fails "the wrong key fails fatpack verify" \
 	"signed with key $id, not with key" \
 	"$FATPACK" verify --key other.pub app

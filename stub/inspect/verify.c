@@ -207,9 +207,8 @@ check_signature(const struct fp_inspect *in, char signer[17])
 size_t
 fp_check_all(const struct fp_inspect *in, char signer[17])
 {
-	char none[17];
-
 	size_t bad = check_assets(in);
+	char none[17];
 
 	bad += check_payload_hash(in);
 	bad += check_asset_count(in);
