@@ -100,6 +100,11 @@ check "minisign verifies the detached signature" \
 pay=$("$FATPACK" info --json app | jq -r .payload_sha256)
 check_output "the trusted comment names app and payload hash" \
 	"app:hello.*payload_sha256:$pay" minisign -Vm app -p k.pub
+check_eq "info --json names the signer" "$id" \
+	"$("$FATPACK" info --json app | jq -r .signature_key_id)"
+check_eq "APP --fatpack-info --json says the same" "$id" \
+	"$(./app --fatpack-info --json | jq -r .signature_key_id)"
+check_output "info names the signer" "^  signed by key +$id " "$FATPACK" info app
 check_output "zstd -dc still reads the payload past the signature frame" \
 	'^a\.txt$' sh -c "tail -c +\$((\$(./app --fatpack-offset) + 1)) app |
 		zstd -dc | tar -t"
