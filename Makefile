@@ -49,6 +49,7 @@ HOST_CFLAGS := $(CFLAGS) $(SANFLAGS)
 RT_CC     := clang
 RT_CFLAGS := $(CFLAGS) $(SANFLAGS) -pthread
 RT_ZSTD_LIB :=
+RT_SODIUM_LIB :=
 DEFS      += -DFATPACK_SAN_TOOLCHAIN=1
 else
 B         := build
@@ -58,12 +59,16 @@ HOST_CFLAGS := $(CFLAGS)
 RT_CC     := musl-gcc
 RT_CFLAGS := $(MUSL_RT_CFLAGS)
 RT_ZSTD_LIB := $(B)/lib/fatpack/libzstd.a
+# linked only into artifacts built with --require-signature
+RT_SODIUM_LIB := $(B)/lib/fatpack/libsodium.a
 endif
 
 ZSTD_MUSL := build/zstd/libzstd.a
 ZSTD_INC  := build/zstd/include
+SODIUM_MUSL := build/sodium/libsodium.a
+SODIUM_INC  := build/sodium/include
 
-PKGS      := libarchive libzstd libelf inih
+PKGS      := libarchive libzstd libelf inih libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -112,7 +117,8 @@ X_SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/obj/$(X)/%.o)
 .PHONY: all setup check check-san check-slow demo install clean bench fuzz $(X)
 # aarch64 only once its toolchain is set up: a plain make needs no cross
 # compiler
-all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) $(CMAKE_FILE) \
+all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) \
+    $(RT_SODIUM_LIB) $(CMAKE_FILE) \
     $(MESON_FILE) $(if $(wildcard $(X_SETUP)),$(X_ALL))
 
 # --- set-up: packages and the musl zstd decoder -----------------------------
@@ -122,10 +128,14 @@ $(SETUP_STAMP): scripts/setup.sh
 
 setup: $(SETUP_STAMP)
 
-$(ZSTD_MUSL): $(SETUP_STAMP)
+$(ZSTD_MUSL) $(SODIUM_MUSL): $(SETUP_STAMP)
 
 ifeq ($(SAN),0)
 $(RT_ZSTD_LIB): $(ZSTD_MUSL)
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(RT_SODIUM_LIB): $(SODIUM_MUSL)
 	@mkdir -p $(@D)
 	cp $< $@
 endif
@@ -134,7 +144,7 @@ endif
 ifeq ($(SAN),1)
 RT_INC := -Iinclude -iquote stub
 else
-RT_INC := -Iinclude -iquote stub -I$(ZSTD_INC)
+RT_INC := -Iinclude -iquote stub -I$(ZSTD_INC) -I$(SODIUM_INC)
 endif
 
 $(B)/obj/rt/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*/*.h
@@ -172,7 +182,7 @@ $(X): $(FATPACK) $(HEADER) $(X_ALL)
 $(B)/obj/$(X)/%.o: %.c $(X_SETUP) include/fatpack.h stub/*/*.h
 	@mkdir -p $(@D)
 	$(X_CC) $(WARN) $(MUSL_DEFS) $(MUSL_RT_CFLAGS) -Iinclude -iquote stub \
-	    -Ibuild/$(X)/zstd/include -c $< -o $@
+	    -Ibuild/$(X)/zstd/include -I$(SODIUM_INC) -c $< -o $@
 
 $(X_LIBFP): $(X_RT_OBJ)
 	@mkdir -p $(@D)
@@ -253,6 +263,8 @@ install: all
 	install -m 644 $(LIBFP) $(DESTDIR)$(PREFIX)/lib/fatpack/libfatpack.a
 	test -z "$(RT_ZSTD_LIB)" || install -m 644 $(RT_ZSTD_LIB) \
 	    $(DESTDIR)$(PREFIX)/lib/fatpack/libzstd.a
+	test -z "$(RT_SODIUM_LIB)" || install -m 644 $(RT_SODIUM_LIB) \
+	    $(DESTDIR)$(PREFIX)/lib/fatpack/libsodium.a
 	install -m 755 $(SERVE_BIN) $(DESTDIR)$(PREFIX)/lib/fatpack/fatpack-serve
 	install -m 644 include/fatpack.h $(DESTDIR)$(PREFIX)/include/fatpack.h
 	install -m 644 share/fatpack/fatpack.cmake $(DESTDIR)$(PREFIX)/share/fatpack/

@@ -51,6 +51,12 @@ struct build_opts {
 	 * none */
 	char *jail;
 
+	/* the secret key to sign with (a file, or env:NAME), or NULL; and
+	 * whether the artifact embeds its public key and checks its
+	 * signature before main (docs/SIGNING.md) */
+	char *sign;
+	int require_signature;
+
 	/* built-in server settings (stored as serve.* metadata) */
 	char *listen;
 	char *spa_fallback;

@@ -28,6 +28,7 @@
 #include "format/check.h"
 #include "format/format.h"
 #include "pack.h"
+#include "sign.h"
 #include "toolchain.h"
 #include "util.h"
 
@@ -46,7 +47,8 @@ struct extra {
  * deep inside (out of memory) or a fatal signal. The paths are copied into
  * fixed buffers so that the signal handler reads no memory being freed.
  */
-enum { TEMP_PROGRAM, TEMP_STRIP, TEMP_OUTPUT, TEMP_LINK, MAX_TEMPS };
+enum { TEMP_PROGRAM, TEMP_STRIP, TEMP_OUTPUT, TEMP_LINK, TEMP_MINISIG,
+	MAX_TEMPS };
 static char temp_path[MAX_TEMPS][PATH_MAX];
 static volatile sig_atomic_t temp_used[MAX_TEMPS];
 
@@ -182,6 +184,14 @@ usage(FILE *f)
 	    "                           DIR before the assets (default on)\n"
 	    "      --jail[=POLICY]      confine the program after start (default\n"
 	    "                           with --serve: on; POLICY: docs/CONFIG.md)\n"
+	    "      --sign KEY           sign with the secret key in the file KEY\n"
+	    "                           (fatpack keygen; mode 0600) or, with\n"
+	    "                           env:NAME, in the environment variable NAME;\n"
+	    "                           also writes OUTPUT.minisig for minisign\n"
+	    "      --require-signature  embed the public key: the artifact starts\n"
+	    "                           only when its signature verifies (needs\n"
+	    "                           --sign; a PROGRAM linked with `fatpack cc\n"
+	    "                           --require-signature`)\n"
 	    "      --no-strip           append to the program as it is\n"
 	    "      --allow-dynamic      accept a dynamically linked program\n"
 	    "  -q, --quiet              no progress bar, no summary line\n"
@@ -199,7 +209,7 @@ usage(FILE *f)
 enum {
 	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_NAME, OPT_VERSION,
 	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC, OPT_LINK,
-	OPT_PKG, OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL,
+	OPT_PKG, OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL, OPT_SIGN, OPT_REQUIRE_SIG,
 };
 
 static const struct option long_opts[] = {
@@ -225,6 +235,8 @@ static const struct option long_opts[] = {
 	{ "override",      required_argument, NULL, OPT_OVERRIDE },
 	{ "jail",          optional_argument, NULL, OPT_JAIL },
 	{ "allow-dynamic", no_argument,       NULL, OPT_DYNAMIC },
+	{ "sign",          required_argument, NULL, OPT_SIGN },
+	{ "require-signature", no_argument,   NULL, OPT_REQUIRE_SIG },
 	{ "quiet",         no_argument,       NULL, 'q' },
 	{ "verbose",       no_argument,       NULL, 'v' },
 	{ "help",          no_argument,       NULL, 'h' },
@@ -401,6 +413,8 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 		return refuse("--jail", o->jail, fp_check_jail(o->jail));
 	case OPT_NO_STRIP: o->strip = 0; return 0;
 	case OPT_DYNAMIC: o->allow_dynamic = 1; return 0;
+	case OPT_SIGN: replace(&o->sign, arg); return 0;
+	case OPT_REQUIRE_SIG: o->require_signature = 1; return 0;
 	default:
 		return usage_error("build", "unknown option '%c'", c);
 	}
@@ -507,6 +521,16 @@ check_opts(const struct build_opts *o)
 		    "does not go with a PROGRAM or --serve");
 		return 2;
 	}
+	if (o->require_signature && o->sign == NULL) {
+		warnx("--require-signature embeds the signer's public key: it "
+		    "needs --sign KEY");
+		return 2;
+	}
+	if (o->require_signature && o->serve) {
+		warnx("--require-signature: the built-in server is linked "
+		    "without the signature check");
+		return 2;
+	}
 	if (o->serve && (o->mount != NULL || strcmp(o->override, "on") != 0)) {
 		warnx("--mount and --override go with a program: the built-in "
 		    "server reads its assets without the mount");
@@ -547,6 +571,7 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->cache_control);
 	free(o->mount);
 	free(o->jail);
+	free(o->sign);
 	free(o->override);
 	free_list(o->targets, o->n_targets);
 	free_list(x->exclude, x->n_exclude);
@@ -996,7 +1021,8 @@ prepare_program(const struct build_opts *o, const char *out, char **tmp,
 		return NULL;
 	if (o->serve && (prog = toolchain_serve_program()) == NULL)
 		return NULL;
-	if (elfcheck_program(prog, o->allow_dynamic || toolchain_is_dynamic(),
+	if (elfcheck_program(prog, (o->allow_dynamic || toolchain_is_dynamic() ?
+	    ELFCHECK_DYNAMIC : 0) | (o->require_signature ? ELFCHECK_SIGN : 0),
 	    &st, msg, sizeof(msg)) < 0) {
 		warnx("%s: %s", o->program ? o->program : prog, msg);
 		return NULL;
@@ -1294,12 +1320,82 @@ listen_of(const struct build_opts *o)
 	return FP_LISTEN_DEFAULT;
 }
 
-/* Writes program, padding and payload through the atomic output file. */
+/* The trusted comment of the detached signature (docs/SIGNING.md): when,
+ * which file, which app, which payload. */
+static char *
+trusted_comment(const struct build_opts *o, const char *out,
+    int64_t build_time, const char *payload)
+{
+	const char *base = strrchr(out, '/');
+
+	return xasprintf("timestamp:%" PRId64 "\tfile:%s\tapp:%s\tversion:%s"
+	    "\tpayload_sha256:%s", build_time, base != NULL ? base + 1 : out,
+	    o->name, o->version != NULL ? o->version : "", payload);
+}
+
+/* Writes OUT.minisig, minisign's signature of the artifact written on
+ * of->fd, into the temporary file of *mf. */
+static int
+write_minisig(struct outfile *mf, const struct build_opts *o,
+    const struct outfile *of, const char *out, int64_t build_time,
+    const struct pack_stats *st, const struct sign_key *key)
+{
+	char *path = xasprintf("%s.minisig", out), *text = NULL;
+	char *comment = trusted_comment(o, out, build_time, st->payload_sha256);
+	sigset_t old;
+	int rc = -1;
+
+	if (strchr(comment, '\n') != NULL)
+		warnx("%s: a name with a newline cannot be in the signature's "
+		    "trusted comment", out);
+	else
+		text = sign_minisig(of->fd, out, key, comment);
+	if (text != NULL) {
+		hold_signals(&old);
+		rc = outfile_open(mf, path, 0644);
+		if (rc == 0)
+			temp_track(TEMP_MINISIG, mf->tmp);
+		release_signals(&old);
+	}
+	if (rc == 0 && write_all(mf->fd, text, strlen(text)) < 0) {
+		warn("%s", path);
+		outfile_abort(mf);
+		temp_track(TEMP_MINISIG, NULL);
+		rc = -1;
+	}
+	free(text);
+	free(comment);
+	free(path);
+	return rc;
+}
+
+/* Renames the artifact and then its detached signature, if any, into
+ * place. */
+static int
+commit_outputs(struct outfile *of, struct outfile *mf, int sign)
+{
+	int rc = outfile_commit(of);
+
+	temp_track(TEMP_OUTPUT, NULL);
+	if (!sign)
+		return rc;
+	if (rc == 0)
+		rc = outfile_commit(mf);
+	else
+		outfile_abort(mf);
+	temp_track(TEMP_MINISIG, NULL);
+	return rc;
+}
+
+/* Writes program, padding and payload through the atomic output file; with
+ * a key, the signature frame, and OUTPUT.minisig beside it. */
 static int
 write_output(const struct build_opts *o, const char *prog,
     const struct file_stamp *expect, char **out, const struct asset_list *l,
-    int64_t build_time, struct pack_stats *st, double t0)
+    int64_t build_time, const struct sign_key *key, struct pack_stats *st,
+    double t0)
 {
+	char sigkey[FP_PUBKEY_B64_LEN + 1];
 	struct progress bar = {
 		.start = t0, .files = 0, .bytes = l->total,
 	};
@@ -1309,13 +1405,16 @@ write_output(const struct build_opts *o, const char *prog,
 		.cache_control = o->cache_control, .build_time = build_time,
 		.mount = mount_of(o), .override = o->override,
 		.jail = jail_of(o),
+		.sigkey = o->require_signature ? sigkey : NULL,
 	};
-	struct pack_opts po = { .level = o->level, .jobs = o->jobs };
-	struct outfile of;
+	struct pack_opts po = { .level = o->level, .jobs = o->jobs, .key = key };
+	struct outfile of, mf;
 	uint64_t payload_offset;
 	sigset_t old;
 	int rc;
 
+	if (key != NULL)
+		fp_pubkey_b64(&key->pub, sigkey);
 	for (size_t i = 0; i < l->n; i++)
 		bar.files += l->v[i].type == FP_TYPE_FILE;
 	if (!o->quiet && isatty(STDERR_FILENO)) {
@@ -1343,16 +1442,20 @@ write_output(const struct build_opts *o, const char *prog,
 	}
 	if (strstr(of.path, "{build}") != NULL)
 		name_by_content(&of, out, st->payload_sha256);
-	rc = outfile_commit(&of);
-	temp_track(TEMP_OUTPUT, NULL);
-	return rc;
+	if (key != NULL &&
+	    write_minisig(&mf, o, &of, *out, build_time, st, key) < 0) {
+		outfile_abort(&of);
+		temp_track(TEMP_OUTPUT, NULL);
+		return -1;
+	}
+	return commit_outputs(&of, &mf, key != NULL);
 }
 
 /* One artifact, for the target toolchain_set_target chose. sde is
  * SOURCE_DATE_EPOCH, or NULL. */
 static int
 build_one(const struct build_opts *o, const char *build_id, const int64_t *sde,
-    int64_t build_time)
+    int64_t build_time, const struct sign_key *key)
 {
 	double t0 = now();
 	struct asset_list l = { 0 };
@@ -1377,7 +1480,8 @@ build_one(const struct build_opts *o, const char *build_id, const int64_t *sde,
 		    l.n, l.n == 1 ? "y" : "ies", l.total);
 	if ((prog = prepare_program(o, out, &tmp, &checked, &expect)) == NULL)
 		goto done;
-	if (write_output(o, prog, expect, &out, &l, build_time, &st, t0) < 0)
+	if (write_output(o, prog, expect, &out, &l, build_time, key, &st,
+	    t0) < 0)
 		goto done;
 	if (o->link != NULL && update_link(o, out) < 0)
 		goto done;
@@ -1401,6 +1505,7 @@ build(struct build_opts *o, const struct extra *x)
 	int have_sde = source_date_epoch(&sde), rc = 0;
 	size_t n = o->n_targets > 0 ? o->n_targets : 1;
 	char *build_id = NULL;
+	struct sign_key key;
 
 	if (have_sde < 0)
 		return 1;
@@ -1417,13 +1522,19 @@ build(struct build_opts *o, const struct extra *x)
 		toolchain_set_target(o->n_targets > 0 ? o->targets[i] : NULL);
 		if (toolchain_libdir() == NULL)
 			return 1;
+		if (o->require_signature && toolchain_require_signature() < 0)
+			return 1;
 	}
+	if (o->sign != NULL && sign_key_load(o->sign, &key) < 0)
+		return 1;
 	find_revision(o, &build_id);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		toolchain_set_target(o->n_targets > 0 ? o->targets[i] : NULL);
 		rc = build_one(o, build_id, have_sde == 0 ? &sde : NULL,
-		    build_time);
+		    build_time, o->sign != NULL ? &key : NULL);
 	}
+	if (o->sign != NULL)
+		sign_key_wipe(&key);
 	free(build_id);
 	return rc;
 }

@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "prune",   cmd_prune,   "remove old artifacts from a releases folder" },
 	{ "init",    cmd_init,    "write a commented fatpack.ini" },
 	{ "oci",     cmd_oci,     "write an OCI image of an artifact" },
+	{ "keygen",  cmd_keygen,  "make a key pair for signing artifacts" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

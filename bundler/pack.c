@@ -900,6 +900,7 @@ build_meta(struct buf *b, const struct pack_meta *m, uint64_t files,
 		{ "serve.cache_control", m->cache_control },
 		{ "serve.listen", m->listen },
 		{ "serve.spa_fallback", m->spa_fallback },
+		{ FP_META_SIGKEY, m->sigkey },
 		{ "version", m->version },
 	};
 	const size_t n = sizeof(kv) / sizeof(kv[0]);
@@ -1049,7 +1050,8 @@ build_trailer(unsigned char t[FP_TRAILER_SIZE], uint64_t payload_offset,
 	fp_put_le16(t + FP_T_MINOR, FP_VERSION_MINOR);
 	fp_put_le32(t + FP_T_FLAGS, flags);
 	fp_put_le64(t + FP_T_PAYLOAD_OFF, payload_offset);
-	fp_put_le64(t + FP_T_PAYLOAD_SIZE, index_offset + index_size);
+	fp_put_le64(t + FP_T_PAYLOAD_SIZE, index_offset + index_size +
+	    (flags & FP_FLAG_SIGNED ? FP_SIG_FRAME : 0));
 	fp_put_le64(t + FP_T_INDEX_OFF, index_offset);
 	fp_put_le64(t + FP_T_INDEX_SIZE, index_size);
 	sha256(index + 8, index_size - 8, t + FP_T_INDEX_SHA);
@@ -1065,7 +1067,7 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	struct out o = { .fd = fd, .hashing = 1, .buf = xmalloc(OUTBUF) };
 	struct placed *pl = xcalloc(l->n ? l->n : 1, sizeof(*pl));
 	struct buf index = { 0 };
-	unsigned char digest[32], trailer[FP_TRAILER_SIZE];
+	unsigned char digest[32], trailer[FP_TRAILER_SIZE], sig[FP_SIG_FRAME];
 	char hex[65];
 	uint64_t files = 0, index_offset;
 	uint32_t flags = 0;
@@ -1085,9 +1087,16 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	if (rc == 0)
 		rc = compress_index(&index, &flags);
 	if (rc == 0) {
+		if (po->key != NULL)
+			flags |= FP_FLAG_SIGNED;
 		out_put(&o, index.p, index.len);
 		build_trailer(trailer, payload_offset, index_offset, index.p,
 		    index.len, flags);
+		if (po->key != NULL &&
+		    (rc = sign_frame(fd, payload_offset, trailer, po->key, sig)) == 0)
+			out_put(&o, sig, sizeof(sig));
+	}
+	if (rc == 0) {
 		out_put(&o, trailer, sizeof(trailer));
 		out_flush(&o);
 	}

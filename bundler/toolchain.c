@@ -36,6 +36,10 @@ static const char *const host_link_flags[] = { "-Wl,--wrap=main" };
 #define host_link_flags static_link_flags
 #endif
 static const char *const link_libs[] = { "-lfatpack", "-lzstd", "-pthread" };
+/* --require-signature: the runtime's check before main (stub/runtime/
+ * require.c), pulled out of libfatpack.a, and libsodium for it */
+static const char *const sign_link[] = { "-Wl,-u,fp_require_signature",
+	"-lfatpack", "-lsodium" };
 
 #if defined(__x86_64__)
 #define HOST_MACHINE EM_X86_64
@@ -59,6 +63,7 @@ static const unsigned targets[] = { HOST_MACHINE, CROSS_MACHINE };
 #define N_TARGETS NELEM(targets)
 
 static size_t target;    /* index into targets[]: 0 is the host's */
+static int require_signature;
 
 static int
 is_native(void)
@@ -410,8 +415,23 @@ add_link(struct argv *a, const char *libdir)
 			argv_add(a, glibc_wrap_flags[i]);
 	argv_add(a, opt);
 	free(opt);
+	if (require_signature)
+		for (size_t i = 0; i < NELEM(sign_link); i++)
+			argv_add(a, sign_link[i]);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		argv_add(a, link_libs[i]);
+}
+
+int
+toolchain_require_signature(void)
+{
+	if (!is_native()) {
+		warnx("--require-signature: builds for %s only (libsodium is "
+		    "built for this machine's musl)", fp_machine_name(targets[0]));
+		return -1;
+	}
+	require_signature = 1;
+	return 0;
 }
 
 #define TEE_MAX (1 << 20)   /* of a compiler's stderr kept for libcheck */
@@ -709,6 +729,11 @@ cc_usage(FILE *f)
 	    "created if missing. Use it as CC: make CC=\"fatpack cc\",\n"
 	    "CC=\"fatpack cc\" ./configure --disable-shared --prefix=LIBPREFIX.\n"
 	    "\n"
+	    "  --require-signature\n"
+	    "                   link the check before main that makes an artifact\n"
+	    "                   refuse to start unless its signature verifies\n"
+	    "                   (fatpack build --require-signature; after\n"
+	    "                   --target, if given)\n"
 	    "  --target ARCH    build for ARCH (x86_64 or aarch64; first argument\n"
 	    "                   only): for the other machine than this one, with\n"
 	    "                   ARCH-linux-gnu-gcc, the musl and the runtime of\n"
@@ -840,6 +865,13 @@ cmd_cc(int argc, char **argv)
 
 	if ((rc = take_target(&argc, &argv)) != 0)
 		return rc;
+	if (argc >= 2 && strcmp(argv[1], "--require-signature") == 0) {
+		if (toolchain_require_signature() < 0)
+			return 1;
+		argc--;
+		argv++;
+		argv[0] = "cc";
+	}
 	args = argv + 1;
 	nargs = (size_t)argc - 1;
 	if (argc < 2)

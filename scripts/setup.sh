@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh - install what fatpack needs on a Debian machine, and build the musl,
-# decompression-only zstd the runtime links against.
+# decompression-only zstd the runtime links against, and the musl libsodium
+# that artifacts built with --require-signature link.
 #
 #   scripts/setup.sh                    the host's toolchain (make runs it)
 #   scripts/setup.sh --target aarch64   and the aarch64 cross toolchain
@@ -35,6 +36,9 @@ PACKAGES=(
 	# fatpack oci: the tools that read its images, and the host files
 	# --ca-certs and --zoneinfo add (tests/t_oci.sh)
 	skopeo umoci ca-certificates tzdata
+	# signatures (docs/SIGNING.md): the bundler's libsodium, autotools to
+	# build Debian's libsodium source for musl, minisign for t_sign
+	libsodium-dev autoconf automake libtool minisign
 )
 
 # `setup.sh --bench` adds what bench/ compares against.
@@ -123,6 +127,31 @@ build_zstd_musl() {
 	rm -rf "$src"
 }
 
+# build_sodium_musl: libsodium for the host's musl into build/sodium, from
+# Debian's source package: static, the minimal build (Ed25519 is in it), -Os.
+# Only artifacts built with --require-signature link it.
+build_sodium_musl() {
+	local out=$build/sodium src=$build/sodium-src
+	local conf="--disable-shared --enable-minimal --disable-pie --disable-ssp"
+	local cflags="-Os -ffunction-sections -fdata-sections"
+	[ -f "$out/libsodium.a" ] && [ -f "$out/include/sodium.h" ] &&
+		[ "$(cat "$out/configured" 2>/dev/null)" = "$conf $cflags" ] &&
+		return 0
+	rm -rf "$src" "$out"
+	debsrc_fetch libsodium "$src/tree"
+	say "building libsodium (minimal, static) with musl-gcc"
+	# shellcheck disable=SC2086 # conf is words
+	(cd "$src/tree" && autoreconf -fi >/dev/null 2>&1 &&
+		./configure $conf --prefix="$src/inst" CC=musl-gcc \
+		CFLAGS="$cflags" >/dev/null &&
+		make -s -j"$(nproc)" >/dev/null 2>&1 && make -s install >/dev/null)
+	mkdir -p "$out"
+	cp "$src/inst/lib/libsodium.a" "$out/"
+	cp -R "$src/inst/include" "$out/"
+	printf '%s' "$conf $cflags" >"$out/configured"
+	rm -rf "$src"
+}
+
 # musl for the cross target, from Debian's source package (its patches
 # applied), static only, with its musl-gcc wrapper, into build/ARCH/musl.
 build_musl_cross() {
@@ -144,6 +173,7 @@ build_musl_cross() {
 
 install_packages
 build_zstd_musl
+build_sodium_musl
 if [ -n "$cross" ]; then
 	build_musl_cross "$cross"
 	build_zstd_musl "$build/$cross/musl/bin/musl-gcc" "$build/$cross/zstd" \

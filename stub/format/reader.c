@@ -289,9 +289,13 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "corrupt trailer: file is %llu bytes, trailer says %llu",
 		    (unsigned long long)a->file_size, (unsigned long long)end);
+	/* a signature frame, of a fixed size, is the payload's last frame */
 	if (!add_ok(a->index_offset, a->index_size, &index_end) ||
-	    index_end != a->payload_size)
+	    !add_ok(index_end, a->flags & FP_FLAG_SIGNED ? FP_SIG_FRAME : 0,
+	    &index_end) || index_end != a->payload_size)
 		return fail(FATPACK_ECORRUPT, detail, len,
+		    a->flags & FP_FLAG_SIGNED ? "corrupt trailer: index and "
+		    "signature do not end at the payload end" :
 		    "corrupt trailer: index does not end at the payload end");
 	if (a->payload_offset % FP_ALIGN != 0)
 		return fail(FATPACK_ECORRUPT, detail, len,

@@ -22,6 +22,8 @@
 int __real_main(int argc, char **argv);
 /* defined by a program that enters its jail itself (FATPACK_JAIL_SELF) */
 extern const int fatpack_jail_self __attribute__((weak));
+/* linked in by --require-signature builds only (require.c) */
+int fp_require_signature(const char *prog) __attribute__((weak));
 int __wrap_main(int argc, char **argv);
 
 /* The runtime marker (docs/FORMAT.md section 5): `fatpack build` looks for it,
@@ -62,8 +64,9 @@ cmd_help(void)
 	    "per line\n"
 	    "  " FLAG_PREFIX "extract [-f] [-v] DIR      write the assets under "
 	    "DIR\n"
-	    "  " FLAG_PREFIX "verify                     check every checksum "
-	    "and the tar stream\n"
+	    "  " FLAG_PREFIX "verify                     check every checksum, "
+	    "the tar stream\n"
+	    "                                       and the signature\n"
 	    "  " FLAG_PREFIX "offset                     the payload's offset "
 	    "in this file\n"
 	    "  " FLAG_PREFIX "health [--timeout S] [URL] one HTTP GET: exit 0 "
@@ -306,7 +309,7 @@ run_flag(const char *prog, int argc, char **argv)
 {
 	struct request q = { argv[1] + strlen(FLAG_PREFIX), NULL, 0, 0, NULL,
 	    0, 0 };
-	struct fp_inspect in = { NULL, prog, prog };
+	struct fp_inspect in = { NULL, prog, prog, NULL };
 	char detail[256];
 	int rc;
 
@@ -335,12 +338,15 @@ __wrap_main(int argc, char **argv)
 	/* a use the linker sees, so --gc-sections keeps the marker section */
 	__asm__ volatile("" : : "r"(fp_marker));
 	fp_runtime_init(NULL, 0);
+	prog = argv[0] != NULL && argv[0][0] != '\0' ? argv[0] : "fatpack";
 	if (argc < 2 || strncmp(argv[1], FLAG_PREFIX, strlen(FLAG_PREFIX)) != 0) {
+		if (fp_require_signature != NULL &&
+		    fp_require_signature(prog) != 0)
+			return 1;
 		if (&fatpack_jail_self == NULL && fatpack_jail() != 0)
 			return 1;
 		return __real_main(argc, argv);
 	}
-	prog = argv[0] != NULL && argv[0][0] != '\0' ? argv[0] : "fatpack";
 	rc = run_flag(prog, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: writing output: %s\n", prog, strerror(errno));

@@ -474,6 +474,16 @@ r8(struct art *t)
 	reseal(t);
 }
 
+/* Flag bit 2 (a signature frame) without the frame's room. */
+static void
+r8s(struct art *t)
+{
+	std(t);
+	fp_put_le32(trailer(t) + FP_T_FLAGS,
+	    fp_le32(trailer(t) + FP_T_FLAGS) | FP_FLAG_SIGNED);
+	reseal(t);
+}
+
 /* One byte more before the payload, the offset following it. */
 static void
 r9(struct art *t)
@@ -1079,7 +1089,7 @@ struct crafted {
 static const struct crafted cases[] = {
 	{ "1a", r1a, 0 }, { "1b", r1b, 0 }, { "1c", r1c, 0 }, { "1d", r1d, 0 },
 	{ "2", r2, 0 }, { "3", r3, 0 }, { "4", r4, 0 }, { "5", r5, 0 },
-	{ "6", r6, 0 }, { "7", r7, 0 }, { "8", r8, 0 }, { "9", r9, 0 },
+	{ "6", r6, 0 }, { "7", r7, 0 }, { "8", r8, 0 }, { "8s", r8s, 0 }, { "9", r9, 0 },
 	{ "10", r10, 0 }, { "11", r11, 0 }, { "12", r12, 0 }, { "13", r13, 0 },
 	{ "14", r14, 0 }, { "15", r15, 0 }, { "16", r16, 0 }, { "17", r17, 0 },
 	{ "18", r18, 0 }, { "19", r19, 0 }, { "20", r20, 0 }, { "21", r21, 0 },
