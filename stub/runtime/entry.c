@@ -307,6 +307,7 @@ run_flag(const char *prog, int argc, char **argv)
 	struct request q = { argv[1] + strlen(FLAG_PREFIX), NULL, 0, 0, NULL,
 	    0, 0 };
 	struct fp_inspect in = { NULL, prog, prog };
+	struct fp_reader full;
 	char detail[256];
 	int rc;
 
@@ -317,13 +318,19 @@ run_flag(const char *prog, int argc, char **argv)
 		return usage_error(prog, "unknown option", argv[1]);
 	if ((rc = parse_args(prog, argc, argv, &q)) != 0)
 		return rc;
-	if ((rc = fp_runtime_init(detail, sizeof(detail))) != 0) {
+	/* The flags read the whole file as `fatpack X APP` does: a full open,
+	 * on the descriptor the runtime opened lazily. */
+	if ((rc = fp_runtime_init(detail, sizeof(detail))) != 0 ||
+	    (rc = fp_reader_open(&full, fp_runtime_archive()->fd, detail,
+	    sizeof(detail))) != 0) {
 		fp_msg(prog, "%s: %s", prog,
 		    detail[0] != '\0' ? detail : fp_strerror(rc));
 		return 1;
 	}
-	in.r = fp_runtime_archive();
-	return answer(&in, &q);
+	in.r = &full;
+	rc = answer(&in, &q);
+	fp_reader_close(&full);
+	return rc;
 }
 
 int
