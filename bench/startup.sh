@@ -59,7 +59,7 @@ done
 n20k=$(find "$work/20k" -type f | wc -l)
 ndoc=$(find "$tree" -type f | wc -l)
 # the asset read: one from the middle of the sorted index
-mid20k=d050/f100.txt
+mid20k=d50/f100.txt
 middoc=$(cd "$tree" && find . -type f | sed 's|^\./||' | LC_ALL=C sort |
 	sed -n "$((ndoc / 2))p")
 

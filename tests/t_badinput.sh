@@ -72,6 +72,16 @@ def set_size(d, path, size):
             struct.pack_into('<Q', idx, 32 + i * esz + 16, size)
     return with_index(d, bytes(idx))
 
+def set_type(d, path, t):
+    idx = bytearray(index_data(d))
+    count, esz, strsz, _ = struct.unpack_from('<IIII', idx, 8)
+    strtab = idx[32 + count * esz:32 + count * esz + strsz]
+    for i in range(count):
+        so, sl = struct.unpack_from('<II', idx, 32 + i * esz + 32)
+        if strtab[so:so + sl] == path.encode():
+            idx[32 + i * esz + 52] = t
+    return with_index(d, bytes(idx))
+
 cmd, f = sys.argv[1], sys.argv[2]
 d = bytearray(open(f, 'rb').read())
 if cmd == 'index-start':
@@ -83,6 +93,9 @@ elif cmd == 'flip':
     open(f, 'wb').write(d)
 elif cmd == 'set-size':
     d = set_size(d, sys.argv[3], int(sys.argv[4], 0))
+    open(f, 'wb').write(d)
+elif cmd == 'set-type':
+    d = set_type(d, sys.argv[3], int(sys.argv[4]))
     open(f, 'wb').write(d)
 elif cmd == 'set-major':
     set_major(d, int(sys.argv[3]))
@@ -166,6 +179,23 @@ check_fails "huge-size: fatpack cat says corrupt" "greeting\.txt: corrupt" \
 	"$FATPACK" cat "$T/huge-size" greeting.txt
 check_fails "huge-size: --fatpack-verify says corrupt" "greeting\.txt.*corrupt" \
 	"$T/huge-size" --fatpack-verify
+
+# --- one entry broken, the index resealed: the runtime opens lazily (FORMAT.md
+# 7.1), so the program starts and reads greeting.txt (the lookup checks the
+# entries it compares, other.txt and greeting.txt); the broken entry, the
+# last, is refused when the program reaches it, and by every full open
+cp "$app" "$T/bad-entry"
+fp set-type "$T/bad-entry" sub/file.txt 7
+readers "$T/bad-entry" "bad-entry: .*index: entry [0-9]+ has unknown type 7"
+runs "$T/bad-entry" "index: entry [0-9]+ has unknown type 7"
+check_fails "bad-entry: the program refuses the entry when it reaches it" \
+	"hello: entry [0-9]+: corrupt" "$T/bad-entry"
+if grep -q "^Hello" "$T/.out"; then
+	ok "bad-entry: the program started and read greeting.txt first"
+else
+	not_ok "bad-entry: the program started and read greeting.txt first" \
+		"$(head -c 300 "$T/.out")"
+fi
 
 # --- a flipped byte in the index
 cp "$app" "$T/index-flipped"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format/check.h"
 #include "format/format.h"
@@ -309,7 +310,7 @@ run_flag(const char *prog, int argc, char **argv)
 	struct fp_inspect in = { NULL, prog, prog };
 	struct fp_reader full;
 	char detail[256];
-	int rc;
+	int fd, rc;
 
 	if (strcmp(q.flag, "help") == 0)
 		return argc > 2 ? usage_error(prog, "unexpected argument",
@@ -318,18 +319,23 @@ run_flag(const char *prog, int argc, char **argv)
 		return usage_error(prog, "unknown option", argv[1]);
 	if ((rc = parse_args(prog, argc, argv, &q)) != 0)
 		return rc;
-	/* The flags read the whole file as `fatpack X APP` does: a full open,
-	 * on the descriptor the runtime opened lazily. */
-	if ((rc = fp_runtime_init(detail, sizeof(detail))) != 0 ||
-	    (rc = fp_reader_open(&full, fp_runtime_archive()->fd, detail,
-	    sizeof(detail))) != 0) {
+	/* The flags read the whole file as `fatpack X APP` does: a full open
+	 * (the runtime's own is lazy), with the same first refusal. */
+	if ((fd = fp_runtime_open_self()) < 0) {
+		fp_msg(prog, "%s: cannot open the executable: %s", prog,
+		    strerror(errno));
+		return 1;
+	}
+	if ((rc = fp_reader_open(&full, fd, detail, sizeof(detail))) != 0) {
 		fp_msg(prog, "%s: %s", prog,
 		    detail[0] != '\0' ? detail : fp_strerror(rc));
+		close(fd);
 		return 1;
 	}
 	in.r = &full;
 	rc = answer(&in, &q);
 	fp_reader_close(&full);
+	close(fd);
 	return rc;
 }
 

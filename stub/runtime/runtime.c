@@ -63,6 +63,12 @@ open_self(void)
 	return open_raw(path);
 }
 
+int
+fp_runtime_open_self(void)
+{
+	return open_self();
+}
+
 static int
 load(void)
 {
