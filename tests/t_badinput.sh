@@ -82,6 +82,15 @@ def set_type(d, path, t):
             idx[32 + i * esz + 52] = t
     return with_index(d, bytes(idx))
 
+# d as fatpack build 1.1 wrote it: the index compressed, flag bit 0 set,
+# minor version 1.
+def as_v11(d):
+    idx = index_data(d)
+    t = len(d) - 96
+    d[t + 18:t + 20] = struct.pack('<H', 1)
+    d[t + 20:t + 24] = struct.pack('<I', 1)
+    return with_index(d, idx)
+
 cmd, f = sys.argv[1], sys.argv[2]
 d = bytearray(open(f, 'rb').read())
 if cmd == 'index-start':
@@ -96,6 +105,9 @@ elif cmd == 'set-size':
     open(f, 'wb').write(d)
 elif cmd == 'set-type':
     d = set_type(d, sys.argv[3], int(sys.argv[4]))
+    open(f, 'wb').write(d)
+elif cmd == 'as-v11':
+    d = as_v11(d)
     open(f, 'wb').write(d)
 elif cmd == 'set-major':
     set_major(d, int(sys.argv[3]))
@@ -202,6 +214,17 @@ cp "$app" "$T/index-flipped"
 fp flip "$T/index-flipped" $((istart + 40))
 readers "$T/index-flipped" "index-flipped: .*checksum"
 runs "$T/index-flipped" "checksum"
+
+# --- format 1.1 (a compressed index), as the previous fatpack build wrote it:
+# still read, by the read commands and by the runtime's lazy open alike
+cp "$app" "$T/v11"
+fp as-v11 "$T/v11"
+check_eq "v11: the index is compressed (flag bit 0)" 1 \
+	"$(od -An -t u4 -j $(($(stat -c %s "$T/v11") - 96 + 20)) -N 4 "$T/v11" | tr -d ' ')"
+check "v11: fatpack verify" "$FATPACK" verify "$T/v11"
+check "v11: --fatpack-verify" "$T/v11" --fatpack-verify
+check_eq "v11: the program runs and lists its assets" "$("$app" 2>&1)" \
+	"$("$T/v11" 2>&1)"
 
 # --- format version 2.0, with a valid trailer checksum
 cp "$app" "$T/version2"
