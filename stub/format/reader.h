@@ -55,9 +55,10 @@ int fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len);
 /* The same with the work at open independent of the number of entries
  * (FORMAT.md 7.1): the trailer, the index frame and index headers and the
  * metadata are checked now; an entry's rules when it is first touched by
- * fp_reader_entry, _find, _frame or _decode, from any thread. A stored
- * (uncompressed) index is mapped, not read, and its SHA-256 is not checked:
- * fp_reader_open is for commands that vouch for the whole file. */
+ * fp_reader_entry, _find, _lower_bound, _frame or _decode, from any
+ * thread. A stored (uncompressed) index is mapped, not read, and its
+ * SHA-256 is not checked: fp_reader_open is for commands that vouch for
+ * the whole file. */
 int fp_reader_open_lazy(struct fp_reader *a, int fd, char *detail, size_t len);
 
 /* Releases what fp_reader_open allocated (not the descriptor). */
