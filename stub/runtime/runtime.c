@@ -4,10 +4,10 @@
  *
  * Loading reads the trailer and the index headers only (a lazy reader,
  * docs/FORMAT.md 7.1), so start-up costs the same for one asset or 20,000:
- * an entry is checked when a call first touches it. Contents are decoded on first use into a
- * cache of atomic pointers: a thread that misses decodes outside any lock and
- * publishes with compare-and-swap; if another thread won the race, the loser
- * frees its copy and uses the winner's. Published buffers are never freed, so
+ * an entry is checked when a call first touches it. Contents are decoded on
+ * first use into a cache of atomic pointers: a thread that misses decodes
+ * outside any lock and publishes with compare-and-swap; if another thread
+ * won the race, the loser frees its copy and uses the winner's. Published buffers are never freed, so
  * a pointer handed out stays valid for the life of the process.
  */
 #include <errno.h>
