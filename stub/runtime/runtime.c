@@ -7,8 +7,9 @@
  * an entry is checked when a call first touches it. Contents are decoded on
  * first use into a cache of atomic pointers: a thread that misses decodes
  * outside any lock and publishes with compare-and-swap; if another thread
- * won the race, the loser frees its copy and uses the winner's. Published buffers are never freed, so
- * a pointer handed out stays valid for the life of the process.
+ * won the race, the loser frees its copy and uses the winner's. Published
+ * buffers are never freed, so a pointer handed out stays valid for the life
+ * of the process.
  */
 #include <errno.h>
 #include <fcntl.h>
