@@ -134,7 +134,7 @@ cat_one(const char *app, const struct fp_reader *r, const char *arg)
 		return -1;
 	}
 	if ((rc = fp_reader_decode(r, (size_t)i, &data, &size)) != 0) {
-		fp_msg(prog, "%s: %s: %s", app, r->paths[i], fp_strerror(rc));
+		fp_msg(prog, "%s: %.*s: %s", app, (int)len, p, fp_strerror(rc));
 		return -1;
 	}
 	rc = write_all(STDOUT_FILENO, data, size);

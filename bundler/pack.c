@@ -992,49 +992,6 @@ build_index(struct buf *b, const struct asset_list *l,
 	return 0;
 }
 
-/*
- * The index is mostly SHA-256 digests, which no level compresses: level 1
- * takes a 20,000-entry index from 2.18 MB to 0.78 MB in milliseconds, and
- * level 19 writes 0.79 MB in half a second.
- */
-#define INDEX_LEVEL 1
-
-/* Replaces the index frame in b by one whose data is compressed
- * (FORMAT.md 4.1) and sets *flags to match. Keeps the plain frame when the
- * compressed one would break the reader's ratio bound. */
-static int
-compress_index(struct buf *b, uint32_t *flags)
-{
-	ZSTD_CCtx *cc = ZSTD_createCCtx();
-	unsigned char *z;
-	size_t zlen, n = b->len - 8;
-	char msg[MSG_LEN];
-	int rc;
-
-	if (cc == NULL) {
-		warnx("out of memory");
-		return -1;
-	}
-	rc = compress_frame(cc, INDEX_LEVEL, b->p + 8, n, &z, &zlen, msg);
-	ZSTD_freeCCtx(cc);
-	if (rc < 0) {
-		warnx("index: %s", msg);
-		return -1;
-	}
-	*flags = 0;
-	if (n / FP_ZINDEX_RATIO_MAX > zlen ||
-	    (n / FP_ZINDEX_RATIO_MAX == zlen && n % FP_ZINDEX_RATIO_MAX != 0)) {
-		free(z);
-		return 0;
-	}
-	fp_put_le32(b->p + 4, (uint32_t)zlen);
-	b->len = 8;
-	buf_put(b, z, zlen);
-	free(z);
-	*flags = FP_FLAG_ZINDEX;
-	return 0;
-}
-
 static void
 build_trailer(unsigned char t[FP_TRAILER_SIZE], uint64_t payload_offset,
     uint64_t index_offset, const unsigned char *index, size_t index_size,
@@ -1070,7 +1027,9 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	unsigned char digest[32], trailer[FP_TRAILER_SIZE], sig[FP_SIG_FRAME];
 	char hex[65];
 	uint64_t files = 0, index_offset;
-	uint32_t flags = 0;
+	uint32_t flags = 0;       /* no FP_FLAG_ZINDEX: the index is stored as it
+	                           * is read, for a runtime to use in place
+	                           * (FORMAT.md 4) */
 	int rc;
 
 	sha256_init(&o.sha);
@@ -1084,8 +1043,6 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 		index_offset = o.off;
 		rc = build_index(&index, l, pl, m, files, hex);
 	}
-	if (rc == 0)
-		rc = compress_index(&index, &flags);
 	if (rc == 0) {
 		if (po->key != NULL)
 			flags |= FP_FLAG_SIGNED;

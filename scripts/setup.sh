@@ -41,8 +41,9 @@ PACKAGES=(
 	libsodium-dev autoconf automake libtool minisign
 )
 
-# `setup.sh --bench` adds what bench/ compares against.
-BENCH_PACKAGES=(wrk nginx-light hyperfine)
+# `setup.sh --bench` adds what bench/ compares against (golang-go: Go's embed,
+# bench/startup.sh).
+BENCH_PACKAGES=(wrk nginx-light hyperfine golang-go)
 # `setup.sh --target aarch64` adds the cross compiler (musl itself is built
 # from Debian's source package with it: Debian ships no musl for arm64 on an
 # amd64 machine without adding arm64 to dpkg's architectures, which would

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format/check.h"
 #include "format/format.h"
@@ -310,8 +311,9 @@ run_flag(const char *prog, int argc, char **argv)
 	struct request q = { argv[1] + strlen(FLAG_PREFIX), NULL, 0, 0, NULL,
 	    0, 0 };
 	struct fp_inspect in = { NULL, prog, prog, NULL };
+	struct fp_reader full;
 	char detail[256];
-	int rc;
+	int fd, rc;
 
 	if (strcmp(q.flag, "help") == 0)
 		return argc > 2 ? usage_error(prog, "unexpected argument",
@@ -320,13 +322,24 @@ run_flag(const char *prog, int argc, char **argv)
 		return usage_error(prog, "unknown option", argv[1]);
 	if ((rc = parse_args(prog, argc, argv, &q)) != 0)
 		return rc;
-	if ((rc = fp_runtime_init(detail, sizeof(detail))) != 0) {
-		fp_msg(prog, "%s: %s", prog,
-		    detail[0] != '\0' ? detail : fp_strerror(rc));
+	/* The flags read the whole file as `fatpack X APP` does: a full open
+	 * (the runtime's own is lazy), with the same first refusal. */
+	if ((fd = fp_runtime_open_self()) < 0) {
+		fp_msg(prog, "%s: cannot open the executable: %s", prog,
+		    strerror(errno));
 		return 1;
 	}
-	in.r = fp_runtime_archive();
-	return answer(&in, &q);
+	if ((rc = fp_reader_open(&full, fd, detail, sizeof(detail))) != 0) {
+		fp_msg(prog, "%s: %s", prog,
+		    detail[0] != '\0' ? detail : fp_strerror(rc));
+		close(fd);
+		return 1;
+	}
+	in.r = &full;
+	rc = answer(&in, &q);
+	fp_reader_close(&full);
+	close(fd);
+	return rc;
 }
 
 int

@@ -20,6 +20,10 @@ int fp_runtime_init(char *detail, size_t len);
 /* The process-wide archive; valid only when fp_runtime_init returned 0. */
 const struct fp_reader *fp_runtime_archive(void);
 
+/* A new descriptor on the executable, for a full open of it (the
+ * --fatpack-* flags); -1 with errno set. */
+int fp_runtime_open_self(void);
+
 /* Connects a socket to NOTIFY_SOCKET, when set, that fatpack_notify uses
  * from then on (service.c): called before the jail, which may forbid the
  * path lookup. */
