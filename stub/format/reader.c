@@ -278,6 +278,7 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 	a->payload_size = fp_le64(t + FP_T_PAYLOAD_SIZE);
 	a->index_offset = fp_le64(t + FP_T_INDEX_OFF);
 	a->index_size = fp_le64(t + FP_T_INDEX_SIZE);
+	memcpy(a->index_sha256, t + FP_T_INDEX_SHA, 32);
 	if (!add_ok(a->payload_offset, a->payload_size, &end) ||
 	    !add_ok(end, FP_TRAILER_SIZE, &end))
 		return fail(FATPACK_ECORRUPT, detail, len,
@@ -354,6 +355,19 @@ map_index(struct fp_reader *a, unsigned char hdr[8], char *detail, size_t len)
 	return 0;
 }
 
+/* Rule 11: the index frame's data against the trailer's SHA-256. */
+int
+fp_reader_check_index_sum(const struct fp_reader *a, char *detail, size_t len)
+{
+	unsigned char sum[32];
+
+	sha256(a->index, a->index_len, sum);
+	if (memcmp(sum, a->index_sha256, 32) != 0)
+		return fail(FATPACK_ECHECKSUM, detail, len,
+		    "index checksum mismatch");
+	return 0;
+}
+
 /* Loads the index frame and checks its SHA-256 and its skippable header. A
  * lazy open leaves the SHA-256 of a stored index to full opens: hashing is
  * work per entry. A compressed one is hashed before it is decoded. */
@@ -361,19 +375,16 @@ static int
 load_index(struct fp_reader *a, const unsigned char *t, char *detail,
     size_t len)
 {
-	unsigned char hdr[8], sum[32];
+	unsigned char hdr[8];
 	int zindex = (a->flags & FP_FLAG_ZINDEX) != 0, r;
 
 	r = a->lazy && !zindex ? map_index(a, hdr, detail, len) :
 	    read_index(a, hdr, detail, len);
 	if (r != 0)
 		return r;
-	if (!a->lazy || zindex) {
-		sha256(a->index, a->index_len, sum);
-		if (memcmp(sum, t + FP_T_INDEX_SHA, 32) != 0)
-			return fail(FATPACK_ECHECKSUM, detail, len,
-			    "index checksum mismatch");
-	}
+	if ((!a->lazy || zindex) &&
+	    (r = fp_reader_check_index_sum(a, detail, len)) != 0)
+		return r;
 	if (fp_le32(hdr) != FP_INDEX_MAGIC || fp_le32(hdr + 4) != a->index_len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: bad skippable frame header");

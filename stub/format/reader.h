@@ -28,6 +28,7 @@ struct fp_reader {
 	uint64_t index_size;
 	unsigned version_major, version_minor;
 	uint32_t flags;            /* FP_FLAG_* */
+	unsigned char index_sha256[32]; /* the trailer's */
 	const unsigned char *index; /* index data (decoded if it was compressed) */
 	size_t index_len;
 	void *index_mem;           /* what index lies in when read, owned */
@@ -60,6 +61,12 @@ int fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len);
  * SHA-256 is not checked: fp_reader_open is for commands that vouch for
  * the whole file. */
 int fp_reader_open_lazy(struct fp_reader *a, int fd, char *detail, size_t len);
+
+/* Rule 11 (FORMAT.md 7.1), which a lazy open leaves out for a stored
+ * index: its SHA-256 against the trailer's. For a lazy reader that must
+ * vouch for the whole index (a --require-signature start). */
+int fp_reader_check_index_sum(const struct fp_reader *a, char *detail,
+    size_t len);
 
 /* Releases what fp_reader_open allocated (not the descriptor). */
 void fp_reader_close(struct fp_reader *a);
