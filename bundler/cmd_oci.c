@@ -360,7 +360,7 @@ cmd_oci(int argc, char **argv)
 	struct oci_opts o = { NULL, NULL, TAG_DEFAULT, USER_DEFAULT, NULL, NULL };
 	struct image im = { 0 };
 	struct fp_reader r;
-	struct fp_inspect in = { &r, NULL, prog };
+	struct fp_inspect in = { &r, NULL, prog, NULL };
 	int rc;
 
 	if ((rc = parse(argc, argv, &o)) >= 0 || (rc = check_opts(&o, &im)) >= 0)
@@ -370,7 +370,7 @@ cmd_oci(int argc, char **argv)
 		return 1;
 	rc = 1;
 	/* the checks of `fatpack verify`, each problem on its own line */
-	if (fp_check_all(&in) == 0 && collect(&o, &r, &im) == 0 &&
+	if (fp_check_all(&in, NULL) == 0 && collect(&o, &r, &im) == 0 &&
 	    write_image(&o, &im) == 0)
 		rc = 0;
 	oci_layer_free(&im.layer);
