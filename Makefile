@@ -33,8 +33,10 @@ DEFS      := -D_GNU_SOURCE -DFATPACK_VERSION='"$(VERSION)"'
 # for what is musl in every build (the other machine's runtime)
 MUSL_DEFS := $(DEFS)
 
-# The runtime as every static fat binary holds it, whatever the machine.
-MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread
+# The runtime as every static fat binary holds it, whatever the machine:
+# small (docs/BENCH.md, "Size of a fat binary"); C, so no unwind tables.
+MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread \
+                  -fno-asynchronous-unwind-tables -fno-unwind-tables
 
 ifeq ($(SAN),1)
 B         := build-san
@@ -122,12 +124,12 @@ $(SETUP_STAMP): scripts/setup.sh
 
 setup: $(SETUP_STAMP)
 
-$(ZSTD_MUSL): $(SETUP_STAMP)
-
+# on the stamp, not on the library: make would not see the library that a
+# new set-up rebuilt (new decoder flags) as newer than the copy
 ifeq ($(SAN),0)
-$(RT_ZSTD_LIB): $(ZSTD_MUSL)
+$(RT_ZSTD_LIB): $(SETUP_STAMP)
 	@mkdir -p $(@D)
-	cp $< $@
+	cp $(ZSTD_MUSL) $@
 endif
 
 # --- runtime ----------------------------------------------------------------
