@@ -37,6 +37,9 @@ MUSL_DEFS := $(DEFS)
 # small (docs/BENCH.md, "Size of a fat binary"); C, so no unwind tables.
 MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread \
                   -fno-asynchronous-unwind-tables -fno-unwind-tables
+# and linked as `fatpack cc` links it (static_link_flags, bundler/toolchain.c)
+MUSL_LDFLAGS := -Wl,--wrap=main -Wl,--gc-sections -Wl,-z,noseparate-code \
+                -Wl,-z,norelro
 
 ifeq ($(SAN),1)
 B         := build-san
@@ -159,8 +162,8 @@ $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP)
 else
 $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB)
 	@mkdir -p $(@D)
-	$(RT_CC) $(RT_CFLAGS) -static -s -Wl,--gc-sections -Wl,--wrap=main \
-	    $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB) -o $@
+	$(RT_CC) $(RT_CFLAGS) -static -s $(MUSL_LDFLAGS) $(SERVE_OBJ) \
+	    $(LIBFP) $(RT_ZSTD_LIB) -o $@
 endif
 
 # --- the runtime and the server for aarch64 ---------------------------------
@@ -186,8 +189,8 @@ $(X_ZSTD): $(X_SETUP)
 	cp build/$(X)/zstd/libzstd.a $@
 
 $(X_SERVE): $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD)
-	$(X_CC) $(MUSL_RT_CFLAGS) -static -s -Wl,--gc-sections -Wl,--wrap=main \
-	    $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD) -o $@
+	$(X_CC) $(MUSL_RT_CFLAGS) -static -s $(MUSL_LDFLAGS) $(X_SERVE_OBJ) \
+	    $(X_LIBFP) $(X_ZSTD) -o $@
 
 # musl for aarch64 beside its runtime, where `fatpack cc --target aarch64`
 # finds it; its specs name the folder it is in (fix_specs FROM, TO).

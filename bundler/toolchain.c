@@ -24,8 +24,16 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * No padding between the segments (docs/BENCH.md, "Size of a fat binary"):
+ * -z noseparate-code puts the ELF headers and read-only data in the code's
+ * segment (8 KB on x86_64, two page pads; the cost: those bytes are
+ * executable too, as before binutils 2.31), -z norelro drops PT_GNU_RELRO,
+ * which no one applies in a static musl program (only musl's dynamic linker
+ * does) and which costs aarch64 up to a 64 KB page of file.
+ */
 static const char *const static_link_flags[] = { "-static", "-Wl,--wrap=main",
-	"-Wl,--gc-sections" };
+	"-Wl,--gc-sections", "-Wl,-z,noseparate-code", "-Wl,-z,norelro" };
 #ifdef FATPACK_SAN_TOOLCHAIN
 #define DEFAULT_CC "clang -fsanitize=address,undefined -fno-sanitize-recover=all " \
 	"-fno-omit-frame-pointer -g"
