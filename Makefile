@@ -37,9 +37,9 @@ MUSL_DEFS := $(DEFS)
 # small (docs/BENCH.md, "Size of a fat binary"); C, so no unwind tables.
 MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread \
                   -fno-asynchronous-unwind-tables -fno-unwind-tables
-# and linked as `fatpack cc` links it (static_link_flags, bundler/toolchain.c)
-MUSL_LDFLAGS := -Wl,--wrap=main -Wl,--gc-sections -Wl,-z,noseparate-code \
-                -Wl,-z,norelro
+# and linked as `fatpack cc` links it (static_link_flags and
+# aarch64_link_flags, bundler/toolchain.c)
+MUSL_LDFLAGS := -Wl,--wrap=main -Wl,--gc-sections -Wl,-z,noseparate-code
 
 ifeq ($(SAN),1)
 B         := build-san
@@ -189,8 +189,8 @@ $(X_ZSTD): $(X_SETUP)
 	cp build/$(X)/zstd/libzstd.a $@
 
 $(X_SERVE): $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD)
-	$(X_CC) $(MUSL_RT_CFLAGS) -static -s $(MUSL_LDFLAGS) $(X_SERVE_OBJ) \
-	    $(X_LIBFP) $(X_ZSTD) -o $@
+	$(X_CC) $(MUSL_RT_CFLAGS) -static -s $(MUSL_LDFLAGS) -Wl,-z,norelro \
+	    $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD) -o $@
 
 # musl for aarch64 beside its runtime, where `fatpack cc --target aarch64`
 # finds it; its specs name the folder it is in (fix_specs FROM, TO).
