@@ -101,9 +101,9 @@ build_zstd_musl() {
 	local cc=${1:-musl-gcc} out=${2:-$build/zstd} ar=${3:-ar}
 	# Small over fast, the decoder being in every artifact (docs/BENCH.md,
 	# "Size of a fat binary"): one variant of each hot function (no runtime
-	# BMI2 dispatch), the single-stream Huffman decoder and the short
-	# sequence decoder only (both decode every frame; measured as fast on
-	# text here), no forced inlining (4.6 KB, 25% slower on text), no
+	# BMI2 dispatch), one Huffman decoder (X1) and the short sequence
+	# decoder only (each decodes every frame; measured as fast on text
+	# here), no forced inlining (4.6 KB, 25% slower on text), no
 	# unwind tables (C code). A change here rebuilds the decoder: the flags
 	# are its stamp.
 	local cflags="-Os -ffunction-sections -fdata-sections"

@@ -54,8 +54,8 @@ int fp_deploy_lock(const char *prog, int dfd, const char *dir, int quiet);
  * Returns the exit status: 0, or 1 after a message. */
 int fp_prune(int dfd, const struct fp_prune *p);
 
-/* The releases of the folder open on dfd whose names names matches (NULL:
- * as a NULL match), newest first: by mtime (install order), then
+/* The releases of the folder open on dfd whose names names admits (NULL:
+ * every name but dot files), newest first: by mtime (install order), then
  * by name. 0, or -1 with errno set. */
 int fp_releases(int dfd, const struct fp_names *names,
     struct fp_release **out, size_t *n);
