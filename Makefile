@@ -33,8 +33,13 @@ DEFS      := -D_GNU_SOURCE -DFATPACK_VERSION='"$(VERSION)"'
 # for what is musl in every build (the other machine's runtime)
 MUSL_DEFS := $(DEFS)
 
-# The runtime as every static fat binary holds it, whatever the machine.
-MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread
+# The runtime as every static fat binary holds it, whatever the machine:
+# small (docs/BENCH.md, "Size of a fat binary"); C, so no unwind tables.
+MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread \
+                  -fno-asynchronous-unwind-tables -fno-unwind-tables
+# and linked as `fatpack cc` links it (static_link_flags and
+# aarch64_link_flags, bundler/toolchain.c)
+MUSL_LDFLAGS := -Wl,--wrap=main -Wl,--gc-sections -Wl,-z,noseparate-code
 
 ifeq ($(SAN),1)
 B         := build-san
@@ -130,14 +135,16 @@ setup: $(SETUP_STAMP)
 
 $(ZSTD_MUSL) $(SODIUM_MUSL): $(SETUP_STAMP)
 
+# on the stamp, not on the library: make would not see the library that a
+# new set-up rebuilt (new decoder flags) as newer than the copy
 ifeq ($(SAN),0)
-$(RT_ZSTD_LIB): $(ZSTD_MUSL)
+$(RT_ZSTD_LIB): $(SETUP_STAMP)
 	@mkdir -p $(@D)
-	cp $< $@
+	cp $(ZSTD_MUSL) $@
 
-$(RT_SODIUM_LIB): $(SODIUM_MUSL)
+$(RT_SODIUM_LIB): $(SETUP_STAMP)
 	@mkdir -p $(@D)
-	cp $< $@
+	cp $(SODIUM_MUSL) $@
 endif
 
 # --- runtime ----------------------------------------------------------------
@@ -167,8 +174,8 @@ $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP)
 else
 $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB)
 	@mkdir -p $(@D)
-	$(RT_CC) $(RT_CFLAGS) -static -s -Wl,--gc-sections -Wl,--wrap=main \
-	    $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB) -o $@
+	$(RT_CC) $(RT_CFLAGS) -static -s $(MUSL_LDFLAGS) $(SERVE_OBJ) \
+	    $(LIBFP) $(RT_ZSTD_LIB) -o $@
 endif
 
 # --- the runtime and the server for aarch64 ---------------------------------
@@ -194,7 +201,7 @@ $(X_ZSTD): $(X_SETUP)
 	cp build/$(X)/zstd/libzstd.a $@
 
 $(X_SERVE): $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD)
-	$(X_CC) $(MUSL_RT_CFLAGS) -static -s -Wl,--gc-sections -Wl,--wrap=main \
+	$(X_CC) $(MUSL_RT_CFLAGS) -static -s $(MUSL_LDFLAGS) -Wl,-z,norelro \
 	    $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD) -o $@
 
 # musl for aarch64 beside its runtime, where `fatpack cc --target aarch64`

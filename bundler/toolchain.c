@@ -24,8 +24,19 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * -z noseparate-code: the ELF headers and read-only data share the code's
+ * segment, without the two page pads around it (8 KB on x86_64; the cost:
+ * those bytes are mapped executable too, as before binutils 2.31).
+ * docs/BENCH.md, "Size of a fat binary".
+ */
 static const char *const static_link_flags[] = { "-static", "-Wl,--wrap=main",
-	"-Wl,--gc-sections" };
+	"-Wl,--gc-sections", "-Wl,-z,noseparate-code" };
+/* aarch64's linker starts the RELRO part of the data on a 64 KB page of the
+ * file (24 KB of every fat binary), for a PT_GNU_RELRO that a static musl
+ * program never applies (only musl's dynamic linker does). On x86_64,
+ * -z norelro would cost a page pad instead. */
+static const char *const aarch64_link_flags[] = { "-Wl,-z,norelro" };
 #ifdef FATPACK_SAN_TOOLCHAIN
 #define DEFAULT_CC "clang -fsanitize=address,undefined -fno-sanitize-recover=all " \
 	"-fno-omit-frame-pointer -g"
@@ -413,6 +424,9 @@ add_link(struct argv *a, const char *libdir)
 	if (toolchain_is_dynamic())
 		for (size_t i = 0; i < NELEM(glibc_wrap_flags); i++)
 			argv_add(a, glibc_wrap_flags[i]);
+	else if (toolchain_machine() == EM_AARCH64)
+		for (size_t i = 0; i < NELEM(aarch64_link_flags); i++)
+			argv_add(a, aarch64_link_flags[i]);
 	argv_add(a, opt);
 	free(opt);
 	if (require_signature)
@@ -720,6 +734,11 @@ cc_usage(FILE *f)
 	    "    -LLIBPREFIX/lib", f);
 	for (size_t i = 0; i < NELEM(host_link_flags); i++)
 		fprintf(f, " %s", host_link_flags[i]);
+	if (!toolchain_is_dynamic()) {
+		fputs("\n    for aarch64 also", f);
+		for (size_t i = 0; i < NELEM(aarch64_link_flags); i++)
+			fprintf(f, " %s", aarch64_link_flags[i]);
+	}
 	fputs("\n    -LFATPACK_HOME/lib/fatpack", f);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		fprintf(f, " %s", link_libs[i]);

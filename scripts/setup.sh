@@ -107,9 +107,17 @@ install_packages() {
 # build/zstd), or for a cross target with its musl-gcc and ar.
 build_zstd_musl() {
 	local cc=${1:-musl-gcc} out=${2:-$build/zstd} ar=${3:-ar}
-	# Small over fast: one decoder variant (no runtime BMI2 dispatch, which
-	# would link every hot function twice); the stub is in every artifact.
-	local cflags="-Os -ffunction-sections -fdata-sections -DZSTD_NO_TRACE -DDYNAMIC_BMI2=0"
+	# Small over fast, the decoder being in every artifact (docs/BENCH.md,
+	# "Size of a fat binary"): one variant of each hot function (no runtime
+	# BMI2 dispatch), one Huffman decoder (X1) and the short sequence
+	# decoder only (each decodes every frame; measured as fast on text
+	# here), no forced inlining (4.6 KB, 25% slower on text), no
+	# unwind tables (C code). A change here rebuilds the decoder: the flags
+	# are its stamp.
+	local cflags="-Os -ffunction-sections -fdata-sections"
+	cflags="$cflags -fno-asynchronous-unwind-tables -fno-unwind-tables"
+	cflags="$cflags -DZSTD_NO_TRACE -DDYNAMIC_BMI2=0 -DHUF_FORCE_DECOMPRESS_X1"
+	cflags="$cflags -DZSTD_FORCE_DECOMPRESS_SEQUENCES_SHORT -DZSTD_NO_INLINE"
 	[ -f "$out/libzstd.a" ] && [ -f "$out/include/zstd.h" ] &&
 		[ "$(cat "$out/cflags" 2>/dev/null)" = "$cflags" ] && return 0
 	local src="$out-src"

@@ -585,4 +585,17 @@ check_fails "--fatpack-extract -x: unknown option" "unknown option -x" \
 	"$T/hello" --fatpack-extract -x d
 cd "$T" || done_testing
 
+# The build time in ISO 8601 (fp_iso_time: no strftime in the runtime) is
+# what date(1) says, on both sides: a leap day's first second, another's
+# last, and the last second of February 2100, a year without one.
+for when in 951782400 1709251199 4107542399; do
+	want=$(date -u -d "@$when" +%Y-%m-%dT%H:%M:%SZ)
+	SOURCE_DATE_EPOCH=$when "$FATPACK" build -q "$HELLO" -a "$T/assets" \
+		-o "$T/when" >/dev/null 2>&1 || { check "build at $when" false; continue; }
+	check_eq "info --json: build_time_iso of $when is $want" "$want" \
+		"$("$FATPACK" info --json "$T/when" | jq -r .build_time_iso)"
+	check_eq "  ... --fatpack-info --json says the same" "$want" \
+		"$("$T/when" --fatpack-info --json | jq -r .build_time_iso)"
+done
+
 done_testing
