@@ -372,7 +372,7 @@ fp_reader_check_index_sum(const struct fp_reader *a, char *detail, size_t len)
  * lazy open leaves the SHA-256 of a stored index to full opens: hashing is
  * work per entry. A compressed one is hashed before it is decoded. */
 static int
-load_index(struct fp_reader *a, const unsigned char *t, char *detail,
+load_index(struct fp_reader *a, char *detail,
     size_t len)
 {
 	unsigned char hdr[8];
@@ -780,7 +780,7 @@ open_reader(struct fp_reader *a, int fd, int lazy, char *detail, size_t len)
 	if (!has_trailer_frame(t))
 		return no_trailer(fd, a->file_size, detail, len);
 	if ((r = check_trailer(a, t, detail, len)) != 0 ||
-	    (r = load_index(a, t, detail, len)) != 0 ||
+	    (r = load_index(a, detail, len)) != 0 ||
 	    ((a->flags & FP_FLAG_ZINDEX) &&
 	    (r = inflate_index(a, detail, len)) != 0) ||
 	    (r = check_header(a, detail, len)) != 0 ||
