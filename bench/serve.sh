@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # serve.sh BUILD_DIR - requests per second of the built-in server against
 # nginx serving the same files from disk (sendfile, open_file_cache), with
-# wrk on loopback: -t1 -c50 -d10s, the median of 3 runs per row, for a 4 KB
-# and a 100 KB asset, identity and zstd. nginx gets the zstd rows as
-# precompressed .zst files (Debian's nginx has no zstd module), sent with
-# sendfile like the fat binary's stored frames. Prints a Markdown table and
-# the fat binary's peak RSS. Needs the packages wrk and nginx-light.
+# wrk on loopback: -t1 -c50 -d10s, the median of 3 runs per row, the two
+# servers alternating run by run, for 4 KB, 14 KB and 100 KB assets,
+# identity and zstd. nginx gets the zstd rows as precompressed .zst files
+# (Debian's nginx has no zstd module), sent with sendfile like the fat
+# binary's stored frames. Prints a Markdown table, then the peak RSS and
+# shared memory of both servers and what the fat binary's identity cache
+# holds. Needs the packages wrk and nginx-light (scripts/setup.sh --bench).
 #
 #   BENCH_DURATION=10s BENCH_RUNS=3 BENCH_WORKERS=<CPUs> \
-#   BENCH_ASSETS="a4k.css a100k.css" BENCH_ENCODINGS="identity zstd" \
-#       bench/serve.sh build
+#   BENCH_ASSETS="a4k.css a14k.css a100k.css" \
+#   BENCH_ENCODINGS="identity zstd" bench/serve.sh build
 set -eu
 
 build=$(cd "${1:?usage: bench/serve.sh BUILD_DIR}" && pwd)
@@ -50,9 +52,10 @@ def text(n):
         size += len(line)
     return "".join(out)[:n]
 open(sys.argv[1] + "/a4k.css", "w").write(text(4096))
+open(sys.argv[1] + "/a14k.css", "w").write(text(14336))
 open(sys.argv[1] + "/a100k.css", "w").write(text(102400))
 PY
-for f in a4k.css a100k.css; do
+for f in a4k.css a14k.css a100k.css; do
 	zstd -q -3 "$w/site/$f" -o "$w/zst/$f.zst"
 done
 
@@ -134,12 +137,18 @@ curl -sf -o /dev/null "http://127.0.0.1:$app_port/a4k.css"
 curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/a4k.css"
 curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/z/a4k.css.zst"
 
-echo "wrk -t1 -c50 -d$dur, median of $runs; $workers workers each; $(nproc) CPUs"
-echo "($(uname -srm); $(nginx -v 2>&1 | sed 's/.*: //'))"
+echo "## Serving"
+echo
+echo "wrk -t1 -c50 -d$dur on loopback, median of $runs runs, the servers"
+echo "alternating run by run; $workers workers each; $(nproc) CPUs"
+echo "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1),"
+echo "$(uname -srm); $(nginx -v 2>&1 | sed 's/.*: //')), load average"
+echo "$(cut -d' ' -f1-3 </proc/loadavg) at the start: the machine is shared"
+echo "with other work, which moves absolute numbers between runs."
 echo
 echo "| asset | encoding | bytes sent | fatpack req/s | nginx req/s | ratio |"
 echo "|---|---|---:|---:|---:|---:|"
-for f in ${BENCH_ASSETS:-a4k.css a100k.css}; do
+for f in ${BENCH_ASSETS:-a4k.css a14k.css a100k.css}; do
 	for enc in ${BENCH_ENCODINGS:-identity zstd}; do
 		if [ "$enc" = zstd ]; then
 			row "http://127.0.0.1:$app_port/$f" \
@@ -154,6 +163,41 @@ for f in ${BENCH_ASSETS:-a4k.css a100k.css}; do
 		echo "| $f | $enc | $size | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') |"
 	done
 done
+
+# status_kb PID FIELD: a field of /proc/PID/status in kB.
+status_kb() {
+	sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"
+}
+
+# sum_kb FIELD PID...: the field summed over the processes.
+sum_kb() {
+	local field=$1 t=0 p
+	shift
+	for p in "$@"; do
+		t=$((t + $(status_kb "$p" "$field")))
+	done
+	echo "$t"
+}
+
+nginx_all="$nginx_pid $(ps -o pid= --ppid "$nginx_pid" | tr '\n' ' ')"
+app_hwm=$(status_kb "$app_pid" VmHWM)
+app_shmem=$(status_kb "$app_pid" RssShmem)
+# memfds are not mapped, so they are in no RSS: their pages are counted
+# from their sizes, and the server's own report at stop
+memfd_kb=$(find "/proc/$app_pid/fd" -lname '/memfd:*' -printf '%s\n' 2>/dev/null |
+	awk '{ t += int(($1 + 4095) / 4096) * 4 } END { print t + 0 }')
+# shellcheck disable=SC2086
+nginx_hwm=$(sum_kb VmHWM $nginx_all)
+# shellcheck disable=SC2086
+nginx_shmem=$(sum_kb RssShmem $nginx_all)
+kill "$app_pid"
+wait "$app_pid" 2>/dev/null || true
+app_pid=
 echo
-echo "fatpack server peak RSS after the runs: $(sed -n 's/^VmHWM: *//p' /proc/$app_pid/status)"
-echo "fatpack server binary: $(wc -c <"$w/app") bytes"
+echo "| server | peak RSS (kB, all processes) | of it shared memory (kB) | decoded files in memfds (kB) |"
+echo "|---|---:|---:|---:|"
+echo "| fatpack | $app_hwm | $app_shmem | $memfd_kb |"
+echo "| nginx (master + $workers workers) | $nginx_hwm | $nginx_shmem | - (page cache) |"
+echo
+echo "The fat binary's own report at stop: $(sed -n 's/.*finishing responses; //p' "$w/app.log")."
+echo "Fat binary: $(wc -c <"$w/app") bytes."
