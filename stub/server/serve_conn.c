@@ -646,7 +646,8 @@ send_some(struct worker *w, struct conn *c)
 
 			n = sendfile(c->fd, c->ffd, &c->foff, chunk);
 			if (n == 0)
-				return -1;      /* the executable shrank */
+				return -1;      /* the executable shrank (a memfd
+						   cannot: sealed) */
 			if (n > 0)
 				c->flen -= (uint64_t)n;
 		} else {
