@@ -153,7 +153,7 @@ median() {
 # us_per_req RUNS: the server's CPU microseconds per request over all runs.
 us_per_req() {
 	awk -v hz="$(getconf CLK_TCK)" '{ n += $2; t += $3 }
-		END { printf "%.1f", n > 0 ? t * 1e6 / hz / n : 0 }' "$1"
+		END { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }' "$1"
 }
 
 # row APP_URL NGINX_URL [HEADER]: runs alternate between the two servers, so
