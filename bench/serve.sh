@@ -208,6 +208,10 @@ for f in ${BENCH_ASSETS:-a4k.css a14k.css a100k.css}; do
 			size=$(wc -c <"$w/site/$f")
 		fi
 		echo "| $f | $enc | $size | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') | $ac | $nc |"
+		case $f.$enc in
+		a100k.css.identity) nginx_identity=$n ;;
+		a100k.css.zstd) app_zstd=$a ;;
+		esac
 	done
 done
 if [ -z "${BENCH_ASSETS:-}" ]; then
@@ -255,6 +259,11 @@ echo "| server | peak RSS (kB, all processes) | of it shared memory (kB) | decod
 echo "|---|---:|---:|---:|"
 echo "| fatpack | $app_hwm | $app_shmem | $memfd_kb |"
 echo "| nginx (master + $workers workers) | $nginx_hwm | $nginx_shmem | - (page cache) |"
+if [ -n "${nginx_identity:-}" ] && [ -n "${app_zstd:-}" ]; then
+	echo
+	echo "zstd responses of the 100 KB file against nginx's identity responses"
+	echo "of it: $(awk -v a="$app_zstd" -v n="$nginx_identity" 'BEGIN { printf "%.2f", a / n }')x."
+fi
 if [ -z "${BENCH_ASSETS:-}" ]; then
 	echo
 	echo "The last row is the same fat binary run with \`--identity-cache 0\`:"
