@@ -26,6 +26,7 @@ static pthread_mutex_t memfd_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct serve_config *config;
 static size_t memfd_files;      /* under memfd_lock */
 static uint64_t memfd_bytes;
+static int memfd_full;          /* a memfd could not be had: no more tries */
 static int memfd_full_said;
 
 static void
@@ -152,13 +153,18 @@ make_memfd(const struct asset *a, int *fd)
 		*fd = made;
 		return 0;
 	}
-	if (memfd_files >= config->memfd_files ||
+	if (memfd_full || memfd_files >= config->memfd_files ||
 	    need > config->memfd_bytes - memfd_bytes) {
 		say_full(a);
 		return 0;
 	}
-	if ((made = fatpack_memfd_at(a->index)) == FATPACK_ENOMEM)
-		return 0;       /* no memory for it: sent from memory, if any */
+	/* Without memory or descriptors for it, every later try would decode
+	 * the file again for nothing: the cache takes no more. */
+	if ((made = fatpack_memfd_at(a->index)) == FATPACK_ENOMEM) {
+		memfd_full = 1;
+		say_full(a);
+		return 0;
+	}
 	if (made < 0)
 		return made;
 	memfd_files++;
