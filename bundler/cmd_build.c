@@ -1293,6 +1293,17 @@ jail_of(const struct build_opts *o)
 	return o->serve ? "on" : NULL;
 }
 
+/* The server's address to record: the one given, else the server's
+ * default, so that every --serve artifact says where it listens (`fatpack
+ * oci` exposes that port). */
+static const char *
+listen_of(const struct build_opts *o)
+{
+	if (o->listen != NULL || !o->serve)
+		return o->listen;
+	return FP_LISTEN_DEFAULT;
+}
+
 /* Writes program, padding and payload through the atomic output file. */
 static int
 write_output(const struct build_opts *o, const char *prog,
@@ -1304,7 +1315,7 @@ write_output(const struct build_opts *o, const char *prog,
 	};
 	struct pack_meta m = {
 		.name = o->name, .version = o->version, .revision = o->revision,
-		.listen = o->listen, .spa_fallback = o->spa_fallback,
+		.listen = listen_of(o), .spa_fallback = o->spa_fallback,
 		.cache_control = o->cache_control,
 		.identity_cache = o->identity_cache, .build_time = build_time,
 		.mount = mount_of(o), .override = o->override,

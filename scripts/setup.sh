@@ -32,6 +32,9 @@ PACKAGES=(
 	cmake meson ninja-build tcl libssl-dev
 	# systemd-socket-activate and systemd-notify (tests/t_systemd.sh)
 	systemd
+	# fatpack oci: the tools that read its images, and the host files
+	# --ca-certs and --zoneinfo add (tests/t_oci.sh)
+	skopeo umoci ca-certificates tzdata
 )
 
 # `setup.sh --bench` adds what bench/ compares against.

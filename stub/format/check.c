@@ -239,7 +239,7 @@ fp_serve_listen(const char *opt, const char *env, const char *meta,
 	const char *why;
 
 	a->from = "default";
-	a->value = "127.0.0.1:8080";
+	a->value = FP_LISTEN_DEFAULT;
 	if (opt != NULL) {
 		a->from = "--listen";
 		a->value = opt;

@@ -58,6 +58,7 @@ const char *fp_check_listen(const char *v);   /* fp_parse_listen, no output */
  * when set and not empty; else meta (serve.listen) when not NULL; else
  * 127.0.0.1:8080. Fills *a and returns NULL, or why a->value, taken from
  * the setting named a->from, is refused. */
+#define FP_LISTEN_DEFAULT "127.0.0.1:8080"
 struct fp_listen {
 	char host[256];
 	unsigned port;
