@@ -61,6 +61,7 @@ struct build_opts {
 	char *listen;
 	char *spa_fallback;
 	char *cache_control;
+	char *identity_cache;
 
 	/* for the checks that need every setting: the fatpack file read (NULL:
 	 * none), and its lines that set output and spa_fallback (0: not there,

@@ -167,6 +167,8 @@ usage(FILE *f)
 	    "      --listen HOST:PORT   the server's default address (with --serve)\n"
 	    "      --spa-fallback PATH  asset served for unknown paths (with --serve)\n"
 	    "      --cache-control V    Cache-Control header value (with --serve)\n"
+	    "      --identity-cache SIZE  the server's memory for decoded files\n"
+	    "                           sent with sendfile (with --serve)\n"
 	    "      --name NAME          application name (default: from the first\n"
 	    "                           source, the program or the site)\n"
 	    "      --app-version V      application version\n"
@@ -207,9 +209,10 @@ usage(FILE *f)
 }
 
 enum {
-	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_NAME, OPT_VERSION,
-	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC, OPT_LINK,
-	OPT_PKG, OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL, OPT_SIGN, OPT_REQUIRE_SIG,
+	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_IDENTITY, OPT_NAME,
+	OPT_VERSION, OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC,
+	OPT_LINK, OPT_PKG, OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL, OPT_SIGN,
+	OPT_REQUIRE_SIG,
 };
 
 static const struct option long_opts[] = {
@@ -224,6 +227,7 @@ static const struct option long_opts[] = {
 	{ "listen",        required_argument, NULL, OPT_LISTEN },
 	{ "spa-fallback",  required_argument, NULL, OPT_SPA },
 	{ "cache-control", required_argument, NULL, OPT_CACHE },
+	{ "identity-cache", required_argument, NULL, OPT_IDENTITY },
 	{ "name",          required_argument, NULL, OPT_NAME },
 	{ "app-version",   required_argument, NULL, OPT_VERSION },
 	{ "revision",      required_argument, NULL, OPT_REVISION },
@@ -389,6 +393,10 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 	case OPT_CACHE:
 		replace(&o->cache_control, arg);
 		return refuse("--cache-control", arg, fp_check_cache_control(arg));
+	case OPT_IDENTITY:
+		replace(&o->identity_cache, arg);
+		return refuse("--identity-cache", arg,
+		    fp_check_identity_cache(arg));
 	case OPT_NAME:
 		replace(&o->name, arg);
 		return refuse("--name", arg, fp_check_name(arg));
@@ -512,8 +520,10 @@ check_opts(const struct build_opts *o)
 		    "output%s", o->n_targets, o->link != NULL ? " and the link" : "");
 		return 2;
 	}
-	if (!o->serve && (o->listen || o->spa_fallback || o->cache_control)) {
-		warnx("--listen, --spa-fallback and --cache-control go with --serve");
+	if (!o->serve && (o->listen || o->spa_fallback || o->cache_control ||
+	    o->identity_cache)) {
+		warnx("--listen, --spa-fallback, --cache-control and "
+		    "--identity-cache go with --serve");
 		return 2;
 	}
 	if (o->n_pkgs > 0 && o->n_sources == 0) {
@@ -569,6 +579,7 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->listen);
 	free(o->spa_fallback);
 	free(o->cache_control);
+	free(o->identity_cache);
 	free(o->mount);
 	free(o->jail);
 	free(o->sign);
@@ -1402,7 +1413,8 @@ write_output(const struct build_opts *o, const char *prog,
 	struct pack_meta m = {
 		.name = o->name, .version = o->version, .revision = o->revision,
 		.listen = listen_of(o), .spa_fallback = o->spa_fallback,
-		.cache_control = o->cache_control, .build_time = build_time,
+		.cache_control = o->cache_control,
+		.identity_cache = o->identity_cache, .build_time = build_time,
 		.mount = mount_of(o), .override = o->override,
 		.jail = jail_of(o),
 		.sigkey = o->require_signature ? sigkey : NULL,

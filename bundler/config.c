@@ -631,6 +631,15 @@ set_cache_control(struct cfg *c, const char *v)
 	return 0;
 }
 
+static int
+set_identity_cache(struct cfg *c, const char *v)
+{
+	if (refuse(c, "identity_cache", v, fp_check_identity_cache(v)) < 0)
+		return -1;
+	c->o->identity_cache = xstrdup(v);
+	return 0;
+}
+
 /* --- the handler ---------------------------------------------------------- */
 
 static const struct key keys[] = {
@@ -656,6 +665,7 @@ static const struct key keys[] = {
 	{ "serve",  "listen",        set_listen,        0 },
 	{ "serve",  "spa_fallback",  set_spa_fallback,  0 },
 	{ "serve",  "cache_control", set_cache_control, 0 },
+	{ "serve",  "identity_cache", set_identity_cache, 0 },
 	{ "assets", "dir",           set_asset_dir,     0 },
 	{ "assets", "prefix",        set_asset_prefix,  0 },
 	{ "assets", "exclude",       set_asset_exclude, 1 },

@@ -18,6 +18,7 @@ struct pack_meta {
 	const char *listen;          /* serve.listen */
 	const char *spa_fallback;    /* serve.spa_fallback */
 	const char *cache_control;   /* serve.cache_control */
+	const char *identity_cache;  /* serve.identity_cache */
 	const char *mount;           /* mount, NULL for none */
 	const char *override;        /* mount.override */
 	const char *jail;            /* jail policy, NULL for none */

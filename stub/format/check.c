@@ -348,6 +348,25 @@ jail_number(const char *v, int sized, unsigned long long max,
 	return 0;
 }
 
+const char *
+fp_parse_identity_cache(const char *v, unsigned long long *out)
+{
+	if (strcmp(v, "0") == 0) {
+		*out = 0;
+		return NULL;
+	}
+	return jail_number(v, 1, 1ull << 50, out) != 0 ?
+	    "not a size such as 256M (K, M, G, T: powers of 1024), or 0" : NULL;
+}
+
+const char *
+fp_check_identity_cache(const char *v)
+{
+	unsigned long long n;
+
+	return fp_parse_identity_cache(v, &n);
+}
+
 static const char *
 jail_path(const char *v)
 {

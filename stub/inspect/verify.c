@@ -152,6 +152,7 @@ check_settings(const struct fp_inspect *in)
 		{ "mount", fp_check_mount },
 		{ "mount.override", fp_check_override },
 		{ "serve.cache_control", fp_check_cache_control },
+		{ "serve.identity_cache", fp_check_identity_cache },
 		{ "serve.listen", fp_check_listen },
 		{ "serve.spa_fallback", fp_check_spa_fallback },
 	};

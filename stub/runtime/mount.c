@@ -330,37 +330,6 @@ fp_mount_stat(const struct fp_mpath *m, struct stat *st)
 	return 0;
 }
 
-/* A sealed memfd holding size bytes of data: it can be read, mapped and
- * locked, and never changed. */
-static int
-memfd_of(const char *name, const void *data, size_t size)
-{
-	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
-	size_t done = 0;
-	ssize_t w;
-	int fd;
-
-	fd = memfd_create(name, MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (done < size) {
-		w = pwrite(fd, (const char *)data + done, size - done, (off_t)done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		done += (size_t)w;
-	}
-	if (fcntl(fd, F_ADD_SEALS, seals) < 0)
-		goto fail;
-	return fd;
-fail:
-	w = errno;
-	close(fd);
-	errno = (int)w;
-	return -1;
-}
-
 /* A descriptor the runtime keeps, with the file it had when made: the
  * program may close it (a daemon's start) or put another file at its
  * number (dup2), and only the device and inode tell. Never closed by the
@@ -441,7 +410,7 @@ new_memfd(size_t i)
 
 	if (fp_reader_decode(tree, i, &data, &size) != 0)
 		return set_errno(EIO);
-	fd = memfd_of(memfd_name(i), data, size);
+	fd = fp_memfd_of(memfd_name(i), data, size);
 	e = errno;
 	free(data);
 	errno = e;

@@ -24,6 +24,11 @@ const struct fp_reader *fp_runtime_archive(void);
  * --fatpack-* flags); -1 with errno set. */
 int fp_runtime_open_self(void);
 
+/* A sealed memfd holding size bytes of data, named name (shown in
+ * /proc/PID/fd): it can be read, mapped and locked, and never changed.
+ * -1 with errno set on failure (memfd.c). */
+int fp_memfd_of(const char *name, const void *data, size_t size);
+
 /* Connects a socket to NOTIFY_SOCKET, when set, that fatpack_notify uses
  * from then on (service.c): called before the jail, which may forbid the
  * path lookup. */
