@@ -496,12 +496,12 @@ check_entry(struct walk *w, size_t i, uint64_t prev_size, uint64_t *tar_size)
 		return fail(w, FATPACK_ECORRUPT, "the header frame does not start "
 		    "with %zu zero bytes of padding", pad);
 	if ((rc = parse_header(w, w->out + pad, n - pad, &h)) != 0 ||
+	    (h.type == '1' && e.type != FATPACK_DIR &&
+	    (rc = check_link(w, i, &e, &h)) != 0) ||
 	    (rc = compare(w, &e, &h)) != 0)
 		return rc;
 	*tar_size = h.size;
-	if (h.type == '1')
-		return check_link(w, i, &e, &h);
-	return skip_content(w, i, &e);
+	return h.type == '1' ? 0 : skip_content(w, i, &e);
 }
 
 /* The last file's padding and two zero blocks, then the index. */
