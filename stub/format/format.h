@@ -7,7 +7,7 @@
 #define FP_FORMAT_H
 
 #define FP_VERSION_MAJOR 1
-#define FP_VERSION_MINOR 1
+#define FP_VERSION_MINOR 2
 
 /* Trailer flags: features a reader must know, or refuse the file. */
 #define FP_FLAG_ZINDEX 0x1u            /* the index data is one zstd frame */
