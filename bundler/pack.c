@@ -10,7 +10,11 @@
  * depend only on the level and its size, and a file is fed to the
  * compressor in the same pieces whoever compresses it, so the bytes do not
  * depend on the number of threads. A file's bytes are read once: the digest
- * in the index is of the bytes in its frame.
+ * in the index is of the bytes in its frame. The writing thread stores each
+ * content once: a file whose digest and size it has already written becomes
+ * a hard link to the first copy, its compressed frame dropped (the pool
+ * compresses it anyway: the pool cannot know, as digests are taken while
+ * compressing, and copies are few).
  *
  * The tar headers are written here rather than with libarchive's pax writer:
  * libarchive adds a pax header for every non-ASCII path (FORMAT.md allows one
@@ -753,14 +757,14 @@ write_entry(struct out *o, struct writer *w, const struct asset_list *l,
 		}
 	}
 	out_put(o, t->hdr, t->hdr_len);
-	if (first == 0 && t->frame_len > 0) {
-		pl[i].off = o->off;
-		pl[i].len = t->frame_len;
-		out_put(o, t->frame, t->frame_len);
+	if (first == 0) {
 		memcpy(pl[i].sha, t->sha, 32);
-		remember(w, pl, i);
-	} else if (first == 0) {
-		memcpy(pl[i].sha, t->sha, 32);
+		if (t->frame_len > 0) {
+			pl[i].off = o->off;
+			pl[i].len = t->frame_len;
+			out_put(o, t->frame, t->frame_len);
+			remember(w, pl, i);
+		}
 	}
 	free(t->hdr);
 	free(t->frame);
