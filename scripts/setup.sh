@@ -35,7 +35,7 @@ PACKAGES=(
 )
 
 # `setup.sh --bench` adds what bench/ compares against.
-BENCH_PACKAGES=(wrk nginx-light hyperfine)
+BENCH_PACKAGES=(wrk nginx-light hyperfine squashfs-tools makeself)
 # `setup.sh --target aarch64` adds the cross compiler (musl itself is built
 # from Debian's source package with it: Debian ships no musl for arm64 on an
 # amd64 machine without adding arm64 to dpkg's architectures, which would
