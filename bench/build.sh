@@ -23,11 +23,13 @@ for tool in mksquashfs makeself zstd jq; do
 		{ echo "build.sh: $tool missing (scripts/setup.sh --bench)" >&2; exit 1; }
 done
 
-# time_ns CMD...: wall time of one run, in nanoseconds.
+# time_ns CMD...: wall time of one run, in nanoseconds; a failed run stops
+# the benchmark with its last line of errors.
 time_ns() {
 	local t0
 	t0=$(date +%s%N)
-	"$@" >/dev/null 2>&1
+	"$@" >/dev/null 2>"$work/err" ||
+		{ echo "build.sh: $1 failed: $(tail -n 1 "$work/err")" >&2; exit 1; }
 	echo $(($(date +%s%N) - t0))
 }
 
