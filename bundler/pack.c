@@ -10,7 +10,11 @@
  * depend only on the level and its size, and a file is fed to the
  * compressor in the same pieces whoever compresses it, so the bytes do not
  * depend on the number of threads. A file's bytes are read once: the digest
- * in the index is of the bytes in its frame.
+ * in the index is of the bytes in its frame. The writing thread stores each
+ * content once: a file whose digest and size it has already written becomes
+ * a hard link to the first copy, its compressed frame dropped (the pool
+ * compresses it anyway: the pool cannot know, as digests are taken while
+ * compressing, and copies are few).
  *
  * The tar headers are written here rather than with libarchive's pax writer:
  * libarchive adds a pax header for every non-ASCII path (FORMAT.md allows one
@@ -63,12 +67,14 @@ octal(unsigned char *field, size_t width, uint64_t v)
 static void
 ustar_block(unsigned char b[TAR_BLOCK], const char *prefix, size_t plen,
     const char *name, size_t nlen, char type, unsigned mode, uint64_t size,
-    uint64_t mtime)
+    uint64_t mtime, const char *link)
 {
 	unsigned sum = 0;
 
 	memset(b, 0, TAR_BLOCK);
 	memcpy(b, name, nlen);
+	if (link != NULL)   /* at most 100 bytes: pax_header took a longer one */
+		memcpy(b + 157, link, strlen(link));
 	octal(b + 100, 8, mode);
 	octal(b + 108, 8, 0);                /* uid */
 	octal(b + 116, 8, 0);                /* gid */
@@ -151,29 +157,41 @@ tar_padding(uint64_t size)
 	return (size_t)((TAR_BLOCK - size % TAR_BLOCK) % TAR_BLOCK);
 }
 
+/* A hard link's target, or NULL for a file or folder: the later copy of a
+ * content links to the path of the entry whose frame holds it
+ * (FORMAT.md 3), so that tar writes the bytes once and links the rest. */
+static int
+long_link(const char *link)
+{
+	return link != NULL && strlen(link) > 100;
+}
+
 /* The pax header (type x) carrying what does not fit ustar, if anything. */
 static void
 pax_header(struct buf *b, const char *tarname, int long_name,
-    const struct asset *a)
+    const struct asset *a, uint64_t size, const char *link)
 {
-	char *rec = xmalloc(strlen(tarname) + 128), num[32];
+	char *rec = xmalloc(strlen(tarname) + (link ? strlen(link) : 0) + 160);
+	char num[32];
 	size_t len = 0;
 	unsigned char blk[TAR_BLOCK];
 	static const char pax_name[] = "././@PaxHeader";
 
+	if (long_link(link))
+		len += pax_record(rec + len, "linkpath", link);
 	if (a->mtime < 0 || a->mtime > USTAR_MAX_OCTAL) {
 		snprintf(num, sizeof(num), "%" PRId64, a->mtime);
 		len += pax_record(rec + len, "mtime", num);
 	}
 	if (long_name)
 		len += pax_record(rec + len, "path", tarname);
-	if (a->size > USTAR_MAX_OCTAL) {
-		snprintf(num, sizeof(num), "%" PRIu64, a->size);
+	if (size > USTAR_MAX_OCTAL) {
+		snprintf(num, sizeof(num), "%" PRIu64, size);
 		len += pax_record(rec + len, "size", num);
 	}
 	if (len > 0) {
 		ustar_block(blk, "", 0, pax_name, sizeof(pax_name) - 1, 'x',
-		    0644, len, 0);
+		    0644, len, 0, NULL);
 		buf_put(b, blk, TAR_BLOCK);
 		buf_put(b, rec, len);
 		buf_zero(b, tar_padding(len));
@@ -181,33 +199,38 @@ pax_header(struct buf *b, const char *tarname, int long_name,
 	free(rec);
 }
 
-/* The decoded bytes of entry i's header frame. */
+/* The decoded bytes of entry i's header frame: the padding of the entry
+ * before, whose tar size is prev_size, then its own headers; a hard link
+ * to link when link is not NULL. */
 static void
-tar_header(struct buf *b, const struct asset_list *l, size_t i)
+tar_header(struct buf *b, const struct asset_list *l, size_t i,
+    uint64_t prev_size, const char *link)
 {
 	const struct asset *a = &l->v[i];
 	int dir = a->type == FP_TYPE_DIR;
+	char type = dir ? '5' : link != NULL ? '1' : '0';
 	char *tarname = xasprintf("%s%s", a->path, dir ? "/" : "");
 	size_t len = strlen(tarname);
 	long split = ustar_split(tarname, len);
 	unsigned char blk[TAR_BLOCK];
 	uint64_t mtime = a->mtime < 0 || a->mtime > USTAR_MAX_OCTAL ? 0 :
 	    (uint64_t)a->mtime;
-	uint64_t size = a->size > USTAR_MAX_OCTAL ? 0 : a->size;
+	uint64_t tsize = link != NULL ? 0 : a->size;
+	uint64_t size = tsize > USTAR_MAX_OCTAL ? 0 : tsize;
+	const char *ulink = long_link(link) ? NULL : link;
 
 	if (i > 0)
-		buf_zero(b, tar_padding(l->v[i - 1].size));
-	pax_header(b, tarname, split < 0, a);
+		buf_zero(b, tar_padding(prev_size));
+	pax_header(b, tarname, split < 0, a, tsize, link);
 	if (split < 0)   /* the pax path wins; keep a recognisable tail */
-		ustar_block(blk, "", 0, tarname + len - 100, 100, dir ? '5' : '0',
-		    a->mode, size, mtime);
+		ustar_block(blk, "", 0, tarname + len - 100, 100, type,
+		    a->mode, size, mtime, ulink);
 	else if (split == 0)
-		ustar_block(blk, "", 0, tarname, len, dir ? '5' : '0', a->mode,
-		    size, mtime);
+		ustar_block(blk, "", 0, tarname, len, type, a->mode, size, mtime,
+		    ulink);
 	else
 		ustar_block(blk, tarname, (size_t)split, tarname + split + 1,
-		    len - (size_t)split - 1, dir ? '5' : '0', a->mode, size,
-		    mtime);
+		    len - (size_t)split - 1, type, a->mode, size, mtime, ulink);
 	buf_put(b, blk, TAR_BLOCK);
 	free(tarname);
 }
@@ -516,9 +539,11 @@ make_jobs(const struct asset_list *l, struct job **out)
 	return n;
 }
 
+/* Entry i's header frame into t, the entry before it of tar size
+ * prev_size, as a hard link to link unless that is NULL. */
 static int
 header_frame(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
-    struct task *t, char *msg)
+    uint64_t prev_size, const char *link, struct task *t, char *msg)
 {
 	struct buf hdr = { 0 };
 	int rc;
@@ -527,7 +552,7 @@ header_frame(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
 		snprintf(msg, MSG_LEN, "out of memory");
 		return -1;
 	}
-	tar_header(&hdr, l, i);
+	tar_header(&hdr, l, i, prev_size, link);
 	rc = compress_frame(cc, level, hdr.p, hdr.len, &t->hdr, &t->hdr_len,
 	    msg);
 	free(hdr.p);
@@ -544,7 +569,10 @@ do_task(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
 	struct zframe z = { .cc = cc, .msg = msg };
 	unsigned char *p;
 
-	if (header_frame(cc, level, l, i, t, msg) < 0)
+	/* as if no entry were a copy: the writer makes this frame again
+	 * when that is not so (write_entry) */
+	if (header_frame(cc, level, l, i, i > 0 ? l->v[i - 1].size : 0, NULL,
+	    t, msg) < 0)
 		return -1;
 	if (a->type != FP_TYPE_FILE)
 		return 0;
@@ -646,66 +674,141 @@ pool_stop(struct pool *p, pthread_t *th, int n)
 struct placed {
 	uint64_t off, len;
 	unsigned char sha[32];
+	size_t copy_of;        /* a later copy: 1 + the entry holding the frame */
 };
 
-/* The writing thread's own compressor, for big files. */
+/* The writing thread's own compressor (big files, header frames made
+ * again), and the contents stored so far: a table of 1 + entry number,
+ * open addressing on the SHA-256. */
 struct writer {
 	ZSTD_CCtx *cc;
 	unsigned char *buf;
 	size_t cap;
+	int level;
+	size_t *stored;
+	size_t mask;
 };
 
-static void
-write_entry(struct out *o, struct task *t, struct placed *pl)
+/* The size entry i has in the tar stream: 0 for a hard link. */
+static uint64_t
+tar_size(const struct asset_list *l, const struct placed *pl, size_t i)
 {
-	out_put(o, t->hdr, t->hdr_len);
-	if (t->frame_len > 0) {
-		pl->off = o->off;
-		pl->len = t->frame_len;
-		out_put(o, t->frame, t->frame_len);
+	return pl[i].copy_of != 0 ? 0 : l->v[i].size;
+}
+
+static size_t
+slot_of(const struct writer *w, const unsigned char sha[32])
+{
+	return (size_t)fp_le64(sha) & w->mask;
+}
+
+/* The entry whose frame already holds the content of digest sha and size
+ * size, as 1 + its number, or 0. */
+static size_t
+stored_copy(const struct writer *w, const struct asset_list *l,
+    const struct placed *pl, const unsigned char sha[32], uint64_t size)
+{
+	for (size_t k = slot_of(w, sha); w->stored[k] != 0; k = (k + 1) & w->mask) {
+		size_t j = w->stored[k] - 1;
+
+		if (l->v[j].size == size && memcmp(pl[j].sha, sha, 32) == 0)
+			return j + 1;
 	}
-	memcpy(pl->sha, t->sha, 32);
+	return 0;
+}
+
+static void
+remember(struct writer *w, const struct placed *pl, size_t i)
+{
+	size_t k = slot_of(w, pl[i].sha);
+
+	while (w->stored[k] != 0)
+		k = (k + 1) & w->mask;
+	w->stored[k] = i + 1;
+}
+
+/* Writes entry i, which the pool compressed into t. A content already
+ * stored is not stored again: the entry shares the first copy's frame and
+ * is a hard link to it in the tar stream. Its header frame, and the next
+ * one whose padding depended on its size, are then made again here. */
+static int
+write_entry(struct out *o, struct writer *w, const struct asset_list *l,
+    size_t i, struct task *t, struct placed *pl)
+{
+	const char *link = NULL;
+	char msg[MSG_LEN];
+	size_t first = 0;
+
+	if (t->frame_len > 0)
+		first = stored_copy(w, l, pl, t->sha, l->v[i].size);
+	if (first != 0) {
+		pl[i] = pl[first - 1];
+		pl[i].copy_of = first;
+		link = l->v[first - 1].path;
+	}
+	if (link != NULL || (i > 0 && pl[i - 1].copy_of != 0 &&
+	    tar_padding(l->v[i - 1].size) != 0)) {
+		free(t->hdr);
+		t->hdr = NULL;
+		if (header_frame(w->cc, w->level, l, i, tar_size(l, pl, i - 1),
+		    link, t, msg) < 0) {
+			warnx("%s", msg);
+			return -1;
+		}
+	}
+	out_put(o, t->hdr, t->hdr_len);
+	if (first == 0) {
+		memcpy(pl[i].sha, t->sha, 32);
+		if (t->frame_len > 0) {
+			pl[i].off = o->off;
+			pl[i].len = t->frame_len;
+			out_put(o, t->frame, t->frame_len);
+			remember(w, pl, i);
+		}
+	}
 	free(t->hdr);
 	free(t->frame);
 	t->hdr = t->frame = NULL;
+	return 0;
 }
 
 /* Writes big file i, compressing it here, straight into the output. */
 static int
 write_big(struct out *o, struct writer *w, const struct asset_list *l,
-    size_t i, int level, struct placed *pl)
+    size_t i, struct placed *pl)
 {
 	struct zframe z = { .out = o };
 	struct task t = { 0 };
 	char msg[MSG_LEN];
 	int rc;
 
-	if (w->cc == NULL)
-		w->cc = ZSTD_createCCtx();
 	if (w->buf == NULL) {
 		w->cap = ZSTD_CStreamOutSize();
 		w->buf = xmalloc(w->cap);
 	}
-	if (header_frame(w->cc, level, l, i, &t, msg) < 0) {
+	if (header_frame(w->cc, w->level, l, i,
+	    i > 0 ? tar_size(l, pl, i - 1) : 0, NULL, &t, msg) < 0) {
 		warnx("%s", msg);
 		return -1;
 	}
-	write_entry(o, &t, pl);
+	out_put(o, t.hdr, t.hdr_len);
+	free(t.hdr);
 	z.cc = w->cc;
 	z.dst = w->buf;
 	z.cap = w->cap;
 	z.msg = msg;
-	pl->off = o->off;
-	rc = content_frame(&z, level, &l->v[i], pl->sha);
+	pl[i].off = o->off;
+	rc = content_frame(&z, w->level, &l->v[i], pl[i].sha);
 	out_put(o, z.dst, z.len);
-	pl->len = o->off - pl->off;
+	pl[i].len = o->off - pl[i].off;
 	if (rc < 0 && *msg != '\0')
 		warnx("%s", msg);
 	return rc;
 }
 
 static int
-write_end_frame(struct out *o, const struct asset_list *l, int level)
+write_end_frame(struct out *o, const struct asset_list *l,
+    const struct placed *pl, int level)
 {
 	struct buf b = { 0 };
 	ZSTD_CCtx *cc = ZSTD_createCCtx();
@@ -719,7 +822,7 @@ write_end_frame(struct out *o, const struct asset_list *l, int level)
 		return -1;
 	}
 	if (l->n > 0)
-		buf_zero(&b, tar_padding(l->v[l->n - 1].size));
+		buf_zero(&b, tar_padding(tar_size(l, pl, l->n - 1)));
 	buf_zero(&b, 2 * TAR_BLOCK);
 	rc = compress_frame(cc, level, b.p, b.len, &f, &flen, msg);
 	if (rc == 0) {
@@ -741,10 +844,23 @@ jobs_of(const struct pack_opts *po)
 	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
+/* A table with room for every file at most half full. */
+static void
+writer_start(struct writer *w, const struct asset_list *l)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * l->n)
+		cap *= 2;
+	w->stored = xcalloc(cap, sizeof(*w->stored));
+	w->mask = cap - 1;
+	w->cc = ZSTD_createCCtx();
+}
+
 /* Writes the entries of job j, which the pool compressed. */
 static int
-write_job(struct out *o, struct pool *p, const struct job *j,
-    struct placed *pl)
+write_job(struct out *o, struct writer *w, struct pool *p,
+    const struct job *j, struct placed *pl)
 {
 	wait_done(p, j);
 	for (size_t i = j->first; i < j->end; i++) {
@@ -752,7 +868,8 @@ write_job(struct out *o, struct pool *p, const struct job *j,
 			warnx("%s", j->msg);
 			return -1;
 		}
-		write_entry(o, &p->t[i], &pl[i]);
+		if (write_entry(o, w, p->l, i, &p->t[i], pl) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -790,27 +907,28 @@ write_stream(struct out *o, const struct asset_list *l,
     const struct pack_opts *po, struct placed *pl)
 {
 	struct pool p;
-	struct writer w = { 0 };
+	struct writer w = { .level = po->level };
 	uint64_t files = 0, bytes = 0;
 	int n = jobs_of(po), started = 0, rc = 0;
 	pthread_t *th = xcalloc((size_t)n, sizeof(*th));
 
+	writer_start(&w, l);
 	pool_start(&p, l, po->level);
 	for (; started < n; started++)
 		if (pthread_create(&th[started], NULL, worker, &p) != 0)
 			break;
-	if (started == 0) {
-		warnx("cannot start compression threads");
+	if (started == 0 || w.cc == NULL) {
+		warnx(w.cc == NULL ? "out of memory" :
+		    "cannot start compression threads");
 		rc = -1;
 	}
 	for (size_t k = 0; k < p.n_jobs && rc == 0; k++) {
 		const struct job *j = &p.j[k];
 
 		if (j->big)
-			rc = write_big(o, &w, l, j->first, po->level,
-			    &pl[j->first]);
+			rc = write_big(o, &w, l, j->first, pl);
 		else
-			rc = write_job(o, &p, j, pl);
+			rc = write_job(o, &w, &p, j, pl);
 		mark_written(&p, j);
 		if (o->err != 0)
 			rc = -1;   /* pack_write says why */
@@ -828,8 +946,9 @@ write_stream(struct out *o, const struct asset_list *l,
 	free(th);
 	ZSTD_freeCCtx(w.cc);
 	free(w.buf);
+	free(w.stored);
 	if (rc == 0)
-		rc = write_end_frame(o, l, po->level);
+		rc = write_end_frame(o, l, pl, po->level);
 	return rc;
 }
 

@@ -42,8 +42,8 @@ PACKAGES=(
 )
 
 # `setup.sh --bench` adds what bench/ compares against (golang-go: Go's embed,
-# bench/startup.sh).
-BENCH_PACKAGES=(wrk nginx-light hyperfine golang-go)
+# bench/startup.sh; squashfs-tools and makeself: bench/build.sh).
+BENCH_PACKAGES=(wrk nginx-light hyperfine golang-go squashfs-tools makeself)
 # `setup.sh --target aarch64` adds the cross compiler (musl itself is built
 # from Debian's source package with it: Debian ships no musl for arm64 on an
 # amd64 machine without adding arm64 to dpkg's architectures, which would

@@ -2,7 +2,8 @@
 # t_determinism.sh BUILD_DIR - the same inputs give the same bytes: two copies
 # of one tree, made in a different order with different mtimes on disk, built
 # with SOURCE_DATE_EPOCH set and a different number of threads, are identical
-# artifacts; changing one asset byte or one mode changes the artifact.
+# artifacts (copies of a content included); changing one asset byte or one
+# mode changes the artifact.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -24,6 +25,9 @@ fill() {
 	printf '#!/bin/sh\n' >"$dir/run.sh"
 	chmod 755 "$dir/run.sh"
 	printf 'deep\n' >"$dir/docs/deep/er/x.txt"
+	# copies, stored once whatever thread compressed which
+	cp "$dir/docs/f150.txt" "$dir/docs/deep/copy.txt"
+	printf 'line 1 of a text asset\n' >"$dir/zz-copy.txt"
 }
 
 fill "$T/one" forward
@@ -56,6 +60,12 @@ differs() {
 check "build of copy one with -j 1" build b1 "$T/one" 1
 check "build of copy two with -j 8" build b2 "$T/two" 8
 check "cmp: the artifacts are identical" cmp "$T/b1/app" "$T/b2/app"
+off=$("$FATPACK" info --json "$T/b2/app" | jq .payload_offset)
+check_eq "the copies are hard links to the first" \
+	"docs/f150.txt link to docs/deep/copy.txt
+zz-copy.txt link to docs/f1.txt" \
+	"$(tail -c +$((off + 1)) "$T/b2/app" | zstd -dc | tar -tv |
+		sed -E 's/^([^ ]+ +){5}//' | grep ' link to ' | sort)"
 
 printf 'X' | dd of="$T/two/docs/f7.txt" bs=1 seek=3 conv=notrunc 2>/dev/null
 check "build with one asset byte changed" build b3 "$T/two" 8

@@ -92,12 +92,12 @@ class Artifact:
         for i in range(self.count):
             fo, fs = struct.unpack_from('<QQ', self.idx, self.ent(i))
             if fs:
-                content[fo] = i
+                content.setdefault(fo, []).append(i)
         self.items, o, nxt = [], 0, 0
         while o < len(stream):
             f = stream[o:o + frame_len(stream, o)]
             if o in content:
-                it = {'kind': 'content', 'i': content[o], 'points': [content[o]]}
+                it = {'kind': 'content', 'i': content[o][0], 'points': content[o]}
             elif nxt < self.count:
                 it = {'kind': 'header', 'i': nxt, 'points': []}
                 nxt += 1
@@ -514,7 +514,7 @@ hostile meta-jail "metadata jail 'on nofile=lots': "
 # pax linkpath record; tar would write other.txt's bytes through them
 craft "$T/app" tar-field "$T/hardlink.tmp" other.txt type 1
 craft "$T/hardlink.tmp" tar-field "$T/hardlink" other.txt linkname victim.txt
-hostile hardlink "tar stream: other\.txt: a hard link \(type '1'\)"
+hostile hardlink "tar stream: other\.txt: a hard link \(type '1'\) to 'victim\.txt', not to an earlier entry"
 # with a pax header, libarchive honours the size of a hard link and writes
 # its data through the link: into victim.txt, already in DIR
 craft "$T/hardlink" pax "$T/pax-hardlink" other.txt size=6
@@ -527,12 +527,46 @@ hostile pax-symlink "tar stream: other\.txt: a symbolic link \(type '2'\)"
 craft "$T/app" tar-field "$T/linkname" other.txt linkname victim.txt
 hostile linkname "tar stream: other\.txt: the tar header has a link name"
 craft "$T/app" pax "$T/pax-linkpath" other.txt linkpath=victim.txt
-hostile pax-linkpath "tar stream: other\.txt: pax record 'linkpath' not allowed"
+hostile pax-linkpath "tar stream: other\.txt: pax record 'linkpath' not allowed but for a hard link"
+# a content stored once (FORMAT.md 3.1): copies are hard links to the
+# entry holding the frame, and to nothing else
+mkdir -p "$T/dups/d"
+for f in a.txt b.txt d/e.txt z.txt; do printf 'same\n' >"$T/dups/$f"; done
+printf 'other content\n' >"$T/dups/c.txt"
+"$FATPACK" build "$HELLO" -a "$T/dups" -o "$T/dupapp" >/dev/null 2>&1 ||
+	not_ok "build hello with copies"
+chmod +x "$T/dupapp"
+same "copies: verify" "$T/dupapp" verify
+check_grep "copies: OK" "OK" "$T/runtime.out"
+links=""
+for spec in "later b.txt z.txt|to 'z\.txt', not to an earlier entry" \
+	"itself b.txt b.txt|to 'b\.txt', not to an earlier entry" \
+	"folder z.txt d|to the folder 'd'" \
+	"other z.txt c.txt|to 'c\.txt', whose frame is not this entry's" \
+	"dotdot b.txt ../a.txt|to '\.\./a\.txt': '\.' or '\.\.' in path" \
+	"absolute b.txt /etc/passwd|to '/etc/passwd': absolute path" \
+	"chain z.txt b.txt|to 'b\.txt', itself a hard link" \
+	"missing b.txt nothing.txt|to 'nothing\.txt', not to an earlier entry"; do
+	set -- ${spec%%|*}
+	craft "$T/dupapp" tar-field "$T/link-$1" "$2" linkname "$3"
+	hostile "link-$1" "tar stream: $2: a hard link \(type '1'\) ${spec#*|}"
+	links="$links link-$1"
+done
+craft "$T/dupapp" pax "$T/link-pax" z.txt linkpath=c.txt
+hostile link-pax "tar stream: z\.txt: a hard link \(type '1'\) to 'c\.txt', whose frame"
+craft "$T/dupapp" tar-field "$T/link-size" b.txt size 5
+hostile link-size "tar stream: b\.txt: size 5 in the tar header, 5 in the index \(a hard link has size 0\)"
+# a copy written as a file: its frame is not where its header ends
+craft "$T/dupapp" tar-field "$T/copy-file.tmp" b.txt type 0
+craft "$T/copy-file.tmp" tar-field "$T/copy-file.tmp2" b.txt linkname ""
+craft "$T/copy-file.tmp2" tar-field "$T/copy-file" b.txt size 5
+hostile copy-file "tar stream: b\.txt: the index puts the content frame at payload offset [0-9]+, the header frame ends at [0-9]+"
+
 # every crafted artifact passes the reader's checksums: only the walk of the
 # tar stream tells
 for f in tar-mode tar-mtime tar-size tar-path pax-path tar-dir own-header \
 	extra after-end pax-mtime hardlink pax-hardlink symlink pax-symlink linkname \
-	pax-linkpath; do
+	pax-linkpath $links link-pax link-size copy-file; do
 	check "$f: its checksums hold (fatpack ls reads it)" "$FATPACK" ls "$T/$f"
 done
 

@@ -3,12 +3,14 @@
 # that went in: the runtime API, `fatpack cat`, `APP --fatpack-extract`,
 # `fatpack extract`, and plain `tail | tar --zstd -x`. The tree holds nested and
 # empty folders, empty files, binary data, a 50 MB file, names with spaces and
-# UTF-8, and 10,000 small files.
+# UTF-8, 10,000 small files, and copies of one content (stored once: tar
+# makes hard links of them, fatpack extract copies).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 src=$T/src
 app=$T/app
+long_dir=a-folder-whose-name-makes-the-path-of-a-file-in-it-longer-than-the-100-bytes-of-ustar-link-names
 
 make_tree() {
 	mkdir -p "$src"/{emptydir,nested/a/b/c,nested/a/emptysub,bin,big} \
@@ -23,6 +25,13 @@ make_tree() {
 	printf '#!/bin/sh\necho tool\n' >"$src/bin/tool.sh"
 	chmod 755 "$src/bin/tool.sh"
 	head -c 52428800 /dev/urandom >"$src/big/large.bin"
+	# copies: of a file whose size is a multiple of 512 (no padding after
+	# its link), of small ones, and of a path too long for ustar's link name
+	mkdir -p "$src/copies" "$src/$long_dir" || return 1
+	cp "$src/bin/random.bin" "$src/copies/random.bin"
+	cp "$src/bin/small.bin" "$src/copies/small.bin"
+	cp "$src/bin/small.bin" "$src/copies/small again.bin"
+	printf 'deep\n' >"$src/$long_dir/first.txt"
 	printf 'espace et accents\n' >"$src/dir with space/naïve café.txt"
 	printf 'こんにちは\n' >"$src/日本語/ファイル.txt"
 	local i d
@@ -210,7 +219,26 @@ same_tree "tar extraction bytes are the source's" "$T/x-tar"
 check_eq "tar -tv lists the entries fatpack ls lists" \
 	"$("$FATPACK" ls "$app" | sort)" \
 	"$(tail -c +$((off + 1)) "$app" | tar --zstd -tv --quoting-style=literal |
-		sed -E 's/^([^ ]+ +){5}//' | sort)"
+		sed -E 's/^([^ ]+ +){5}//; s/ link to .*//' | sort)"
+check_eq "the copies are hard links in the tar stream" \
+	"copies/random.bin link to bin/random.bin
+copies/small again.bin link to bin/small.bin
+copies/small.bin link to bin/small.bin
+nested/a/b/c/deep.txt link to $long_dir/first.txt" \
+	"$(tail -c +$((off + 1)) "$app" | tar --zstd -tv --quoting-style=literal |
+		sed -E 's/^([^ ]+ +){5}//' | grep ' link to ' | sort)"
+# inode numbers: tar links the copies, the extracts of fatpack copy them
+inode() { stat -c %i "$1"; }
+check_eq "tar makes a copy a hard link" "$(inode "$T/x-tar/bin/small.bin")" \
+	"$(inode "$T/x-tar/copies/small.bin")"
+for d in x-runtime x-fatpack; do
+	check_eq "$d writes copies, not links" 1 \
+		"$(stat -c %h "$T/$d/copies/small.bin")"
+done
+stored=$(tail -c +$((off + 1)) "$app" | zstd -dc | wc -c)
+whole=$(tar -C "$src" -cf - --hard-dereference . | wc -c)
+check "each content stored once: the tar stream is smaller than the tree's" \
+	test "$stored" -lt $((whole - 1048576))
 check_eq "zstd -dc | tar -t agrees too" "$(src_listing)" \
 	"$(tail -c +$((off + 1)) "$app" | zstd -dc | tar -t --quoting-style=literal | sort)"
 

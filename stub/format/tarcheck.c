@@ -27,8 +27,9 @@
 #include "tarcheck.h"
 
 #define BLOCK 512u
-/* pax records: a path of FP_PATH_MAX bytes with its '/', a size, an mtime */
-#define PAX_MAX (FP_PATH_MAX + BLOCK)
+/* pax records: a path of FP_PATH_MAX bytes with its '/', a link path as
+ * long, a size, an mtime */
+#define PAX_MAX (2 * FP_PATH_MAX + BLOCK)
 /* padding, pax block, pax records, ustar block */
 #define HEADER_MAX (BLOCK - 1 + BLOCK + PAX_MAX + BLOCK)
 #define FRAME_MAX ZSTD_COMPRESSBOUND(HEADER_MAX)
@@ -37,11 +38,13 @@
 #define PAX_PATH 1u
 #define PAX_SIZE 2u
 #define PAX_MTIME 4u
+#define PAX_LINK 8u
 
 struct walk {
 	const struct fp_reader *r;
 	ZSTD_DCtx *dctx;
 	uint64_t pos;            /* payload-relative offset of the next frame */
+	unsigned char *linked;   /* per entry: its tar header is a hard link */
 	const char *where;       /* the index path being checked, for messages */
 	char *detail;
 	size_t len;
@@ -56,8 +59,11 @@ struct hdr {
 	int64_t mtime;
 	const char *path;        /* into the decoded frame or into ustar_path */
 	size_t path_len;
+	const char *link;        /* a hard link's target, as path */
+	size_t link_len;
 	unsigned pax;            /* PAX_* */
 	char ustar_path[155 + 1 + 100];
+	char ustar_link[100];
 };
 
 static int
@@ -210,24 +216,25 @@ static int
 pax_field(struct walk *w, struct hdr *h, const char *key, size_t klen,
     const char *v, size_t vlen)
 {
-	static const char *const names[] = { "path", "size", "mtime" };
+	static const char *const names[] = { "path", "size", "mtime",
+	    "linkpath" };
 	char esc[64];
 	unsigned bit;
 	int ok;
 
-	for (bit = 0; bit < 3; bit++)
+	for (bit = 0; bit < 4; bit++)
 		if (strlen(names[bit]) == klen && memcmp(names[bit], key, klen) == 0)
 			break;
-	if (bit == 3)
+	if (bit == 4)
 		return fail(w, FATPACK_ECORRUPT, "pax record '%s' not allowed",
 		    fp_escape(key, klen, esc, sizeof(esc)));
 	if (h->pax & (1u << bit))
 		return fail(w, FATPACK_ECORRUPT, "pax record '%s' given twice",
 		    names[bit]);
 	h->pax |= 1u << bit;
-	if (bit == 0) {
-		h->path = v;
-		h->path_len = vlen;
+	if (bit == 0 || bit == 3) {
+		*(bit == 0 ? &h->path : &h->link) = v;
+		*(bit == 0 ? &h->path_len : &h->link_len) = vlen;
 		return 0;
 	}
 	ok = bit == 1 ? decimal(v, vlen, &h->size) == 0 :
@@ -269,36 +276,57 @@ type_problem(struct walk *w, char type)
 {
 	char esc[8];
 
-	if (type == '1')
-		return fail(w, FATPACK_ECORRUPT, "a hard link (type '1'): only "
-		    "files and folders are allowed");
 	if (type == '2')
 		return fail(w, FATPACK_ECORRUPT, "a symbolic link (type '2'): "
 		    "only files and folders are allowed");
-	return fail(w, FATPACK_ECORRUPT, "type '%s': only files ('0') and "
-	    "folders ('5') are allowed", fp_escape(&type, 1, esc, sizeof(esc)));
+	return fail(w, FATPACK_ECORRUPT, "type '%s': only files ('0'), "
+	    "folders ('5') and hard links ('1') are allowed",
+	    fp_escape(&type, 1, esc, sizeof(esc)));
 }
 
-/* The ustar block: numbers, no link, no owner names, and the path from
- * prefix and name unless a pax record gave it. */
+/* The link name of a ustar block of type '1', unless a pax record gave
+ * it; no other type has one. */
+static int
+parse_link(struct walk *w, const unsigned char *b, struct hdr *h)
+{
+	if (h->type != '1') {
+		if (h->pax & PAX_LINK)
+			return fail(w, FATPACK_ECORRUPT, "pax record 'linkpath' "
+			    "not allowed but for a hard link");
+		if (!all_zero(b + 157, 100))
+			return fail(w, FATPACK_ECORRUPT, "the tar header has a "
+			    "link name");
+		return 0;
+	}
+	if (h->pax & PAX_LINK)
+		return 0;
+	h->link_len = strnlen((const char *)b + 157, 100);
+	memcpy(h->ustar_link, b + 157, h->link_len);
+	h->link = h->ustar_link;
+	return 0;
+}
+
+/* The ustar block: numbers, a link name only for a hard link, no owner
+ * names, and the path from prefix and name unless a pax record gave it. */
 static int
 parse_ustar(struct walk *w, const unsigned char *b, struct hdr *h)
 {
 	const char *why = block_problem(b);
 	uint64_t size, mtime;
 	size_t plen, nlen;
+	int rc;
 
 	if (why != NULL)
 		return fail(w, FATPACK_ECORRUPT, "%s", why);
 	h->type = (char)b[156];
-	if (h->type != '0' && h->type != '5')
+	if (h->type != '0' && h->type != '5' && h->type != '1')
 		return type_problem(w, h->type);
 	if (octal(b + 100, 8, &h->mode) != 0 || octal(b + 108, 8, &h->uid) != 0 ||
 	    octal(b + 116, 8, &h->gid) != 0 || octal(b + 124, 12, &size) != 0 ||
 	    octal(b + 136, 12, &mtime) != 0)
 		return fail(w, FATPACK_ECORRUPT, "bad number in the tar header");
-	if (!all_zero(b + 157, 100))
-		return fail(w, FATPACK_ECORRUPT, "the tar header has a link name");
+	if ((rc = parse_link(w, b, h)) != 0)
+		return rc;
 	if (b[265] != '\0' || b[297] != '\0')
 		return fail(w, FATPACK_ECORRUPT, "the tar header has an owner name");
 	if (!(h->pax & PAX_SIZE))
@@ -359,7 +387,7 @@ compare(struct walk *w, const struct fatpack_entry *e, const struct hdr *h)
 	int dir = e->type == FATPACK_DIR;
 	char esc[128];
 
-	if (h->type != (dir ? '5' : '0'))
+	if (h->type != (dir ? '5' : '0') && (dir || h->type != '1'))
 		return fail(w, FATPACK_ECORRUPT, "a %s in the tar stream, a %s in "
 		    "the index", dir ? "file" : "folder", dir ? "folder" : "file");
 	if (h->path_len != e->path_len + (size_t)dir ||
@@ -375,13 +403,57 @@ compare(struct walk *w, const struct fatpack_entry *e, const struct hdr *h)
 		return fail(w, FATPACK_ECORRUPT, "owner %llu:%llu in the tar "
 		    "header, not 0:0", (unsigned long long)h->uid,
 		    (unsigned long long)h->gid);
-	if (h->size != e->size)
+	if (h->size != (h->type == '1' ? 0 : e->size))
 		return fail(w, FATPACK_ECORRUPT, "size %llu in the tar header, %llu "
-		    "in the index", (unsigned long long)h->size,
-		    (unsigned long long)e->size);
+		    "in the index%s", (unsigned long long)h->size,
+		    (unsigned long long)e->size, h->type == '1' ?
+		    " (a hard link has size 0)" : "");
 	if (h->mtime != e->mtime)
 		return fail(w, FATPACK_ECORRUPT, "mtime %lld in the tar header, "
 		    "%lld in the index", (long long)h->mtime, (long long)e->mtime);
+	return 0;
+}
+
+static const unsigned char *
+raw_entry(const struct walk *w, size_t i)
+{
+	return w->r->entries + i * w->r->entry_size;
+}
+
+/* A hard link (FORMAT.md 3.1, 5): entry i is a later copy of a content
+ * whose frame an earlier entry holds, and the link names that entry, so
+ * tar makes of it what the index says. */
+static int
+check_link(struct walk *w, size_t i, const struct fatpack_entry *e,
+    const struct hdr *h)
+{
+	const unsigned char *ri = raw_entry(w, i), *rj;
+	const char *why;
+	char esc[128];
+	long j;
+
+	fp_escape(h->link, h->link_len, esc, sizeof(esc));
+	if ((why = fp_check_path(h->link, h->link_len)) != NULL)
+		return fail(w, FATPACK_ECORRUPT, "a hard link (type '1') to "
+		    "'%s': %s", esc, why);
+	j = fp_reader_find(w->r, h->link, h->link_len);
+	if (j < 0 || (size_t)j >= i)
+		return fail(w, FATPACK_ECORRUPT, "a hard link (type '1') to "
+		    "'%s', not to an earlier entry", esc);
+	rj = raw_entry(w, (size_t)j);
+	if (rj[FP_E_TYPE] == FP_TYPE_DIR)
+		return fail(w, FATPACK_ECORRUPT, "a hard link (type '1') to "
+		    "the folder '%s'", esc);
+	if (w->linked[j])
+		return fail(w, FATPACK_ECORRUPT, "a hard link (type '1') to "
+		    "'%s', itself a hard link", esc);
+	if (e->size == 0 || fp_le64(rj + FP_E_SIZE) != e->size ||
+	    fp_le64(rj + FP_E_FRAME_OFF) != fp_le64(ri + FP_E_FRAME_OFF) ||
+	    fp_le64(rj + FP_E_FRAME_SIZE) != fp_le64(ri + FP_E_FRAME_SIZE) ||
+	    memcmp(rj + FP_E_SHA, ri + FP_E_SHA, 32) != 0)
+		return fail(w, FATPACK_ECORRUPT, "a hard link (type '1') to "
+		    "'%s', whose frame is not this entry's", esc);
+	w->linked[i] = 1;
 	return 0;
 }
 
@@ -390,7 +462,7 @@ compare(struct walk *w, const struct fatpack_entry *e, const struct hdr *h)
 static int
 skip_content(struct walk *w, size_t i, const struct fatpack_entry *e)
 {
-	const unsigned char *raw = w->r->entries + i * w->r->entry_size;
+	const unsigned char *raw = raw_entry(w, i);
 	uint64_t off = fp_le64(raw + FP_E_FRAME_OFF), size = fp_le64(raw + FP_E_FRAME_SIZE);
 
 	if (e->type == FATPACK_DIR || e->size == 0)
@@ -404,8 +476,10 @@ skip_content(struct walk *w, size_t i, const struct fatpack_entry *e)
 	return 0;
 }
 
+/* Entry i's header frame and content frame; *tar_size is the size the
+ * tar header gives it, 0 for a hard link. */
 static int
-check_entry(struct walk *w, size_t i, uint64_t prev_size)
+check_entry(struct walk *w, size_t i, uint64_t prev_size, uint64_t *tar_size)
 {
 	struct fatpack_entry e;
 	struct hdr h;
@@ -422,9 +496,12 @@ check_entry(struct walk *w, size_t i, uint64_t prev_size)
 		return fail(w, FATPACK_ECORRUPT, "the header frame does not start "
 		    "with %zu zero bytes of padding", pad);
 	if ((rc = parse_header(w, w->out + pad, n - pad, &h)) != 0 ||
+	    (h.type == '1' && e.type != FATPACK_DIR &&
+	    (rc = check_link(w, i, &e, &h)) != 0) ||
 	    (rc = compare(w, &e, &h)) != 0)
 		return rc;
-	return skip_content(w, i, &e);
+	*tar_size = h.size;
+	return h.type == '1' ? 0 : skip_content(w, i, &e);
 }
 
 /* The last file's padding and two zero blocks, then the index. */
@@ -455,7 +532,10 @@ fp_tar_check(const struct fp_reader *r, char *detail, size_t len)
 	size_t i;
 	int rc = 0;
 
-	if (w == NULL || (w->dctx = ZSTD_createDCtx()) == NULL) {
+	if (w == NULL || (w->linked = calloc(r->count + 1, 1)) == NULL ||
+	    (w->dctx = ZSTD_createDCtx()) == NULL) {
+		if (w != NULL)
+			free(w->linked);
 		free(w);
 		if (detail != NULL && len > 0)
 			snprintf(detail, len, "tar stream: out of memory");
@@ -465,13 +545,12 @@ fp_tar_check(const struct fp_reader *r, char *detail, size_t len)
 	w->r = r;
 	w->detail = detail;
 	w->len = len;
-	for (i = 0; rc == 0 && fp_reader_entry(r, i, &e) == 0; i++) {
-		rc = check_entry(w, i, prev);
-		prev = e.size;
-	}
+	for (i = 0; rc == 0 && fp_reader_entry(r, i, &e) == 0; i++)
+		rc = check_entry(w, i, prev, &prev);
 	if (rc == 0)
 		rc = check_end(w, prev);
 	ZSTD_freeDCtx(w->dctx);
+	free(w->linked);
 	free(w);
 	return rc;
 }
