@@ -32,6 +32,10 @@ PACKAGES=(
 	cmake meson ninja-build tcl libssl-dev
 	# systemd-socket-activate and systemd-notify (tests/t_systemd.sh)
 	systemd
+	# examples/ansible over SSH to a test sshd (tests/t_ansible.sh); the
+	# playbook uses only ansible.builtin, so the engine without the
+	# community collections of the "ansible" package
+	openssh-server openssh-client ansible-core
 )
 
 # `setup.sh --bench` adds what bench/ compares against.
