@@ -33,8 +33,13 @@ DEFS      := -D_GNU_SOURCE -DFATPACK_VERSION='"$(VERSION)"'
 # for what is musl in every build (the other machine's runtime)
 MUSL_DEFS := $(DEFS)
 
-# The runtime as every static fat binary holds it, whatever the machine.
-MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread
+# The runtime as every static fat binary holds it, whatever the machine:
+# small (docs/BENCH.md, "Size of a fat binary"); C, so no unwind tables.
+MUSL_RT_CFLAGS := -Os -ffunction-sections -fdata-sections -pthread \
+                  -fno-asynchronous-unwind-tables -fno-unwind-tables
+# and linked as `fatpack cc` links it (static_link_flags and
+# aarch64_link_flags, bundler/toolchain.c)
+MUSL_LDFLAGS := -Wl,--wrap=main -Wl,--gc-sections -Wl,-z,noseparate-code
 
 ifeq ($(SAN),1)
 B         := build-san
@@ -49,6 +54,7 @@ HOST_CFLAGS := $(CFLAGS) $(SANFLAGS)
 RT_CC     := clang
 RT_CFLAGS := $(CFLAGS) $(SANFLAGS) -pthread
 RT_ZSTD_LIB :=
+RT_SODIUM_LIB :=
 DEFS      += -DFATPACK_SAN_TOOLCHAIN=1
 else
 B         := build
@@ -58,12 +64,16 @@ HOST_CFLAGS := $(CFLAGS)
 RT_CC     := musl-gcc
 RT_CFLAGS := $(MUSL_RT_CFLAGS)
 RT_ZSTD_LIB := $(B)/lib/fatpack/libzstd.a
+# linked only into artifacts built with --require-signature
+RT_SODIUM_LIB := $(B)/lib/fatpack/libsodium.a
 endif
 
 ZSTD_MUSL := build/zstd/libzstd.a
 ZSTD_INC  := build/zstd/include
+SODIUM_MUSL := build/sodium/libsodium.a
+SODIUM_INC  := build/sodium/include
 
-PKGS      := libarchive libzstd libelf inih
+PKGS      := libarchive libzstd libelf inih libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -112,7 +122,8 @@ X_SERVE_OBJ := $(SERVE_SRC:%.c=$(B)/obj/$(X)/%.o)
 .PHONY: all setup check check-san check-slow demo install clean bench fuzz $(X)
 # aarch64 only once its toolchain is set up: a plain make needs no cross
 # compiler
-all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) $(CMAKE_FILE) \
+all: $(FATPACK) $(LIBFP) $(SERVE_BIN) $(HEADER) $(RT_ZSTD_LIB) \
+    $(RT_SODIUM_LIB) $(CMAKE_FILE) \
     $(MESON_FILE) $(if $(wildcard $(X_SETUP)),$(X_ALL))
 
 # --- set-up: packages and the musl zstd decoder -----------------------------
@@ -122,19 +133,25 @@ $(SETUP_STAMP): scripts/setup.sh
 
 setup: $(SETUP_STAMP)
 
-$(ZSTD_MUSL): $(SETUP_STAMP)
+$(ZSTD_MUSL) $(SODIUM_MUSL): $(SETUP_STAMP)
 
+# on the stamp, not on the library: make would not see the library that a
+# new set-up rebuilt (new decoder flags) as newer than the copy
 ifeq ($(SAN),0)
-$(RT_ZSTD_LIB): $(ZSTD_MUSL)
+$(RT_ZSTD_LIB): $(SETUP_STAMP)
 	@mkdir -p $(@D)
-	cp $< $@
+	cp $(ZSTD_MUSL) $@
+
+$(RT_SODIUM_LIB): $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	cp $(SODIUM_MUSL) $@
 endif
 
 # --- runtime ----------------------------------------------------------------
 ifeq ($(SAN),1)
 RT_INC := -Iinclude -iquote stub
 else
-RT_INC := -Iinclude -iquote stub -I$(ZSTD_INC)
+RT_INC := -Iinclude -iquote stub -I$(ZSTD_INC) -I$(SODIUM_INC)
 endif
 
 $(B)/obj/rt/%.o: %.c $(SETUP_STAMP) include/fatpack.h stub/*/*.h
@@ -157,8 +174,8 @@ $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP)
 else
 $(SERVE_BIN): $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB)
 	@mkdir -p $(@D)
-	$(RT_CC) $(RT_CFLAGS) -static -s -Wl,--gc-sections -Wl,--wrap=main \
-	    $(SERVE_OBJ) $(LIBFP) $(RT_ZSTD_LIB) -o $@
+	$(RT_CC) $(RT_CFLAGS) -static -s $(MUSL_LDFLAGS) $(SERVE_OBJ) \
+	    $(LIBFP) $(RT_ZSTD_LIB) -o $@
 endif
 
 # --- the runtime and the server for aarch64 ---------------------------------
@@ -172,7 +189,7 @@ $(X): $(FATPACK) $(HEADER) $(X_ALL)
 $(B)/obj/$(X)/%.o: %.c $(X_SETUP) include/fatpack.h stub/*/*.h
 	@mkdir -p $(@D)
 	$(X_CC) $(WARN) $(MUSL_DEFS) $(MUSL_RT_CFLAGS) -Iinclude -iquote stub \
-	    -Ibuild/$(X)/zstd/include -c $< -o $@
+	    -Ibuild/$(X)/zstd/include -I$(SODIUM_INC) -c $< -o $@
 
 $(X_LIBFP): $(X_RT_OBJ)
 	@mkdir -p $(@D)
@@ -184,7 +201,7 @@ $(X_ZSTD): $(X_SETUP)
 	cp build/$(X)/zstd/libzstd.a $@
 
 $(X_SERVE): $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD)
-	$(X_CC) $(MUSL_RT_CFLAGS) -static -s -Wl,--gc-sections -Wl,--wrap=main \
+	$(X_CC) $(MUSL_RT_CFLAGS) -static -s $(MUSL_LDFLAGS) -Wl,-z,norelro \
 	    $(X_SERVE_OBJ) $(X_LIBFP) $(X_ZSTD) -o $@
 
 # musl for aarch64 beside its runtime, where `fatpack cc --target aarch64`
@@ -253,6 +270,8 @@ install: all
 	install -m 644 $(LIBFP) $(DESTDIR)$(PREFIX)/lib/fatpack/libfatpack.a
 	test -z "$(RT_ZSTD_LIB)" || install -m 644 $(RT_ZSTD_LIB) \
 	    $(DESTDIR)$(PREFIX)/lib/fatpack/libzstd.a
+	test -z "$(RT_SODIUM_LIB)" || install -m 644 $(RT_SODIUM_LIB) \
+	    $(DESTDIR)$(PREFIX)/lib/fatpack/libsodium.a
 	install -m 755 $(SERVE_BIN) $(DESTDIR)$(PREFIX)/lib/fatpack/fatpack-serve
 	install -m 644 include/fatpack.h $(DESTDIR)$(PREFIX)/include/fatpack.h
 	install -m 644 share/fatpack/fatpack.cmake $(DESTDIR)$(PREFIX)/share/fatpack/

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # serve.sh BUILD_DIR - requests per second of the built-in server against
 # nginx serving the same files from disk (sendfile, open_file_cache), with
-# wrk on loopback: -t1 -c50 -d10s, the median of 3 runs per row, for a 4 KB
-# and a 100 KB asset, identity and zstd. nginx gets the zstd rows as
-# precompressed .zst files (Debian's nginx has no zstd module), sent with
-# sendfile like the fat binary's stored frames. Prints a Markdown table and
-# the fat binary's peak RSS. Needs the packages wrk and nginx-light.
+# wrk on loopback: -t1 -c50 -d10s, the median of 3 runs per row, the two
+# servers alternating run by run, for 4 KB, 14 KB and 100 KB assets,
+# identity and zstd. nginx gets the zstd rows as precompressed .zst files
+# (Debian's nginx has no zstd module), sent with sendfile like the fat
+# binary's stored frames. Prints a Markdown table, then the peak RSS and
+# shared memory of both servers and what the fat binary's identity cache
+# holds. Needs the packages wrk and nginx-light (scripts/setup.sh --bench).
 #
 #   BENCH_DURATION=10s BENCH_RUNS=3 BENCH_WORKERS=<CPUs> \
-#   BENCH_ASSETS="a4k.css a100k.css" BENCH_ENCODINGS="identity zstd" \
-#       bench/serve.sh build
+#   BENCH_ASSETS="a4k.css a14k.css a100k.css" \
+#   BENCH_ENCODINGS="identity zstd" bench/serve.sh build
 set -eu
 
 build=$(cd "${1:?usage: bench/serve.sh BUILD_DIR}" && pwd)
@@ -24,8 +26,10 @@ w=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
 chmod 755 "$w"   # nginx workers may run as nobody
 nginx_pid=
 app_pid=
+off_pid=
 cleanup() {
 	[ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null
+	[ -n "$off_pid" ] && kill "$off_pid" 2>/dev/null
 	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$w"
@@ -50,9 +54,10 @@ def text(n):
         size += len(line)
     return "".join(out)[:n]
 open(sys.argv[1] + "/a4k.css", "w").write(text(4096))
+open(sys.argv[1] + "/a14k.css", "w").write(text(14336))
 open(sys.argv[1] + "/a100k.css", "w").write(text(102400))
 PY
-for f in a4k.css a100k.css; do
+for f in a4k.css a14k.css a100k.css; do
 	zstd -q -3 "$w/site/$f" -o "$w/zst/$f.zst"
 done
 
@@ -65,6 +70,12 @@ app_port=$(free_port)
 "$w/app" --listen "127.0.0.1:$app_port" --workers "$workers" --no-access-log \
 	2>"$w/app.log" &
 app_pid=$!
+# the same binary without its identity cache: the path before it, for the
+# 100 KB identity row
+off_port=$(free_port)
+"$w/app" --listen "127.0.0.1:$off_port" --workers "$workers" --no-access-log \
+	--identity-cache 0 2>"$w/off.log" &
+off_pid=$!
 
 nginx_port=$(free_port)
 mkdir -p "$w/nginx/logs"
@@ -105,41 +116,86 @@ nginx_pid=$!
 sleep 1
 cat "$w/nginx/logs/stderr" "$w/nginx/logs/error.log" >&2 2>/dev/null || true
 
-# one URL [HEADER]: requests/s of one wrk run.
+# one URL [HEADER]: "REQUESTS/S REQUESTS" of one wrk run.
 one() {
-	wrk -t1 -c50 -d"$dur" "$@" | sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
+	wrk -t1 -c50 -d"$dur" "$@" | awk '/ requests in / { n = $1 }
+		/^Requests\/sec:/ { r = $2 } END { print r, n }'
+}
+
+# cpu_ticks PID...: user + system clock ticks the processes have used.
+cpu_ticks() {
+	local t=0 p
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+
+# timed OUT PID... -- URL [HEADER]: one run; appends "REQ/S REQUESTS TICKS"
+# to OUT, TICKS the servers' CPU time during the run.
+timed() {
+	local out=$1 pids=() t0 r
+	shift
+	while [ "$1" != -- ]; do
+		pids+=("$1")
+		shift
+	done
+	shift
+	t0=$(cpu_ticks "${pids[@]}")
+	r=$(one "$@")
+	echo "$r $(($(cpu_ticks "${pids[@]}") - t0))" >>"$out"
 }
 
 median() {
 	sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
 }
 
+# us_per_req RUNS: the server's CPU microseconds per request over all runs.
+us_per_req() {
+	awk -v hz="$(getconf CLK_TCK)" '{ n += $2; t += $3 }
+		END { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }' "$1"
+}
+
 # row APP_URL NGINX_URL [HEADER]: runs alternate between the two servers, so
-# a change in the machine's load touches both; sets a and n to the medians.
+# a change in the machine's load touches both; sets a and n to the medians
+# of req/s, ac and nc to the CPU time per request.
 row() {
 	local app_url=$1 nginx_url=$2
 	shift 2
 	: >"$w/a.runs"
 	: >"$w/n.runs"
 	for _ in $(seq "$runs"); do
-		one "$app_url" "$@" >>"$w/a.runs"
-		one "$nginx_url" "$@" >>"$w/n.runs"
+		timed "$w/a.runs" "$app_pid" -- "$app_url" "$@"
+		# shellcheck disable=SC2086
+		timed "$w/n.runs" $nginx_all -- "$nginx_url" "$@"
 	done
-	a=$(median <"$w/a.runs")
-	n=$(median <"$w/n.runs")
+	a=$(cut -d' ' -f1 "$w/a.runs" | median)
+	n=$(cut -d' ' -f1 "$w/n.runs" | median)
+	ac=$(us_per_req "$w/a.runs")
+	nc=$(us_per_req "$w/n.runs")
 }
 
 # Both servers must answer as expected before they are timed.
 curl -sf -o /dev/null "http://127.0.0.1:$app_port/a4k.css"
+curl -sf -o /dev/null "http://127.0.0.1:$off_port/a4k.css"
 curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/a4k.css"
 curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/z/a4k.css.zst"
+nginx_all="$nginx_pid $(ps -o pid= --ppid "$nginx_pid" | tr '\n' ' ')"
 
-echo "wrk -t1 -c50 -d$dur, median of $runs; $workers workers each; $(nproc) CPUs"
-echo "($(uname -srm); $(nginx -v 2>&1 | sed 's/.*: //'))"
+echo "## Serving"
 echo
-echo "| asset | encoding | bytes sent | fatpack req/s | nginx req/s | ratio |"
-echo "|---|---|---:|---:|---:|---:|"
-for f in ${BENCH_ASSETS:-a4k.css a100k.css}; do
+echo "wrk -t1 -c50 -d$dur on loopback, median of $runs runs, the servers"
+echo "alternating run by run; $workers workers each; $(nproc) CPUs"
+echo "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1),"
+echo "$(uname -srm); $(nginx -v 2>&1 | sed 's/.*: //')), load average"
+echo "$(cut -d' ' -f1-3 </proc/loadavg) at the start: the machine is shared"
+echo "with other work, which moves absolute numbers between runs. The CPU"
+echo "columns are the server's own user + system time per request over all"
+echo "its runs (all nginx processes), which such load moves less."
+echo
+echo "| asset | encoding | bytes sent | fatpack req/s | nginx req/s | ratio | fatpack CPU µs/req | nginx CPU µs/req |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
+for f in ${BENCH_ASSETS:-a4k.css a14k.css a100k.css}; do
 	for enc in ${BENCH_ENCODINGS:-identity zstd}; do
 		if [ "$enc" = zstd ]; then
 			row "http://127.0.0.1:$app_port/$f" \
@@ -151,9 +207,69 @@ for f in ${BENCH_ASSETS:-a4k.css a100k.css}; do
 				"http://127.0.0.1:$nginx_port/$f"
 			size=$(wc -c <"$w/site/$f")
 		fi
-		echo "| $f | $enc | $size | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') |"
+		echo "| $f | $enc | $size | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') | $ac | $nc |"
+		case $f.$enc in
+		a100k.css.identity) nginx_identity=$n ;;
+		a100k.css.zstd) app_zstd=$a ;;
+		esac
 	done
 done
+if [ -z "${BENCH_ASSETS:-}" ]; then
+	save=$app_pid
+	app_pid=$off_pid
+	row "http://127.0.0.1:$off_port/a100k.css" \
+		"http://127.0.0.1:$nginx_port/a100k.css"
+	app_pid=$save
+	echo "| a100k.css | identity, --identity-cache 0 | 102400 | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') | $ac | $nc |"
+fi
+
+# status_kb PID FIELD: a field of /proc/PID/status in kB.
+status_kb() {
+	sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"
+}
+
+# sum_kb FIELD PID...: the field summed over the processes.
+sum_kb() {
+	local field=$1 t=0 p
+	shift
+	for p in "$@"; do
+		t=$((t + $(status_kb "$p" "$field")))
+	done
+	echo "$t"
+}
+
+app_hwm=$(status_kb "$app_pid" VmHWM)
+app_shmem=$(status_kb "$app_pid" RssShmem)
+# memfds are not mapped, so they are in no RSS: their pages are counted
+# from their sizes, and the server's own report at stop
+memfd_kb=$(for fd in "/proc/$app_pid"/fd/*; do
+	case $(readlink "$fd") in
+	/memfd:*) stat -L -c %s "$fd" ;;
+	esac
+done | awk '{ t += int(($1 + 4095) / 4096) * 4 } END { print t + 0 }')
+# shellcheck disable=SC2086
+nginx_hwm=$(sum_kb VmHWM $nginx_all)
+# shellcheck disable=SC2086
+nginx_shmem=$(sum_kb RssShmem $nginx_all)
+kill "$app_pid"
+wait "$app_pid" 2>/dev/null || true
+app_pid=
 echo
-echo "fatpack server peak RSS after the runs: $(sed -n 's/^VmHWM: *//p' /proc/$app_pid/status)"
-echo "fatpack server binary: $(wc -c <"$w/app") bytes"
+echo "| server | peak RSS (kB, all processes) | of it shared memory (kB) | decoded files in memfds (kB) |"
+echo "|---|---:|---:|---:|"
+echo "| fatpack | $app_hwm | $app_shmem | $memfd_kb |"
+echo "| nginx (master + $workers workers) | $nginx_hwm | $nginx_shmem | - (page cache) |"
+if [ -n "${nginx_identity:-}" ] && [ -n "${app_zstd:-}" ]; then
+	echo
+	echo "zstd responses of the 100 KB file against nginx's identity responses"
+	echo "of it: $(awk -v a="$app_zstd" -v n="$nginx_identity" 'BEGIN { printf "%.2f", a / n }')x."
+fi
+if [ -z "${BENCH_ASSETS:-}" ]; then
+	echo
+	echo "The last row is the same fat binary run with \`--identity-cache 0\`:"
+	echo "its identity bodies go out from a decoded copy in memory, the path"
+	echo "before the identity cache, measured in the same rounds."
+fi
+echo
+echo "The fat binary's own report at stop: $(sed -n 's/.*finishing responses; //p' "$w/app.log")."
+echo "Fat binary: $(wc -c <"$w/app") bytes."

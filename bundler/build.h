@@ -51,10 +51,17 @@ struct build_opts {
 	 * none */
 	char *jail;
 
+	/* the secret key to sign with (a file, or env:NAME), or NULL; and
+	 * whether the artifact embeds its public key and checks its
+	 * signature before main (docs/SIGNING.md) */
+	char *sign;
+	int require_signature;
+
 	/* built-in server settings (stored as serve.* metadata) */
 	char *listen;
 	char *spa_fallback;
 	char *cache_control;
+	char *identity_cache;
 
 	/* for the checks that need every setting: the fatpack file read (NULL:
 	 * none), and its lines that set output and spa_fallback (0: not there,

@@ -28,6 +28,7 @@
 #include "format/check.h"
 #include "format/format.h"
 #include "pack.h"
+#include "sign.h"
 #include "toolchain.h"
 #include "util.h"
 
@@ -46,7 +47,8 @@ struct extra {
  * deep inside (out of memory) or a fatal signal. The paths are copied into
  * fixed buffers so that the signal handler reads no memory being freed.
  */
-enum { TEMP_PROGRAM, TEMP_STRIP, TEMP_OUTPUT, TEMP_LINK, MAX_TEMPS };
+enum { TEMP_PROGRAM, TEMP_STRIP, TEMP_OUTPUT, TEMP_LINK, TEMP_MINISIG,
+	MAX_TEMPS };
 static char temp_path[MAX_TEMPS][PATH_MAX];
 static volatile sig_atomic_t temp_used[MAX_TEMPS];
 
@@ -165,6 +167,8 @@ usage(FILE *f)
 	    "      --listen HOST:PORT   the server's default address (with --serve)\n"
 	    "      --spa-fallback PATH  asset served for unknown paths (with --serve)\n"
 	    "      --cache-control V    Cache-Control header value (with --serve)\n"
+	    "      --identity-cache SIZE  the server's memory for decoded files\n"
+	    "                           sent with sendfile (with --serve)\n"
 	    "      --name NAME          application name (default: from the first\n"
 	    "                           source, the program or the site)\n"
 	    "      --app-version V      application version\n"
@@ -182,6 +186,14 @@ usage(FILE *f)
 	    "                           DIR before the assets (default on)\n"
 	    "      --jail[=POLICY]      confine the program after start (default\n"
 	    "                           with --serve: on; POLICY: docs/CONFIG.md)\n"
+	    "      --sign KEY           sign with the secret key in the file KEY\n"
+	    "                           (fatpack keygen; mode 0600) or, with\n"
+	    "                           env:NAME, in the environment variable NAME;\n"
+	    "                           also writes OUTPUT.minisig for minisign\n"
+	    "      --require-signature  embed the public key: the artifact starts\n"
+	    "                           only when its signature verifies (needs\n"
+	    "                           --sign; a PROGRAM linked with `fatpack cc\n"
+	    "                           --require-signature`)\n"
 	    "      --no-strip           append to the program as it is\n"
 	    "      --allow-dynamic      accept a dynamically linked program\n"
 	    "  -q, --quiet              no progress bar, no summary line\n"
@@ -197,9 +209,10 @@ usage(FILE *f)
 }
 
 enum {
-	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_NAME, OPT_VERSION,
-	OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC, OPT_LINK,
-	OPT_PKG, OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL,
+	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_IDENTITY, OPT_NAME,
+	OPT_VERSION, OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC,
+	OPT_LINK, OPT_PKG, OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL, OPT_SIGN,
+	OPT_REQUIRE_SIG,
 };
 
 static const struct option long_opts[] = {
@@ -214,6 +227,7 @@ static const struct option long_opts[] = {
 	{ "listen",        required_argument, NULL, OPT_LISTEN },
 	{ "spa-fallback",  required_argument, NULL, OPT_SPA },
 	{ "cache-control", required_argument, NULL, OPT_CACHE },
+	{ "identity-cache", required_argument, NULL, OPT_IDENTITY },
 	{ "name",          required_argument, NULL, OPT_NAME },
 	{ "app-version",   required_argument, NULL, OPT_VERSION },
 	{ "revision",      required_argument, NULL, OPT_REVISION },
@@ -225,6 +239,8 @@ static const struct option long_opts[] = {
 	{ "override",      required_argument, NULL, OPT_OVERRIDE },
 	{ "jail",          optional_argument, NULL, OPT_JAIL },
 	{ "allow-dynamic", no_argument,       NULL, OPT_DYNAMIC },
+	{ "sign",          required_argument, NULL, OPT_SIGN },
+	{ "require-signature", no_argument,   NULL, OPT_REQUIRE_SIG },
 	{ "quiet",         no_argument,       NULL, 'q' },
 	{ "verbose",       no_argument,       NULL, 'v' },
 	{ "help",          no_argument,       NULL, 'h' },
@@ -377,6 +393,10 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 	case OPT_CACHE:
 		replace(&o->cache_control, arg);
 		return refuse("--cache-control", arg, fp_check_cache_control(arg));
+	case OPT_IDENTITY:
+		replace(&o->identity_cache, arg);
+		return refuse("--identity-cache", arg,
+		    fp_check_identity_cache(arg));
 	case OPT_NAME:
 		replace(&o->name, arg);
 		return refuse("--name", arg, fp_check_name(arg));
@@ -401,6 +421,8 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 		return refuse("--jail", o->jail, fp_check_jail(o->jail));
 	case OPT_NO_STRIP: o->strip = 0; return 0;
 	case OPT_DYNAMIC: o->allow_dynamic = 1; return 0;
+	case OPT_SIGN: replace(&o->sign, arg); return 0;
+	case OPT_REQUIRE_SIG: o->require_signature = 1; return 0;
 	default:
 		return usage_error("build", "unknown option '%c'", c);
 	}
@@ -498,13 +520,25 @@ check_opts(const struct build_opts *o)
 		    "output%s", o->n_targets, o->link != NULL ? " and the link" : "");
 		return 2;
 	}
-	if (!o->serve && (o->listen || o->spa_fallback || o->cache_control)) {
-		warnx("--listen, --spa-fallback and --cache-control go with --serve");
+	if (!o->serve && (o->listen || o->spa_fallback || o->cache_control ||
+	    o->identity_cache)) {
+		warnx("--listen, --spa-fallback, --cache-control and "
+		    "--identity-cache go with --serve");
 		return 2;
 	}
 	if (o->n_pkgs > 0 && o->n_sources == 0) {
 		warnx("--pkg (pkg) compiles SOURCE.c files with a library: it "
 		    "does not go with a PROGRAM or --serve");
+		return 2;
+	}
+	if (o->require_signature && o->sign == NULL) {
+		warnx("--require-signature embeds the signer's public key: it "
+		    "needs --sign KEY");
+		return 2;
+	}
+	if (o->require_signature && o->serve) {
+		warnx("--require-signature: the built-in server is linked "
+		    "without the signature check");
 		return 2;
 	}
 	if (o->serve && (o->mount != NULL || strcmp(o->override, "on") != 0)) {
@@ -545,8 +579,10 @@ opts_free(struct build_opts *o, struct extra *x)
 	free(o->listen);
 	free(o->spa_fallback);
 	free(o->cache_control);
+	free(o->identity_cache);
 	free(o->mount);
 	free(o->jail);
+	free(o->sign);
 	free(o->override);
 	free_list(o->targets, o->n_targets);
 	free_list(x->exclude, x->n_exclude);
@@ -996,7 +1032,8 @@ prepare_program(const struct build_opts *o, const char *out, char **tmp,
 		return NULL;
 	if (o->serve && (prog = toolchain_serve_program()) == NULL)
 		return NULL;
-	if (elfcheck_program(prog, o->allow_dynamic || toolchain_is_dynamic(),
+	if (elfcheck_program(prog, (o->allow_dynamic || toolchain_is_dynamic() ?
+	    ELFCHECK_DYNAMIC : 0) | (o->require_signature ? ELFCHECK_SIGN : 0),
 	    &st, msg, sizeof(msg)) < 0) {
 		warnx("%s: %s", o->program ? o->program : prog, msg);
 		return NULL;
@@ -1283,28 +1320,113 @@ jail_of(const struct build_opts *o)
 	return o->serve ? "on" : NULL;
 }
 
-/* Writes program, padding and payload through the atomic output file. */
+/* The server's address to record: the one given, else the server's
+ * default, so that every --serve artifact says where it listens (`fatpack
+ * oci` exposes that port). */
+static const char *
+listen_of(const struct build_opts *o)
+{
+	if (o->listen != NULL || !o->serve)
+		return o->listen;
+	return FP_LISTEN_DEFAULT;
+}
+
+/* The trusted comment of the detached signature (docs/SIGNING.md): when,
+ * which file, which app, which payload. */
+static char *
+trusted_comment(const struct build_opts *o, const char *out,
+    int64_t build_time, const char *payload)
+{
+	const char *base = strrchr(out, '/');
+
+	return xasprintf("timestamp:%" PRId64 "\tfile:%s\tapp:%s\tversion:%s"
+	    "\tpayload_sha256:%s", build_time, base != NULL ? base + 1 : out,
+	    o->name, o->version != NULL ? o->version : "", payload);
+}
+
+/* Writes OUT.minisig, minisign's signature of the artifact written on
+ * of->fd, into the temporary file of *mf. */
+static int
+write_minisig(struct outfile *mf, const struct build_opts *o,
+    const struct outfile *of, const char *out, int64_t build_time,
+    const struct pack_stats *st, const struct sign_key *key)
+{
+	char *path = xasprintf("%s.minisig", out), *text = NULL;
+	char *comment = trusted_comment(o, out, build_time, st->payload_sha256);
+	sigset_t old;
+	int rc = -1;
+
+	if (strchr(comment, '\n') != NULL)
+		warnx("%s: a name with a newline cannot be in the signature's "
+		    "trusted comment", out);
+	else
+		text = sign_minisig(of->fd, out, key, comment);
+	if (text != NULL) {
+		hold_signals(&old);
+		rc = outfile_open(mf, path, 0644);
+		if (rc == 0)
+			temp_track(TEMP_MINISIG, mf->tmp);
+		release_signals(&old);
+	}
+	if (rc == 0 && write_all(mf->fd, text, strlen(text)) < 0) {
+		warn("%s", path);
+		outfile_abort(mf);
+		temp_track(TEMP_MINISIG, NULL);
+		rc = -1;
+	}
+	free(text);
+	free(comment);
+	free(path);
+	return rc;
+}
+
+/* Renames the artifact and then its detached signature, if any, into
+ * place. */
+static int
+commit_outputs(struct outfile *of, struct outfile *mf, int sign)
+{
+	int rc = outfile_commit(of);
+
+	temp_track(TEMP_OUTPUT, NULL);
+	if (!sign)
+		return rc;
+	if (rc == 0)
+		rc = outfile_commit(mf);
+	else
+		outfile_abort(mf);
+	temp_track(TEMP_MINISIG, NULL);
+	return rc;
+}
+
+/* Writes program, padding and payload through the atomic output file; with
+ * a key, the signature frame, and OUTPUT.minisig beside it. */
 static int
 write_output(const struct build_opts *o, const char *prog,
     const struct file_stamp *expect, char **out, const struct asset_list *l,
-    int64_t build_time, struct pack_stats *st, double t0)
+    int64_t build_time, const struct sign_key *key, struct pack_stats *st,
+    double t0)
 {
+	char sigkey[FP_PUBKEY_B64_LEN + 1];
 	struct progress bar = {
 		.start = t0, .files = 0, .bytes = l->total,
 	};
 	struct pack_meta m = {
 		.name = o->name, .version = o->version, .revision = o->revision,
-		.listen = o->listen, .spa_fallback = o->spa_fallback,
-		.cache_control = o->cache_control, .build_time = build_time,
+		.listen = listen_of(o), .spa_fallback = o->spa_fallback,
+		.cache_control = o->cache_control,
+		.identity_cache = o->identity_cache, .build_time = build_time,
 		.mount = mount_of(o), .override = o->override,
 		.jail = jail_of(o),
+		.sigkey = o->require_signature ? sigkey : NULL,
 	};
-	struct pack_opts po = { .level = o->level, .jobs = o->jobs };
-	struct outfile of;
+	struct pack_opts po = { .level = o->level, .jobs = o->jobs, .key = key };
+	struct outfile of, mf;
 	uint64_t payload_offset;
 	sigset_t old;
 	int rc;
 
+	if (key != NULL)
+		fp_pubkey_b64(&key->pub, sigkey);
 	for (size_t i = 0; i < l->n; i++)
 		bar.files += l->v[i].type == FP_TYPE_FILE;
 	if (!o->quiet && isatty(STDERR_FILENO)) {
@@ -1332,16 +1454,20 @@ write_output(const struct build_opts *o, const char *prog,
 	}
 	if (strstr(of.path, "{build}") != NULL)
 		name_by_content(&of, out, st->payload_sha256);
-	rc = outfile_commit(&of);
-	temp_track(TEMP_OUTPUT, NULL);
-	return rc;
+	if (key != NULL &&
+	    write_minisig(&mf, o, &of, *out, build_time, st, key) < 0) {
+		outfile_abort(&of);
+		temp_track(TEMP_OUTPUT, NULL);
+		return -1;
+	}
+	return commit_outputs(&of, &mf, key != NULL);
 }
 
 /* One artifact, for the target toolchain_set_target chose. sde is
  * SOURCE_DATE_EPOCH, or NULL. */
 static int
 build_one(const struct build_opts *o, const char *build_id, const int64_t *sde,
-    int64_t build_time)
+    int64_t build_time, const struct sign_key *key)
 {
 	double t0 = now();
 	struct asset_list l = { 0 };
@@ -1366,7 +1492,8 @@ build_one(const struct build_opts *o, const char *build_id, const int64_t *sde,
 		    l.n, l.n == 1 ? "y" : "ies", l.total);
 	if ((prog = prepare_program(o, out, &tmp, &checked, &expect)) == NULL)
 		goto done;
-	if (write_output(o, prog, expect, &out, &l, build_time, &st, t0) < 0)
+	if (write_output(o, prog, expect, &out, &l, build_time, key, &st,
+	    t0) < 0)
 		goto done;
 	if (o->link != NULL && update_link(o, out) < 0)
 		goto done;
@@ -1390,6 +1517,7 @@ build(struct build_opts *o, const struct extra *x)
 	int have_sde = source_date_epoch(&sde), rc = 0;
 	size_t n = o->n_targets > 0 ? o->n_targets : 1;
 	char *build_id = NULL;
+	struct sign_key key;
 
 	if (have_sde < 0)
 		return 1;
@@ -1406,13 +1534,19 @@ build(struct build_opts *o, const struct extra *x)
 		toolchain_set_target(o->n_targets > 0 ? o->targets[i] : NULL);
 		if (toolchain_libdir() == NULL)
 			return 1;
+		if (o->require_signature && toolchain_require_signature() < 0)
+			return 1;
 	}
+	if (o->sign != NULL && sign_key_load(o->sign, &key) < 0)
+		return 1;
 	find_revision(o, &build_id);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		toolchain_set_target(o->n_targets > 0 ? o->targets[i] : NULL);
 		rc = build_one(o, build_id, have_sde == 0 ? &sde : NULL,
-		    build_time);
+		    build_time, o->sign != NULL ? &key : NULL);
 	}
+	if (o->sign != NULL)
+		sign_key_wipe(&key);
 	free(build_id);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "format/check.h"
 #include "inspect/inspect.h"
+#include "sign.h"
 #include "util.h"
 
 static const char prog[] = "fatpack";
@@ -65,7 +66,7 @@ static int
 run_read(int argc, char **argv, const struct opts *o)
 {
 	struct fp_reader r;
-	struct fp_inspect in = { &r, NULL, prog };
+	struct fp_inspect in = { &r, NULL, prog, NULL };
 	unsigned seen;
 	int rc;
 
@@ -133,7 +134,7 @@ cat_one(const char *app, const struct fp_reader *r, const char *arg)
 		return -1;
 	}
 	if ((rc = fp_reader_decode(r, (size_t)i, &data, &size)) != 0) {
-		fp_msg(prog, "%s: %s: %s", app, r->paths[i], fp_strerror(rc));
+		fp_msg(prog, "%s: %.*s: %s", app, (int)len, p, fp_strerror(rc));
 		return -1;
 	}
 	rc = write_all(STDOUT_FILENO, data, size);
@@ -232,25 +233,52 @@ cmd_info(int argc, char **argv)
 
 /* --- fatpack verify ------------------------------------------------------ */
 
-static int
-run_verify(const struct fp_inspect *in, unsigned seen, char **rest)
-{
-	(void)seen;
-	(void)rest;
-	return fp_inspect_verify(in);
-}
+static const char verify_help[] =
+    "usage: fatpack verify [--key PUB] APP\n\n"
+    "Checks everything without running the program: trailer and index\n"
+    "checksums, every content frame (zstd checksum, size, SHA-256), the\n"
+    "payload SHA-256, asset_count, that the program holds the fatpack\n"
+    "runtime, that the tar stream agrees with the index, entry by entry,\n"
+    "and the signature: with --key, that PUB signed the artifact; without,\n"
+    "by the key the artifact embeds (--require-signature), if any.\n"
+    "`APP --fatpack-verify` runs the same checks.\n\n"
+    "  -k, --key PUB   the signer's public key (minisign's format,\n"
+    "                  fatpack keygen)\n";
 
 int
 cmd_verify(int argc, char **argv)
 {
-	static const struct opts o = { "verify", "h", help_only, "",
-	    "usage: fatpack verify APP\n\n"
-	    "Checks everything without running the program: trailer and index\n"
-	    "checksums, every content frame (zstd checksum, size, SHA-256), the\n"
-	    "payload SHA-256, asset_count, that the program holds the fatpack\n"
-	    "runtime, and that the tar stream agrees with the index, entry by\n"
-	    "entry. `APP --fatpack-verify` runs the same checks.\n" ,
-	    1, "takes one APP", run_verify };
+	static const struct option longs[] = {
+		{ "key",  required_argument, NULL, 'k' },
+		{ "help", no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fp_pubkey key;
+	struct fp_reader r;
+	struct fp_inspect in = { &r, NULL, prog, NULL };
+	const char *keyfile = NULL;
+	int c, rc;
 
-	return run_read(argc, argv, &o);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "k:h", longs, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(verify_help, stdout);
+			return 0;
+		}
+		if (c != 'k')
+			return usage_getopt("verify", c, argv);
+		keyfile = optarg;
+	}
+	if (argc - optind != 1)
+		return usage_error("verify", "takes one APP");
+	if (keyfile != NULL && sign_pubkey_load(keyfile, &key) < 0)
+		return 1;
+	in.key = keyfile != NULL ? &key : NULL;
+	in.file = argv[optind];
+	if (fp_inspect_open(prog, in.file, &r) < 0)
+		return 1;
+	rc = fp_inspect_verify(&in);
+	fp_inspect_close(&r);
+	return rc;
 }

@@ -15,5 +15,7 @@ int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_oci(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@
 #include "build.h"
 #include "commands.h"
 #include "config.h"
+#include "sign.h"
 #include "format/check.h"
 #include "toolchain.h"
 #include "util.h"
@@ -561,6 +562,25 @@ set_override(struct cfg *c, const char *v)
 	return 0;
 }
 
+/* A file relative to the fatpack file, or env:NAME as it is. */
+static int
+set_sign(struct cfg *c, const char *v)
+{
+	free(c->o->sign);
+	c->o->sign = strncmp(v, SIGN_ENV_PREFIX, strlen(SIGN_ENV_PREFIX)) == 0 ?
+	    xstrdup(v) : rebase(c, v);
+	return 0;
+}
+
+static int
+set_require_signature(struct cfg *c, const char *v)
+{
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+		return fail(c, "require_signature '%s': yes or no", v);
+	c->o->require_signature = strcmp(v, "yes") == 0;
+	return 0;
+}
+
 /* --- [serve] -------------------------------------------------------------- */
 
 /* The built-in server is the program; the site is the root of the assets. */
@@ -611,6 +631,15 @@ set_cache_control(struct cfg *c, const char *v)
 	return 0;
 }
 
+static int
+set_identity_cache(struct cfg *c, const char *v)
+{
+	if (refuse(c, "identity_cache", v, fp_check_identity_cache(v)) < 0)
+		return -1;
+	c->o->identity_cache = xstrdup(v);
+	return 0;
+}
+
 /* --- the handler ---------------------------------------------------------- */
 
 static const struct key keys[] = {
@@ -622,6 +651,8 @@ static const struct key keys[] = {
 	{ "app",    "level",         set_level,         0 },
 	{ "app",    "jobs",          set_jobs,          0 },
 	{ "app",    "jail",          set_jail,          0 },
+	{ "app",    "sign",          set_sign,          0 },
+	{ "app",    "require_signature", set_require_signature, 0 },
 	{ "build",  "sources",       set_sources,       1 },
 	{ "build",  "program",       set_program,       0 },
 	{ "build",  "cflags",        set_cflags,        1 },
@@ -634,6 +665,7 @@ static const struct key keys[] = {
 	{ "serve",  "listen",        set_listen,        0 },
 	{ "serve",  "spa_fallback",  set_spa_fallback,  0 },
 	{ "serve",  "cache_control", set_cache_control, 0 },
+	{ "serve",  "identity_cache", set_identity_cache, 0 },
 	{ "assets", "dir",           set_asset_dir,     0 },
 	{ "assets", "prefix",        set_asset_prefix,  0 },
 	{ "assets", "exclude",       set_asset_exclude, 1 },

@@ -249,8 +249,24 @@ check_runtime(Elf *e, struct msg *m)
 	return 0;
 }
 
+/* The signature check before main (--require-signature). */
 static int
-check_elf(Elf *e, int allow_dynamic, struct msg *m)
+check_sign(Elf *e, struct msg *m)
+{
+	Elf_Scn *scn = find_section(e, FP_SIGN_SECTION);
+	Elf_Data *d = scn != NULL ? elf_getdata(scn, NULL) : NULL;
+	size_t mark = sizeof(FP_SIGN_MARK) - 1;
+
+	if (d != NULL && d->d_buf != NULL && d->d_size >= mark &&
+	    memcmp(d->d_buf, FP_SIGN_MARK, mark) == 0)
+		return 0;
+	msg_add(m, "has no signature check for --require-signature: link it "
+	    "with `fatpack cc --require-signature`");
+	return -1;
+}
+
+static int
+check_elf(Elf *e, unsigned flags, struct msg *m)
 {
 	GElf_Ehdr eh;
 	GElf_Xword flags1;
@@ -268,7 +284,7 @@ check_elf(Elf *e, int allow_dynamic, struct msg *m)
 	n_needed = dynamic_info(e, &needed, &flags1);
 	if (check_kind(&eh, has_interp, flags1, m) < 0)
 		return -1;
-	if (!allow_dynamic && (has_interp || n_needed > 0)) {
+	if (!(flags & ELFCHECK_DYNAMIC) && (has_interp || n_needed > 0)) {
 		msg_add(m, "dynamically linked (");
 		if (has_interp)
 			msg_add(m, "interpreter %s%s", interp, n_needed ? ", " : "");
@@ -277,11 +293,13 @@ check_elf(Elf *e, int allow_dynamic, struct msg *m)
 		msg_add(m, "): link it with `fatpack cc` (static, musl)");
 		return -1;
 	}
-	return check_runtime(e, m);
+	if (check_runtime(e, m) < 0)
+		return -1;
+	return flags & ELFCHECK_SIGN ? check_sign(e, m) : 0;
 }
 
 int
-elfcheck_program(const char *path, int allow_dynamic, struct stat *st,
+elfcheck_program(const char *path, unsigned flags, struct stat *st,
     char *buf, size_t len)
 {
 	struct msg m = { buf, len, 0 };
@@ -300,7 +318,7 @@ elfcheck_program(const char *path, int allow_dynamic, struct stat *st,
 	e = elf_open(fd);
 	if (e == NULL)
 		msg_add(&m, "not an ELF executable");
-	rc = e != NULL ? check_elf(e, allow_dynamic, &m) : -1;
+	rc = e != NULL ? check_elf(e, flags, &m) : -1;
 	if (e != NULL)
 		elf_end(e);
 	/* what was read may be half of two files: that is the error to give */

@@ -7,14 +7,18 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#define ELFCHECK_DYNAMIC 1u  /* accept a dynamically linked program */
+#define ELFCHECK_SIGN 2u     /* require the runtime's signature check */
+
 /* Checks that the file at path is an ELF executable for this machine,
- * statically linked (no PT_INTERP, no DT_NEEDED) unless allow_dynamic, and
- * holding the fatpack runtime (the .fatpack section). On failure writes into
+ * statically linked (no PT_INTERP, no DT_NEEDED) unless ELFCHECK_DYNAMIC
+ * is in flags, and holding the fatpack runtime (the .fatpack section), and
+ * with ELFCHECK_SIGN its signature check (the .fatpack.sign section). On failure writes into
  * msg one line saying what is wrong and how to fix it (e.g. "dynamically
  * linked (needs libc.so.6): link it with `fatpack cc`") and returns -1.
  * *st receives what fstat said of the file checked, so the caller can tell
  * whether the file it copies later is still the one checked. */
-int elfcheck_program(const char *path, int allow_dynamic, struct stat *st,
+int elfcheck_program(const char *path, unsigned flags, struct stat *st,
     char *msg, size_t len);
 
 /* The size the ELF image itself occupies in the file (the end of its last

@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{ "verify",  cmd_verify,  "check every checksum of an artifact" },
 	{ "prune",   cmd_prune,   "remove old artifacts from a releases folder" },
 	{ "init",    cmd_init,    "write a commented fatpack.ini" },
+	{ "oci",     cmd_oci,     "write an OCI image of an artifact" },
+	{ "keygen",  cmd_keygen,  "make a key pair for signing artifacts" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -898,8 +898,10 @@ build_meta(struct buf *b, const struct pack_meta *m, uint64_t files,
 		{ "payload_sha256", payload_hex },
 		{ "revision", m->revision },
 		{ "serve.cache_control", m->cache_control },
+		{ "serve.identity_cache", m->identity_cache },
 		{ "serve.listen", m->listen },
 		{ "serve.spa_fallback", m->spa_fallback },
+		{ FP_META_SIGKEY, m->sigkey },
 		{ "version", m->version },
 	};
 	const size_t n = sizeof(kv) / sizeof(kv[0]);
@@ -991,49 +993,6 @@ build_index(struct buf *b, const struct asset_list *l,
 	return 0;
 }
 
-/*
- * The index is mostly SHA-256 digests, which no level compresses: level 1
- * takes a 20,000-entry index from 2.18 MB to 0.78 MB in milliseconds, and
- * level 19 writes 0.79 MB in half a second.
- */
-#define INDEX_LEVEL 1
-
-/* Replaces the index frame in b by one whose data is compressed
- * (FORMAT.md 4.1) and sets *flags to match. Keeps the plain frame when the
- * compressed one would break the reader's ratio bound. */
-static int
-compress_index(struct buf *b, uint32_t *flags)
-{
-	ZSTD_CCtx *cc = ZSTD_createCCtx();
-	unsigned char *z;
-	size_t zlen, n = b->len - 8;
-	char msg[MSG_LEN];
-	int rc;
-
-	if (cc == NULL) {
-		warnx("out of memory");
-		return -1;
-	}
-	rc = compress_frame(cc, INDEX_LEVEL, b->p + 8, n, &z, &zlen, msg);
-	ZSTD_freeCCtx(cc);
-	if (rc < 0) {
-		warnx("index: %s", msg);
-		return -1;
-	}
-	*flags = 0;
-	if (n / FP_ZINDEX_RATIO_MAX > zlen ||
-	    (n / FP_ZINDEX_RATIO_MAX == zlen && n % FP_ZINDEX_RATIO_MAX != 0)) {
-		free(z);
-		return 0;
-	}
-	fp_put_le32(b->p + 4, (uint32_t)zlen);
-	b->len = 8;
-	buf_put(b, z, zlen);
-	free(z);
-	*flags = FP_FLAG_ZINDEX;
-	return 0;
-}
-
 static void
 build_trailer(unsigned char t[FP_TRAILER_SIZE], uint64_t payload_offset,
     uint64_t index_offset, const unsigned char *index, size_t index_size,
@@ -1049,7 +1008,8 @@ build_trailer(unsigned char t[FP_TRAILER_SIZE], uint64_t payload_offset,
 	fp_put_le16(t + FP_T_MINOR, FP_VERSION_MINOR);
 	fp_put_le32(t + FP_T_FLAGS, flags);
 	fp_put_le64(t + FP_T_PAYLOAD_OFF, payload_offset);
-	fp_put_le64(t + FP_T_PAYLOAD_SIZE, index_offset + index_size);
+	fp_put_le64(t + FP_T_PAYLOAD_SIZE, index_offset + index_size +
+	    (flags & FP_FLAG_SIGNED ? FP_SIG_FRAME : 0));
 	fp_put_le64(t + FP_T_INDEX_OFF, index_offset);
 	fp_put_le64(t + FP_T_INDEX_SIZE, index_size);
 	sha256(index + 8, index_size - 8, t + FP_T_INDEX_SHA);
@@ -1065,10 +1025,12 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	struct out o = { .fd = fd, .hashing = 1, .buf = xmalloc(OUTBUF) };
 	struct placed *pl = xcalloc(l->n ? l->n : 1, sizeof(*pl));
 	struct buf index = { 0 };
-	unsigned char digest[32], trailer[FP_TRAILER_SIZE];
+	unsigned char digest[32], trailer[FP_TRAILER_SIZE], sig[FP_SIG_FRAME];
 	char hex[65];
 	uint64_t files = 0, index_offset;
-	uint32_t flags = 0;
+	uint32_t flags = 0;       /* no FP_FLAG_ZINDEX: the index is stored as it
+	                           * is read, for a runtime to use in place
+	                           * (FORMAT.md 4) */
 	int rc;
 
 	sha256_init(&o.sha);
@@ -1082,12 +1044,17 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 		index_offset = o.off;
 		rc = build_index(&index, l, pl, m, files, hex);
 	}
-	if (rc == 0)
-		rc = compress_index(&index, &flags);
 	if (rc == 0) {
+		if (po->key != NULL)
+			flags |= FP_FLAG_SIGNED;
 		out_put(&o, index.p, index.len);
 		build_trailer(trailer, payload_offset, index_offset, index.p,
 		    index.len, flags);
+		if (po->key != NULL &&
+		    (rc = sign_frame(fd, payload_offset, trailer, po->key, sig)) == 0)
+			out_put(&o, sig, sizeof(sig));
+	}
+	if (rc == 0) {
 		out_put(&o, trailer, sizeof(trailer));
 		out_flush(&o);
 	}

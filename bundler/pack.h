@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "assets.h"
+#include "sign.h"
 
 /* Build metadata; NULL strings are left out. */
 struct pack_meta {
@@ -17,9 +18,12 @@ struct pack_meta {
 	const char *listen;          /* serve.listen */
 	const char *spa_fallback;    /* serve.spa_fallback */
 	const char *cache_control;   /* serve.cache_control */
+	const char *identity_cache;  /* serve.identity_cache */
 	const char *mount;           /* mount, NULL for none */
 	const char *override;        /* mount.override */
 	const char *jail;            /* jail policy, NULL for none */
+	const char *sigkey;          /* signature.key: the public key of
+	                              * --require-signature, or NULL */
 	int64_t build_time;
 };
 
@@ -27,6 +31,7 @@ struct pack_opts {
 	const char *name;            /* the output, as messages name it */
 	int level;                   /* zstd level, 1..19 */
 	int jobs;                    /* compression threads; 0 = one per CPU */
+	const struct sign_key *key;  /* sign with it (FORMAT.md 4.2), or NULL */
 	/* called by the writing thread after each entry is written, with the
 	 * files and their decoded bytes written so far; may be NULL */
 	void (*progress)(void *arg, uint64_t files, uint64_t bytes);
@@ -41,7 +46,8 @@ struct pack_stats {
 };
 
 /* Writes the payload for l and the trailer at fd's current position, which
- * must be the absolute file offset payload_offset. The bytes do not depend on
+ * must be the absolute file offset payload_offset; with a key, the
+ * signature frame before the trailer (the program must be on fd then). The bytes do not depend on
  * opts->jobs. Each asset file is read once (assets.h, asset_read). On failure
  * prints one line on stderr and returns -1. */
 int pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,

@@ -9,6 +9,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,8 @@ parse_args(int argc, char **argv, struct fp_prune *p)
 	memset(p, 0, sizeof(*p));
 	p->prog = "fatpack";
 	p->keep = 1;
-	p->pattern = "*";
+	p->names.pattern = "*";
+	p->names.match = fnmatch;
 	p->older = -1;
 	optind = 0;
 	opterr = 0;
@@ -89,7 +91,7 @@ parse_args(int argc, char **argv, struct fp_prune *p)
 				return usage_error("prune", "--pattern '%s' "
 				    "matches file names, it cannot hold '/'",
 				    optarg);
-			p->pattern = optarg;
+			p->names.pattern = optarg;
 			break;
 		case 'n':
 			p->dry_run = 1;

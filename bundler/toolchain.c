@@ -24,8 +24,19 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * -z noseparate-code: the ELF headers and read-only data share the code's
+ * segment, without the two page pads around it (8 KB on x86_64; the cost:
+ * those bytes are mapped executable too, as before binutils 2.31).
+ * docs/BENCH.md, "Size of a fat binary".
+ */
 static const char *const static_link_flags[] = { "-static", "-Wl,--wrap=main",
-	"-Wl,--gc-sections" };
+	"-Wl,--gc-sections", "-Wl,-z,noseparate-code" };
+/* aarch64's linker starts the RELRO part of the data on a 64 KB page of the
+ * file (24 KB of every fat binary), for a PT_GNU_RELRO that a static musl
+ * program never applies (only musl's dynamic linker does). On x86_64,
+ * -z norelro would cost a page pad instead. */
+static const char *const aarch64_link_flags[] = { "-Wl,-z,norelro" };
 #ifdef FATPACK_SAN_TOOLCHAIN
 #define DEFAULT_CC "clang -fsanitize=address,undefined -fno-sanitize-recover=all " \
 	"-fno-omit-frame-pointer -g"
@@ -36,6 +47,10 @@ static const char *const host_link_flags[] = { "-Wl,--wrap=main" };
 #define host_link_flags static_link_flags
 #endif
 static const char *const link_libs[] = { "-lfatpack", "-lzstd", "-pthread" };
+/* --require-signature: the runtime's check before main (stub/runtime/
+ * require.c), pulled out of libfatpack.a, and libsodium for it */
+static const char *const sign_link[] = { "-Wl,-u,fp_require_signature",
+	"-lfatpack", "-lsodium" };
 
 #if defined(__x86_64__)
 #define HOST_MACHINE EM_X86_64
@@ -59,6 +74,7 @@ static const unsigned targets[] = { HOST_MACHINE, CROSS_MACHINE };
 #define N_TARGETS NELEM(targets)
 
 static size_t target;    /* index into targets[]: 0 is the host's */
+static int require_signature;
 
 static int
 is_native(void)
@@ -408,10 +424,28 @@ add_link(struct argv *a, const char *libdir)
 	if (toolchain_is_dynamic())
 		for (size_t i = 0; i < NELEM(glibc_wrap_flags); i++)
 			argv_add(a, glibc_wrap_flags[i]);
+	else if (toolchain_machine() == EM_AARCH64)
+		for (size_t i = 0; i < NELEM(aarch64_link_flags); i++)
+			argv_add(a, aarch64_link_flags[i]);
 	argv_add(a, opt);
 	free(opt);
+	if (require_signature)
+		for (size_t i = 0; i < NELEM(sign_link); i++)
+			argv_add(a, sign_link[i]);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		argv_add(a, link_libs[i]);
+}
+
+int
+toolchain_require_signature(void)
+{
+	if (!is_native()) {
+		warnx("--require-signature: builds for %s only (libsodium is "
+		    "built for this machine's musl)", fp_machine_name(targets[0]));
+		return -1;
+	}
+	require_signature = 1;
+	return 0;
 }
 
 #define TEE_MAX (1 << 20)   /* of a compiler's stderr kept for libcheck */
@@ -700,6 +734,11 @@ cc_usage(FILE *f)
 	    "    -LLIBPREFIX/lib", f);
 	for (size_t i = 0; i < NELEM(host_link_flags); i++)
 		fprintf(f, " %s", host_link_flags[i]);
+	if (!toolchain_is_dynamic()) {
+		fputs("\n    for aarch64 also", f);
+		for (size_t i = 0; i < NELEM(aarch64_link_flags); i++)
+			fprintf(f, " %s", aarch64_link_flags[i]);
+	}
 	fputs("\n    -LFATPACK_HOME/lib/fatpack", f);
 	for (size_t i = 0; i < NELEM(link_libs); i++)
 		fprintf(f, " %s", link_libs[i]);
@@ -709,6 +748,11 @@ cc_usage(FILE *f)
 	    "created if missing. Use it as CC: make CC=\"fatpack cc\",\n"
 	    "CC=\"fatpack cc\" ./configure --disable-shared --prefix=LIBPREFIX.\n"
 	    "\n"
+	    "  --require-signature\n"
+	    "                   link the check before main that makes an artifact\n"
+	    "                   refuse to start unless its signature verifies\n"
+	    "                   (fatpack build --require-signature; after\n"
+	    "                   --target, if given)\n"
 	    "  --target ARCH    build for ARCH (x86_64 or aarch64; first argument\n"
 	    "                   only): for the other machine than this one, with\n"
 	    "                   ARCH-linux-gnu-gcc, the musl and the runtime of\n"
@@ -840,6 +884,13 @@ cmd_cc(int argc, char **argv)
 
 	if ((rc = take_target(&argc, &argv)) != 0)
 		return rc;
+	if (argc >= 2 && strcmp(argv[1], "--require-signature") == 0) {
+		if (toolchain_require_signature() < 0)
+			return 1;
+		argc--;
+		argv++;
+		argv[0] = "cc";
+	}
 	args = argv + 1;
 	nargs = (size_t)argc - 1;
 	if (argc < 2)

@@ -44,6 +44,11 @@ int toolchain_is_dynamic(void);
 #define TOOLCHAIN_REFUSED (-1)
 int toolchain_run(char *const *args, size_t nargs);
 
+/* Links the runtime's signature check before main, and libsodium, into
+ * programs from now on (--require-signature): 0, or -1 after a line when
+ * the target has no libsodium. */
+int toolchain_require_signature(void);
+
 /* Copies in to out without symbols (strip --strip-all). 0 on success, -1 with
  * a message on stderr on failure. */
 int toolchain_strip(const char *in, const char *out);

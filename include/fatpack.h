@@ -111,6 +111,15 @@ int fatpack_frame_at(size_t i, struct fatpack_frame *out);
  * sent. An asset already decoded by fatpack_get passed it. */
 int fatpack_check_at(size_t i);
 
+/* The decoded content of the entry at position i in a new sealed memfd
+ * (memfd_create(2), sealed against any change, close-on-exec), decoded and
+ * checked now: its descriptor, which the caller owns, or a negative
+ * FATPACK_E* code (FATPACK_ENOMEM when the memory for it could not be had).
+ * The runtime keeps neither the descriptor nor the decoded bytes, so a
+ * server can send them with sendfile(2) from the page cache, with no copy
+ * through user space, under a memory budget of its own. */
+int fatpack_memfd_at(size_t i);
+
 /* A build metadata value (docs/FORMAT.md, "Metadata"), e.g. "version";
  * NULL when absent. The string lives as long as the process. */
 const char *fatpack_meta(const char *key);

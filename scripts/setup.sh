@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh - install what fatpack needs on a Debian machine, and build the musl,
-# decompression-only zstd the runtime links against.
+# decompression-only zstd the runtime links against, and the musl libsodium
+# that artifacts built with --require-signature link.
 #
 #   scripts/setup.sh                    the host's toolchain (make runs it)
 #   scripts/setup.sh --target aarch64   and the aarch64 cross toolchain
@@ -32,14 +33,21 @@ PACKAGES=(
 	cmake meson ninja-build tcl libssl-dev
 	# systemd-socket-activate and systemd-notify (tests/t_systemd.sh)
 	systemd
+	# fatpack oci: the tools that read its images, and the host files
+	# --ca-certs and --zoneinfo add (tests/t_oci.sh)
+	skopeo umoci ca-certificates tzdata
+	# signatures (docs/SIGNING.md): the bundler's libsodium, autotools to
+	# build Debian's libsodium source for musl, minisign for t_sign
+	libsodium-dev autoconf automake libtool minisign
 	# examples/ansible over SSH to a test sshd (tests/t_ansible.sh); the
 	# playbook uses only ansible.builtin, so the engine without the
 	# community collections of the "ansible" package
 	openssh-server openssh-client ansible-core
 )
 
-# `setup.sh --bench` adds what bench/ compares against.
-BENCH_PACKAGES=(wrk nginx-light hyperfine)
+# `setup.sh --bench` adds what bench/ compares against (golang-go: Go's embed,
+# bench/startup.sh).
+BENCH_PACKAGES=(wrk nginx-light hyperfine golang-go)
 # `setup.sh --target aarch64` adds the cross compiler (musl itself is built
 # from Debian's source package with it: Debian ships no musl for arm64 on an
 # amd64 machine without adding arm64 to dpkg's architectures, which would
@@ -103,9 +111,17 @@ install_packages() {
 # build/zstd), or for a cross target with its musl-gcc and ar.
 build_zstd_musl() {
 	local cc=${1:-musl-gcc} out=${2:-$build/zstd} ar=${3:-ar}
-	# Small over fast: one decoder variant (no runtime BMI2 dispatch, which
-	# would link every hot function twice); the stub is in every artifact.
-	local cflags="-Os -ffunction-sections -fdata-sections -DZSTD_NO_TRACE -DDYNAMIC_BMI2=0"
+	# Small over fast, the decoder being in every artifact (docs/BENCH.md,
+	# "Size of a fat binary"): one variant of each hot function (no runtime
+	# BMI2 dispatch), one Huffman decoder (X1) and the short sequence
+	# decoder only (each decodes every frame; measured as fast on text
+	# here), no forced inlining (4.6 KB, 25% slower on text), no
+	# unwind tables (C code). A change here rebuilds the decoder: the flags
+	# are its stamp.
+	local cflags="-Os -ffunction-sections -fdata-sections"
+	cflags="$cflags -fno-asynchronous-unwind-tables -fno-unwind-tables"
+	cflags="$cflags -DZSTD_NO_TRACE -DDYNAMIC_BMI2=0 -DHUF_FORCE_DECOMPRESS_X1"
+	cflags="$cflags -DZSTD_FORCE_DECOMPRESS_SEQUENCES_SHORT -DZSTD_NO_INLINE"
 	[ -f "$out/libzstd.a" ] && [ -f "$out/include/zstd.h" ] &&
 		[ "$(cat "$out/cflags" 2>/dev/null)" = "$cflags" ] && return 0
 	local src="$out-src"
@@ -121,6 +137,31 @@ build_zstd_musl() {
 	cp "$src/tree/lib/libzstd.a" "$out/libzstd.a"
 	cp "$src/tree/lib/zstd.h" "$src/tree/lib/zstd_errors.h" "$out/include/"
 	printf '%s' "$cflags" >"$out/cflags"
+	rm -rf "$src"
+}
+
+# build_sodium_musl: libsodium for the host's musl into build/sodium, from
+# Debian's source package: static, the minimal build (Ed25519 is in it), -Os.
+# Only artifacts built with --require-signature link it.
+build_sodium_musl() {
+	local out=$build/sodium src=$build/sodium-src
+	local conf="--disable-shared --enable-minimal --disable-pie --disable-ssp"
+	local cflags="-Os -ffunction-sections -fdata-sections"
+	[ -f "$out/libsodium.a" ] && [ -f "$out/include/sodium.h" ] &&
+		[ "$(cat "$out/configured" 2>/dev/null)" = "$conf $cflags" ] &&
+		return 0
+	rm -rf "$src" "$out"
+	debsrc_fetch libsodium "$src/tree"
+	say "building libsodium (minimal, static) with musl-gcc"
+	# shellcheck disable=SC2086 # conf is words
+	(cd "$src/tree" && autoreconf -fi >/dev/null 2>&1 &&
+		./configure $conf --prefix="$src/inst" CC=musl-gcc \
+		CFLAGS="$cflags" >/dev/null &&
+		make -s -j"$(nproc)" >/dev/null 2>&1 && make -s install >/dev/null)
+	mkdir -p "$out"
+	cp "$src/inst/lib/libsodium.a" "$out/"
+	cp -R "$src/inst/include" "$out/"
+	printf '%s' "$conf $cflags" >"$out/configured"
 	rm -rf "$src"
 }
 
@@ -145,6 +186,7 @@ build_musl_cross() {
 
 install_packages
 build_zstd_musl
+build_sodium_musl
 if [ -n "$cross" ]; then
 	build_musl_cross "$cross"
 	build_zstd_musl "$build/$cross/musl/bin/musl-gcc" "$build/$cross/zstd" \

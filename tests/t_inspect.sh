@@ -362,7 +362,7 @@ for a in hello app zero utf8app site; do
 	check_eq "$a: extract writes the same tree" "$(tree "$T/xb")" "$(tree "$T/xr")"
 done
 check_eq "the JSON keys are the documented ones" \
-	"architecture asset_count build_time build_time_iso compressed_size entries fatpack_version file format_version index_size meta name override override_state payload_offset payload_sha256 payload_size revision total_size version" \
+	"architecture asset_count build_time build_time_iso compressed_size entries fatpack_version file format_version index_size meta name override override_state payload_offset payload_sha256 payload_size revision signature_key_id total_size version" \
 	"$("$FATPACK" info --json "$T/app" | jq -r 'keys | join(" ")')"
 check_eq "extract keeps the bytes" "$(cd "$T/assets" && find . -type f -exec sha256sum {} + | sort)" \
 	"$(rm -rf "$T/x1" && "$FATPACK" extract "$T/app" "$T/x1" && cd "$T/x1" &&
@@ -584,5 +584,18 @@ check_eq "--fatpack-extract -vf into an existing tree: forced" 0 "$?"
 check_fails "--fatpack-extract -x: unknown option" "unknown option -x" \
 	"$T/hello" --fatpack-extract -x d
 cd "$T" || done_testing
+
+# The build time in ISO 8601 (fp_iso_time: no strftime in the runtime) is
+# what date(1) says, on both sides: a leap day's first second, another's
+# last, and the last second of February 2100, a year without one.
+for when in 951782400 1709251199 4107542399; do
+	want=$(date -u -d "@$when" +%Y-%m-%dT%H:%M:%SZ)
+	SOURCE_DATE_EPOCH=$when "$FATPACK" build -q "$HELLO" -a "$T/assets" \
+		-o "$T/when" >/dev/null 2>&1 || { check "build at $when" false; continue; }
+	check_eq "info --json: build_time_iso of $when is $want" "$want" \
+		"$("$FATPACK" info --json "$T/when" | jq -r .build_time_iso)"
+	check_eq "  ... --fatpack-info --json says the same" "$want" \
+		"$("$T/when" --fatpack-info --json | jq -r .build_time_iso)"
+done
 
 done_testing

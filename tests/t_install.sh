@@ -30,6 +30,13 @@ check_grep "the example runs and reads its asset" "Hello from inside" \
 	<("$T/hello" 2>&1)
 check "the installed server builds a site" \
 	"$root/bin/fatpack" build -q --serve "$TOP/examples/site" -o "$T/site"
+"$root/bin/fatpack" keygen -o "$T/k" >/dev/null
+check "the installed fatpack links the signature check (its libsodium)" \
+	"$root/bin/fatpack" build -q "$TOP/examples/hello/hello.c" \
+	-a "$TOP/examples/hello/assets" -o "$T/hello-signed" --sign "$T/k.key" \
+	--require-signature
+check_grep "the self-checking example runs" "Hello from inside" \
+	<("$T/hello-signed" 2>&1)
 # the aarch64 runtime and its musl (make check builds them), with the musl's
 # specs naming the installed folder
 for f in libfatpack.a libzstd.a fatpack-serve musl/lib/libc.a musl/include/stdio.h; do

@@ -18,6 +18,17 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+/* Which names in the folder can be releases: those pattern matches through
+ * match, fnmatch(3) with FNM_PERIOD (a leading '*' or '?' never matches the
+ * dot of a dot file, temporary output), or, when match is NULL, every name
+ * but dot files. Only the bundler's --pattern needs fnmatch: passed in, it
+ * stays out of the runtime, where it and the wide-character tables it pulls
+ * in would be 16 KB of every artifact. */
+struct fp_names {
+	const char *pattern;
+	int (*match)(const char *pattern, const char *name, int flags);
+};
+
 struct fp_prune {
 	const char *prog;       /* message prefix: "fatpack" or argv[0] */
 	const char *dir;        /* the releases folder, as shown */
@@ -25,7 +36,7 @@ struct fp_prune {
 	                         * -1: whatever their age */
 	const char *older_arg;  /* as given, for "younger than 14d" */
 	long keep;              /* always keep the N newest */
-	const char *pattern;    /* fnmatch(3) on names; dot files never match */
+	struct fp_names names;  /* which names to consider */
 	int dry_run, quiet;
 };
 
@@ -43,10 +54,11 @@ int fp_deploy_lock(const char *prog, int dfd, const char *dir, int quiet);
  * Returns the exit status: 0, or 1 after a message. */
 int fp_prune(int dfd, const struct fp_prune *p);
 
-/* The releases of the folder open on dfd whose names match pattern, newest
- * first: by mtime (install order), then by name. 0, or -1 with errno set. */
-int fp_releases(int dfd, const char *pattern, struct fp_release **out,
-    size_t *n);
+/* The releases of the folder open on dfd whose names names admits (NULL:
+ * every name but dot files), newest first: by mtime (install order), then
+ * by name. 0, or -1 with errno set. */
+int fp_releases(int dfd, const struct fp_names *names,
+    struct fp_release **out, size_t *n);
 void fp_releases_free(struct fp_release *v, size_t n);
 
 /* "15 days old", "1 minute old": the age as prune and the list show it. */

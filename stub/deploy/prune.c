@@ -217,8 +217,17 @@ add_release(struct fp_release **v, size_t *n, const char *name,
 	return 0;
 }
 
+static int
+is_candidate(const struct fp_names *names, const char *name)
+{
+	if (names == NULL || names->match == NULL)
+		return name[0] != '.';
+	return names->match(names->pattern, name, FNM_PERIOD) == 0;
+}
+
 int
-fp_releases(int dfd, const char *pattern, struct fp_release **out, size_t *n)
+fp_releases(int dfd, const struct fp_names *names, struct fp_release **out,
+    size_t *n)
 {
 	DIR *d;
 	struct dirent *e;
@@ -231,8 +240,7 @@ fp_releases(int dfd, const char *pattern, struct fp_release **out, size_t *n)
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		struct stat st;
 
-		/* FNM_PERIOD: dot files (temporary output) never match */
-		if (fnmatch(pattern, e->d_name, FNM_PERIOD) != 0 ||
+		if (!is_candidate(names, e->d_name) ||
 		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode) || !is_fat(dfd, e->d_name, &st))
 			continue;
@@ -415,7 +423,7 @@ fp_prune(int dfd, const struct fp_prune *p)
 		    "process%s (pid %ld%s): permission denied", procs.hidden,
 		    procs.hidden == 1 ? "" : "es", procs.hidden_pid,
 		    procs.hidden == 1 ? "" : " and others");
-	if (scan_links(dfd, &links) < 0 || fp_releases(dfd, p->pattern, &v,
+	if (scan_links(dfd, &links) < 0 || fp_releases(dfd, &p->names, &v,
 	    &n) < 0)
 		fp_msg(p->prog, "%s: %s", p->dir, strerror(errno));
 	else

@@ -239,7 +239,7 @@ fp_serve_listen(const char *opt, const char *env, const char *meta,
 	const char *why;
 
 	a->from = "default";
-	a->value = "127.0.0.1:8080";
+	a->value = FP_LISTEN_DEFAULT;
 	if (opt != NULL) {
 		a->from = "--listen";
 		a->value = opt;
@@ -346,6 +346,25 @@ jail_number(const char *v, int sized, unsigned long long max,
 		return -1;
 	*out = n * unit;
 	return 0;
+}
+
+const char *
+fp_parse_identity_cache(const char *v, unsigned long long *out)
+{
+	if (strcmp(v, "0") == 0) {
+		*out = 0;
+		return NULL;
+	}
+	return jail_number(v, 1, 1ull << 50, out) != 0 ?
+	    "not a size such as 256M (K, M, G, T: powers of 1024), or 0" : NULL;
+}
+
+const char *
+fp_check_identity_cache(const char *v)
+{
+	unsigned long long n;
+
+	return fp_parse_identity_cache(v, &n);
 }
 
 static const char *

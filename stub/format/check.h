@@ -58,6 +58,7 @@ const char *fp_check_listen(const char *v);   /* fp_parse_listen, no output */
  * when set and not empty; else meta (serve.listen) when not NULL; else
  * 127.0.0.1:8080. Fills *a and returns NULL, or why a->value, taken from
  * the setting named a->from, is refused. */
+#define FP_LISTEN_DEFAULT "127.0.0.1:8080"
 struct fp_listen {
 	char host[256];
 	unsigned port;
@@ -74,6 +75,13 @@ const char *fp_check_cache_control(const char *v);
  * and dropped by the caller with fp_skip_slashes). */
 const char *fp_check_spa_fallback(const char *v);
 const char *fp_skip_slashes(const char *v);
+
+/* serve.identity_cache: the memory the built-in server may fill with
+ * decoded files to send them with sendfile: a number of bytes with an
+ * optional K, M, G or T (powers of 1024), at most 1P, or 0 for none. */
+#define FP_IDENTITY_CACHE_DEFAULT "256M"
+const char *fp_parse_identity_cache(const char *v, unsigned long long *out);
+const char *fp_check_identity_cache(const char *v);
 
 /* mount: where the assets appear as files (docs/MOUNT.md). An absolute
  * path in the form the kernel would print it: a '/' then components that

@@ -7,11 +7,12 @@
 #define FP_FORMAT_H
 
 #define FP_VERSION_MAJOR 1
-#define FP_VERSION_MINOR 1
+#define FP_VERSION_MINOR 2
 
 /* Trailer flags: features a reader must know, or refuse the file. */
 #define FP_FLAG_ZINDEX 0x1u            /* the index data is one zstd frame */
-#define FP_FLAGS_KNOWN FP_FLAG_ZINDEX
+#define FP_FLAG_SIGNED 0x4u            /* a signature frame follows the index */
+#define FP_FLAGS_KNOWN (FP_FLAG_ZINDEX | FP_FLAG_SIGNED)
 
 #define FP_ALIGN 4096u                 /* payload_offset alignment */
 
@@ -26,6 +27,11 @@
 #define FP_ENTRY_SIZE 96u
 #define FP_ZINDEX_RATIO_MAX 64u        /* decoded size / compressed size */
 
+#define FP_SIG_MAGIC 0x184D2A5Du       /* zstd skippable frame */
+#define FP_SIG_TAG "FPSIGN"            /* 8 bytes with its NULs */
+#define FP_SIG_DATA 80u                /* tag, key ID, Ed25519 signature */
+#define FP_SIG_FRAME (8u + FP_SIG_DATA)
+
 #define FP_TYPE_FILE 0
 #define FP_TYPE_DIR 1
 
@@ -38,6 +44,9 @@
 
 #define FP_RUNTIME_SECTION ".fatpack"
 #define FP_RUNTIME_MARK "fatpack-runtime 1"
+/* the runtime's signature check is linked in (--require-signature) */
+#define FP_SIGN_SECTION ".fatpack.sign"
+#define FP_SIGN_MARK "fatpack-require-signature 1"
 
 /* Trailer field offsets */
 #define FP_T_SIG 8

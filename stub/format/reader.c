@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -277,6 +278,7 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 	a->payload_size = fp_le64(t + FP_T_PAYLOAD_SIZE);
 	a->index_offset = fp_le64(t + FP_T_INDEX_OFF);
 	a->index_size = fp_le64(t + FP_T_INDEX_SIZE);
+	memcpy(a->index_sha256, t + FP_T_INDEX_SHA, 32);
 	if (!add_ok(a->payload_offset, a->payload_size, &end) ||
 	    !add_ok(end, FP_TRAILER_SIZE, &end))
 		return fail(FATPACK_ECORRUPT, detail, len,
@@ -289,9 +291,13 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "corrupt trailer: file is %llu bytes, trailer says %llu",
 		    (unsigned long long)a->file_size, (unsigned long long)end);
+	/* a signature frame, of a fixed size, is the payload's last frame */
 	if (!add_ok(a->index_offset, a->index_size, &index_end) ||
-	    index_end != a->payload_size)
+	    !add_ok(index_end, a->flags & FP_FLAG_SIGNED ? FP_SIG_FRAME : 0,
+	    &index_end) || index_end != a->payload_size)
 		return fail(FATPACK_ECORRUPT, detail, len,
+		    a->flags & FP_FLAG_SIGNED ? "corrupt trailer: index and "
+		    "signature do not end at the payload end" :
 		    "corrupt trailer: index does not end at the payload end");
 	if (a->payload_offset % FP_ALIGN != 0)
 		return fail(FATPACK_ECORRUPT, detail, len,
@@ -304,26 +310,81 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 	return 0;
 }
 
-/* Reads the index frame and checks its SHA-256 and its skippable header. */
+/* The index frame read into memory: its header into hdr, its data into
+ * a->index. */
 static int
-load_index(struct fp_reader *a, const unsigned char *t, char *detail,
-    size_t len)
+read_index(struct fp_reader *a, unsigned char hdr[8], char *detail, size_t len)
 {
-	unsigned char hdr[8], sum[32];
 	uint64_t off = a->payload_offset + a->index_offset;
 	int r;
 
 	a->index_len = (size_t)(a->index_size - 8);
-	if ((a->index = malloc(a->index_len)) == NULL)
+	if ((a->index_mem = malloc(a->index_len)) == NULL)
 		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
+	a->index = a->index_mem;
 	if ((r = fp_read_at(a->fd, hdr, 8, off)) != 0 ||
-	    (r = fp_read_at(a->fd, a->index, a->index_len, off + 8)) != 0)
+	    (r = fp_read_at(a->fd, a->index_mem, a->index_len, off + 8)) != 0)
 		return fail(r == FATPACK_EIO ? r : FATPACK_ETRUNC, detail, len,
 		    "reading the index: %s",
 		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
+	return 0;
+}
+
+/* The index frame mapped where it lies: opening then costs a page fault per
+ * page an entry is read from, not a copy of the whole index (bench/startup.sh
+ * measures both). The trailer put the frame inside the file; the runtime maps
+ * its own executable, which the kernel does not let anyone truncate while it
+ * runs. A file that cannot be mapped is read. */
+static int
+map_index(struct fp_reader *a, unsigned char hdr[8], char *detail, size_t len)
+{
+	uint64_t off = a->payload_offset + a->index_offset;
+	uint64_t base = off & ~((uint64_t)sysconf(_SC_PAGESIZE) - 1);
+	size_t skip = (size_t)(off - base);
+	void *m;
+
+	if (a->index_size > SIZE_MAX - skip || base > (uint64_t)INT64_MAX ||
+	    (m = mmap(NULL, skip + (size_t)a->index_size, PROT_READ, MAP_PRIVATE,
+	    a->fd, (off_t)base)) == MAP_FAILED)
+		return read_index(a, hdr, detail, len);
+	a->map = m;
+	a->map_len = skip + (size_t)a->index_size;
+	memcpy(hdr, (unsigned char *)m + skip, 8);
+	a->index = (unsigned char *)m + skip + 8;
+	a->index_len = (size_t)(a->index_size - 8);
+	return 0;
+}
+
+/* Rule 11: the index frame's data against the trailer's SHA-256. */
+int
+fp_reader_check_index_sum(const struct fp_reader *a, char *detail, size_t len)
+{
+	unsigned char sum[32];
+
 	sha256(a->index, a->index_len, sum);
-	if (memcmp(sum, t + FP_T_INDEX_SHA, 32) != 0)
-		return fail(FATPACK_ECHECKSUM, detail, len, "index checksum mismatch");
+	if (memcmp(sum, a->index_sha256, 32) != 0)
+		return fail(FATPACK_ECHECKSUM, detail, len,
+		    "index checksum mismatch");
+	return 0;
+}
+
+/* Loads the index frame and checks its SHA-256 and its skippable header. A
+ * lazy open leaves the SHA-256 of a stored index to full opens: hashing is
+ * work per entry. A compressed one is hashed before it is decoded. */
+static int
+load_index(struct fp_reader *a, char *detail,
+    size_t len)
+{
+	unsigned char hdr[8];
+	int zindex = (a->flags & FP_FLAG_ZINDEX) != 0, r;
+
+	r = a->lazy && !zindex ? map_index(a, hdr, detail, len) :
+	    read_index(a, hdr, detail, len);
+	if (r != 0)
+		return r;
+	if ((!a->lazy || zindex) &&
+	    (r = fp_reader_check_index_sum(a, detail, len)) != 0)
+		return r;
 	if (fp_le32(hdr) != FP_INDEX_MAGIC || fp_le32(hdr + 4) != a->index_len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: bad skippable frame header");
@@ -461,9 +522,16 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u: %s", i, why);
 	if (i > 0) {
+		const unsigned char *pe = entry_ptr(a, i - 1);
+		const char *prev;
 		size_t pn;
-		const char *prev = path_of(a, i - 1, &pn);
 
+		/* a lazy reader may not have checked the previous entry */
+		if (!string_in_strtab(a, fp_le32(pe + FP_E_PATH_OFF),
+		    fp_le32(pe + FP_E_PATH_LEN)))
+			return fail(FATPACK_ECORRUPT, detail, len,
+			    "index: entry %u string outside the string table", i - 1);
+		prev = path_of(a, i - 1, &pn);
 		if (cmp_bytes(prev, pn, path, n) >= 0)
 			return fail(FATPACK_ECORRUPT, detail, len,
 			    "index: entry %u path not sorted", i);
@@ -489,25 +557,58 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 	return 0;
 }
 
-/* Binary search among entries 0 .. end-1. */
-static long
-find_in(const struct fp_reader *a, size_t end, const char *path, size_t path_len)
+/* What a lazy reader has found true of an entry (fp_reader.checked). */
+#define CHECKED_ENTRY 1u       /* rules 23 to 31 */
+#define CHECKED_PARENT 2u      /* and rule 32 */
+
+/* Rules 23 to 31 of entry i, once. A full open checked them all. The bit
+ * records a fact about bytes that do not change after the open, so relaxed
+ * order is enough: a thread that misses it checks again. */
+static int
+probe(const struct fp_reader *a, size_t i, char *detail, size_t len)
+{
+	int r;
+
+	if (!a->lazy || (atomic_load_explicit(&a->checked[i],
+	    memory_order_relaxed) & CHECKED_ENTRY))
+		return 0;
+	if ((r = check_entry(a, (uint32_t)i, detail, len)) == 0)
+		atomic_fetch_or_explicit(&a->checked[i], CHECKED_ENTRY,
+		    memory_order_relaxed);
+	return r;
+}
+
+/* Binary search among entries 0 .. end-1: 0 and *pos the entry, or
+ * FATPACK_ENOENT and *pos where the path would go. Each entry looked at is
+ * checked before its path is read, so on a hostile table the search stays
+ * inside the string table, ends after log2(end) steps, and a corrupt entry
+ * it meets is its answer. */
+static int
+search(const struct fp_reader *a, size_t end, const char *path,
+    size_t path_len, size_t *pos, char *detail, size_t len)
 {
 	size_t lo = 0, hi = end;
+	int r;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2, n;
-		const char *p = path_of(a, mid, &n);
-		int c = cmp_bytes(p, n, path, path_len);
+		const char *p;
+		int c;
 
-		if (c == 0)
-			return (long)mid;
+		if ((r = probe(a, mid, detail, len)) != 0)
+			return r;
+		p = path_of(a, mid, &n);
+		if ((c = cmp_bytes(p, n, path, path_len)) == 0) {
+			*pos = mid;
+			return 0;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return -1;
+	*pos = lo;
+	return FATPACK_ENOENT;
 }
 
 /* Every parent folder of an entry must be a folder entry, and sorted order
@@ -515,18 +616,19 @@ find_in(const struct fp_reader *a, size_t end, const char *path, size_t path_len
 static int
 check_parent(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 {
-	size_t n;
+	size_t n, p;
 	const char *path = path_of(a, i, &n);
 	const char *slash = memrchr(path, '/', n);
-	long p;
+	int r;
 
 	if (slash == NULL)
 		return 0;
-	p = find_in(a, i, path, (size_t)(slash - path));
-	if (p < 0 || entry_ptr(a, (size_t)p)[FP_E_TYPE] != FP_TYPE_DIR)
+	r = search(a, i, path, (size_t)(slash - path), &p, detail, len);
+	if (r == FATPACK_ENOENT ||
+	    (r == 0 && entry_ptr(a, p)[FP_E_TYPE] != FP_TYPE_DIR))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u parent folder missing", i);
-	return 0;
+	return r;
 }
 
 /* One metadata line (without its '\n'); NULL when it is well formed. */
@@ -574,42 +676,14 @@ check_meta(const struct fp_reader *a, char *detail, size_t len)
 	return 0;
 }
 
-/* One allocation holding the pointer array and the NUL-terminated copies. */
-static char **
-copy_strings(const struct fp_reader *a, int mime)
-{
-	size_t off = mime ? FP_E_MIME_OFF : FP_E_PATH_OFF;
-	size_t lenoff = mime ? FP_E_MIME_LEN : FP_E_PATH_LEN;
-	uint64_t total = (uint64_t)a->count * sizeof(char *);
-	char **v, *s;
-	size_t i;
-
-	for (i = 0; i < a->count; i++)
-		total += (uint64_t)fp_le32(entry_ptr(a, i) + lenoff) + 1;
-	if (total > SIZE_MAX || (v = malloc(total ? (size_t)total : 1)) == NULL)
-		return NULL;
-	s = (char *)(v + a->count);
-	for (i = 0; i < a->count; i++) {
-		const unsigned char *e = entry_ptr(a, i);
-		size_t n = fp_le32(e + lenoff);
-
-		memcpy(s, a->strtab + fp_le32(e + off), n);
-		s[n] = '\0';
-		v[i] = s;
-		s += n + 1;
-	}
-	return v;
-}
-
+/* Rules 23 to 32b on every entry, in the order of FORMAT.md 7.1. */
 static int
-check_index(struct fp_reader *a, char *detail, size_t len)
+check_entries(const struct fp_reader *a, char *detail, size_t len)
 {
 	uint64_t paths = 0;
 	uint32_t i;
 	int r;
 
-	if ((r = check_header(a, detail, len)) != 0)
-		return r;
 	for (i = 0; i < a->count; i++) {
 		if ((r = check_entry(a, i, detail, len)) != 0)
 			return r;
@@ -620,15 +694,25 @@ check_index(struct fp_reader *a, char *detail, size_t len)
 			return r;
 	/* A writer stores each path once, so the paths add up to at most the
 	 * string table. Entries laid over the same bytes would let a small
-	 * file make copy_strings (at every start of a fat binary) allocate
-	 * thousands of times its own size. */
+	 * file make the copies of every path (`fatpack ls`) cost thousands
+	 * of times its own size. */
 	if (paths > a->strtab_size)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: paths add up to more than the string table");
-	if ((r = check_meta(a, detail, len)) != 0)
-		return r;
-	if ((a->paths = copy_strings(a, 0)) == NULL ||
-	    (a->mimes = copy_strings(a, 1)) == NULL)
+	return 0;
+}
+
+/* The per-entry slots, all empty: zeroed pages the system hands out on
+ * first touch, so their cost does not grow with the entries at open. */
+static int
+alloc_slots(struct fp_reader *a, char *detail, size_t len)
+{
+	size_t n = a->count ? a->count : 1;
+
+	a->names = calloc(n, sizeof(*a->names));
+	if (a->lazy)
+		a->checked = calloc(n, sizeof(*a->checked));
+	if (a->names == NULL || (a->lazy && a->checked == NULL))
 		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
 	return 0;
 }
@@ -666,14 +750,14 @@ inflate_index(struct fp_reader *a, char *detail, size_t len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: corrupt compressed index");
 	}
-	free(a->index);
-	a->index = out;
+	free(a->index_mem);
+	a->index = a->index_mem = out;
 	a->index_len = (size_t)n;
 	return 0;
 }
 
-int
-fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len)
+static int
+open_reader(struct fp_reader *a, int fd, int lazy, char *detail, size_t len)
 {
 	unsigned char t[FP_TRAILER_SIZE];
 	struct stat st;
@@ -681,6 +765,7 @@ fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len)
 
 	memset(a, 0, sizeof(*a));
 	a->fd = fd;
+	a->lazy = lazy;
 	if (detail != NULL && len > 0)
 		detail[0] = '\0';
 	if (fstat(fd, &st) != 0)
@@ -695,41 +780,109 @@ fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len)
 	if (!has_trailer_frame(t))
 		return no_trailer(fd, a->file_size, detail, len);
 	if ((r = check_trailer(a, t, detail, len)) != 0 ||
-	    (r = load_index(a, t, detail, len)) != 0 ||
+	    (r = load_index(a, detail, len)) != 0 ||
 	    ((a->flags & FP_FLAG_ZINDEX) &&
 	    (r = inflate_index(a, detail, len)) != 0) ||
-	    (r = check_index(a, detail, len)) != 0) {
+	    (r = check_header(a, detail, len)) != 0 ||
+	    (!lazy && (r = check_entries(a, detail, len)) != 0) ||
+	    (r = check_meta(a, detail, len)) != 0 ||
+	    (r = alloc_slots(a, detail, len)) != 0) {
 		fp_reader_close(a);
 		return r;
 	}
 	return 0;
 }
 
+int
+fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len)
+{
+	return open_reader(a, fd, 0, detail, len);
+}
+
+int
+fp_reader_open_lazy(struct fp_reader *a, int fd, char *detail, size_t len)
+{
+	return open_reader(a, fd, 1, detail, len);
+}
+
 void
 fp_reader_close(struct fp_reader *a)
 {
-	free(a->index);
-	free(a->paths);
-	free(a->mimes);
-	a->index = NULL;
-	a->paths = a->mimes = NULL;
+	if (a->names != NULL)
+		for (size_t i = 0; i < a->count; i++)
+			free(atomic_load(&a->names[i]));
+	free(a->names);
+	free(a->checked);
+	free(a->index_mem);
+	if (a->map != NULL)
+		munmap(a->map, a->map_len);
+	a->names = NULL;
+	a->checked = NULL;
+	a->index = a->index_mem = a->map = NULL;
 	a->entries = NULL;
 	a->strtab = a->meta = NULL;
 	a->count = 0;
 }
 
 int
-fp_reader_entry(const struct fp_reader *a, size_t i, struct fatpack_entry *out)
+fp_reader_check_entry(const struct fp_reader *a, size_t i, char *detail,
+    size_t len)
 {
-	const unsigned char *e;
+	int r;
 
 	if (i >= a->count)
 		return FATPACK_ERANGE;
+	if (!a->lazy || (atomic_load_explicit(&a->checked[i],
+	    memory_order_relaxed) & CHECKED_PARENT))
+		return 0;
+	if ((r = probe(a, i, detail, len)) != 0 ||
+	    (r = check_parent(a, (uint32_t)i, detail, len)) != 0)
+		return r;
+	atomic_fetch_or_explicit(&a->checked[i], CHECKED_PARENT,
+	    memory_order_relaxed);
+	return 0;
+}
+
+/* Entry i's path and MIME type as C strings, "path\0mime\0", copied on
+ * first use and kept until the close; the first of racing threads wins. */
+static const char *
+names_of(const struct fp_reader *a, size_t i)
+{
+	const unsigned char *e = entry_ptr(a, i);
+	size_t pn = fp_le32(e + FP_E_PATH_LEN), mn = fp_le32(e + FP_E_MIME_LEN);
+	char *s = atomic_load_explicit(&a->names[i], memory_order_acquire), *mine;
+
+	if (s != NULL)
+		return s;
+	if ((mine = malloc(pn + mn + 2)) == NULL)
+		return NULL;
+	memcpy(mine, a->strtab + fp_le32(e + FP_E_PATH_OFF), pn);
+	mine[pn] = '\0';
+	memcpy(mine + pn + 1, a->strtab + fp_le32(e + FP_E_MIME_OFF), mn);
+	mine[pn + 1 + mn] = '\0';
+	if (atomic_compare_exchange_strong_explicit(&a->names[i], &s, mine,
+	    memory_order_acq_rel, memory_order_acquire))
+		return mine;
+	free(mine);
+	return s;
+}
+
+int
+fp_reader_entry(const struct fp_reader *a, size_t i, struct fatpack_entry *out)
+{
+	const unsigned char *e;
+	const char *names;
+	int r;
+
+	if ((r = fp_reader_check_entry(a, i, NULL, 0)) != 0)
+		return r;
+	if ((names = names_of(a, i)) == NULL)
+		return FATPACK_ENOMEM;
 	e = entry_ptr(a, i);
 	out->index = i;
-	out->path = a->paths[i];
+	out->path = names;
 	out->path_len = fp_le32(e + FP_E_PATH_LEN);
-	out->mime = a->mimes[i];
+	out->mime = names + out->path_len + 1;
 	out->size = fp_le64(e + FP_E_SIZE);
 	out->mtime = (int64_t)fp_le64(e + FP_E_MTIME);
 	out->mode = fp_le32(e + FP_E_MODE);
@@ -741,16 +894,29 @@ fp_reader_entry(const struct fp_reader *a, size_t i, struct fatpack_entry *out)
 long
 fp_reader_find(const struct fp_reader *a, const char *path, size_t path_len)
 {
-	return find_in(a, a->count, path, path_len);
+	size_t pos;
+	int r = search(a, a->count, path, path_len, &pos, NULL, 0);
+
+	return r == 0 ? (long)pos : r;
+}
+
+int
+fp_reader_lower_bound(const struct fp_reader *a, const char *path,
+    size_t path_len, size_t *pos)
+{
+	int r = search(a, a->count, path, path_len, pos, NULL, 0);
+
+	return r == FATPACK_ENOENT ? 0 : r;
 }
 
 int
 fp_reader_frame(const struct fp_reader *a, size_t i, struct fatpack_frame *f)
 {
 	const unsigned char *e;
+	int r;
 
-	if (i >= a->count)
-		return FATPACK_ERANGE;
+	if ((r = fp_reader_check_entry(a, i, NULL, 0)) != 0)
+		return r;
 	e = entry_ptr(a, i);
 	if (e[FP_E_TYPE] == FP_TYPE_DIR)
 		return FATPACK_EISDIR;
@@ -799,14 +965,14 @@ fp_reader_decode(const struct fp_reader *a, size_t i, void **out, size_t *size)
 	const unsigned char *e;
 	unsigned char *buf, sum[32];
 	size_t n;
-	int r = 0;
+	int r;
 
-	if (i >= a->count)
-		return FATPACK_ERANGE;
+	if ((r = fp_reader_check_entry(a, i, NULL, 0)) != 0)
+		return r;
 	e = entry_ptr(a, i);
 	if (e[FP_E_TYPE] == FP_TYPE_DIR)
 		return FATPACK_EISDIR;
-	n = (size_t)fp_le64(e + FP_E_SIZE);   /* fits: checked at open */
+	n = (size_t)fp_le64(e + FP_E_SIZE);   /* fits: rule 31 */
 	if (n > 0)
 		r = decode_frame(a, e, n, &buf);
 	else if ((buf = malloc(1)) == NULL)

@@ -5,12 +5,14 @@
  * process-wide instance of it (stub/runtime/runtime.c); the read commands
  * (stub/inspect/) use it on any artifact, for `fatpack X APP` and for
  * `APP --fatpack-X` alike.
- * It holds no global state and does no caching: decoding is the caller's
- * business. Errors are the FATPACK_E* codes of include/fatpack.h.
+ * It holds no global state and keeps no decoded bytes: decoding is the
+ * caller's business; what it keeps per entry is which rules the entry passed
+ * and its strings as C strings. Errors are the FATPACK_E* codes of include/fatpack.h.
  */
 #ifndef FP_READER_H
 #define FP_READER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +20,7 @@
 
 struct fp_reader {
 	int fd;                    /* not owned: the caller closes it */
+	int lazy;                  /* opened by fp_reader_open_lazy */
 	uint64_t file_size;
 	uint64_t payload_offset;   /* absolute */
 	uint64_t payload_size;
@@ -25,8 +28,12 @@ struct fp_reader {
 	uint64_t index_size;
 	unsigned version_major, version_minor;
 	uint32_t flags;            /* FP_FLAG_* */
-	unsigned char *index;      /* index data (decoded if it was compressed), owned */
+	unsigned char index_sha256[32]; /* the trailer's */
+	const unsigned char *index; /* index data (decoded if it was compressed) */
 	size_t index_len;
+	void *index_mem;           /* what index lies in when read, owned */
+	void *map;                 /* the mapping index lies in, or NULL */
+	size_t map_len;
 	uint32_t count;            /* entries */
 	uint32_t entry_size;
 	const unsigned char *entries;
@@ -34,23 +41,54 @@ struct fp_reader {
 	uint32_t strtab_size;
 	const char *meta;
 	uint32_t meta_size;
-	char **paths;              /* NUL-terminated copies of each path, owned */
-	char **mimes;              /* NUL-terminated copies of each MIME type, owned */
+	/* One slot per entry, filled on first touch (any thread): the rules
+	 * it passed (lazy open only) and its path and MIME type as C strings. */
+	_Atomic unsigned char *checked;
+	_Atomic(char *) *names;
 };
 
-/* Reads and validates the trailer and the index of the file open on fd
- * (all checks of docs/FORMAT.md sections 2 and 4). On failure returns a FATPACK_E*
- * code and, when detail is not NULL, writes a one-line explanation into it. */
-int fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t detail_len);
+/* Reads and validates the trailer and the whole index of the file open on
+ * fd (docs/FORMAT.md 7.1, every rule of sections 2 and 4). On failure returns
+ * a FATPACK_E* code and, when detail is not NULL, writes a one-line
+ * explanation into it. */
+int fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len);
+
+/* The same with the work at open independent of the number of entries
+ * (FORMAT.md 7.1): the trailer, the index frame and index headers and the
+ * metadata are checked now; an entry's rules when it is first touched by
+ * fp_reader_entry, _find, _lower_bound, _frame or _decode, from any
+ * thread. A stored (uncompressed) index is mapped, not read, and its
+ * SHA-256 is not checked: fp_reader_open is for commands that vouch for
+ * the whole file. */
+int fp_reader_open_lazy(struct fp_reader *a, int fd, char *detail, size_t len);
+
+/* Rule 11 (FORMAT.md 7.1), which a lazy open leaves out for a stored
+ * index: its SHA-256 against the trailer's. For a lazy reader that must
+ * vouch for the whole index (a --require-signature start). */
+int fp_reader_check_index_sum(const struct fp_reader *a, char *detail,
+    size_t len);
 
 /* Releases what fp_reader_open allocated (not the descriptor). */
 void fp_reader_close(struct fp_reader *a);
 
-/* Fills *e for entry i (no decoding). */
+/* Checks the rules of entry i (FORMAT.md 7.1, rules 23 to 32), once: what
+ * every call on an entry does first. 0, FATPACK_ERANGE or FATPACK_ECORRUPT
+ * with detail as fp_reader_open gives it. */
+int fp_reader_check_entry(const struct fp_reader *a, size_t i, char *detail,
+    size_t len);
+
+/* Fills *e for entry i (no decoding): 0, FATPACK_ERANGE, FATPACK_ECORRUPT
+ * or FATPACK_ENOMEM (the first touch copies its strings). */
 int fp_reader_entry(const struct fp_reader *a, size_t i, struct fatpack_entry *e);
 
-/* Binary search for path (index form). Returns the position, or -1. */
+/* Binary search for path (index form), each entry it looks at checked
+ * first: the position, FATPACK_ENOENT, or FATPACK_ECORRUPT. */
 long fp_reader_find(const struct fp_reader *a, const char *path, size_t path_len);
+
+/* The first entry whose path does not sort before path[0..path_len):
+ * 0 and *pos (count when none), or FATPACK_ECORRUPT. */
+int fp_reader_lower_bound(const struct fp_reader *a, const char *path,
+    size_t path_len, size_t *pos);
 
 /* Absolute frame location of entry i. */
 int fp_reader_frame(const struct fp_reader *a, size_t i, struct fatpack_frame *f);

@@ -26,7 +26,9 @@ void fp_json_string(const char *s, size_t n);
 int fp_meta_int(const struct fp_reader *r, const char *key, long long *v);
 
 /* Every check of fp_inspect_verify, each problem reported; the number of
- * problems. fp_inspect_extract runs it before writing anything. */
-size_t fp_check_all(const struct fp_inspect *in);
+ * problems. fp_inspect_extract runs it before writing anything. signer, if
+ * not NULL, receives the ID of the key the signature was checked with, or
+ * "" when none was. */
+size_t fp_check_all(const struct fp_inspect *in, char signer[17]);
 
 #endif

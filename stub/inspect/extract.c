@@ -322,7 +322,7 @@ fp_inspect_extract(const struct fp_inspect *in, const char *dir,
 		fp_msg(in->prog, "extract: the folder name is empty");
 		return 1;
 	}
-	if (fp_check_all(in) > 0) {
+	if (fp_check_all(in, NULL) > 0) {
 		fp_msg(in->prog, "%s: nothing extracted", dir);
 		return 1;
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "format/signature.h"
 #include "common.h"
 
 struct totals {
@@ -97,14 +98,29 @@ json_all_meta(const struct fp_reader *r)
 	fputs(first ? "}\n" : "\n  }\n", stdout);
 }
 
+/* The key ID the signature frame names, or NULL when the file is not
+ * signed or its frame is bad. Not checked: that is verify's job. */
+static const char *
+signer_of(const struct fp_reader *r, char id[17])
+{
+	struct fp_sig s;
+	char detail[128];
+
+	if (!(r->flags & FP_FLAG_SIGNED) ||
+	    fp_sig_read(r, &s, detail, sizeof(detail)) != 0)
+		return NULL;
+	fp_key_id_hex(s.id, id);
+	return id;
+}
+
 static void
 info_json(const struct fp_inspect *in, const struct totals *t)
 {
 	const struct fp_reader *r = in->r;
 	struct fp_mount_conf mc;
-	const char *arch;
+	const char *arch, *signer;
 	long long bt;
-	char iso[32];
+	char iso[32], id[17];
 
 	fputs("{\n", stdout);
 	json_key("file");
@@ -132,6 +148,11 @@ info_json(const struct fp_inspect *in, const struct totals *t)
 	json_u64("payload_size", r->payload_size);
 	json_meta(r, "payload_sha256");
 	json_u64("index_size", r->index_size);
+	json_key("signature_key_id");
+	if ((signer = signer_of(r, id)) != NULL)
+		printf("\"%s\",\n", signer);
+	else
+		fputs("null,\n", stdout);
 	json_u64("asset_count", t->assets);
 	json_u64("entries", r->count);
 	json_u64("total_size", t->decoded);
@@ -193,8 +214,9 @@ static void
 info_text(const struct fp_inspect *in, const struct totals *t)
 {
 	const struct fp_reader *r = in->r;
-	const char *arch = architecture(r);
+	const char *arch = architecture(r), *signer;
 	struct fp_mount_conf mc;
+	char id[17];
 
 	printf("%s: fatpack format %u.%u\n", in->file, r->version_major,
 	    r->version_minor);
@@ -205,6 +227,10 @@ info_text(const struct fp_inspect *in, const struct totals *t)
 	    r->payload_offset, r->payload_offset + 1, in->file);
 	text_u64("payload size", r->payload_size);
 	text_u64("index size", r->index_size);
+	if ((signer = signer_of(r, id)) != NULL) {
+		label("signed by key", 13);
+		printf("%s (fatpack verify --key checks it)\n", signer);
+	}
 	label("entries", 7);
 	printf("%" PRIu32 " (%zu assets)\n", r->count, t->assets);
 	text_u64("total size", t->decoded);

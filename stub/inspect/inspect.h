@@ -16,11 +16,14 @@
 
 #include "format/format.h"
 #include "format/reader.h"
+#include "format/signature.h"
 
 struct fp_inspect {
 	const struct fp_reader *r;  /* the artifact, opened */
 	const char *file;           /* its name in messages and output */
 	const char *prog;           /* message prefix: "fatpack" or argv[0] */
+	const struct fp_pubkey *key;/* verify: the signer's key (--key), or
+	                             * NULL: the key the artifact embeds, if any */
 };
 
 /* The environment a fat binary reads (docs/MOUNT.md). */
@@ -72,6 +75,20 @@ int fp_inspect_info(const struct fp_inspect *in, int json);
  * asset_count, the runtime marker, the tar stream against the index. Each
  * problem is one line on stderr; success is one line on stdout. */
 int fp_inspect_verify(const struct fp_inspect *in);
+
+/* Whether the artifact's signature verifies with key k (FORMAT.md 4.2): 0,
+ * or a FATPACK_E* code and a one-line detail. Links libsodium
+ * (sigcheck.c): the runtime has it only when built with
+ * --require-signature (verify.c refers to it weakly). */
+int fp_sig_verify(const struct fp_reader *r, const struct fp_pubkey *k,
+    char *detail, size_t len);
+
+/* The signature check of verify (sigcheck.c, linked like fp_sig_verify):
+ * with the --key or the embedded key, fp_sig_verify, and signer receives
+ * the key's ID; without a key, the signature frame only. 0, or a
+ * FATPACK_E* code and a one-line detail. */
+int fp_sig_check(const struct fp_inspect *in, char signer[17], char *detail,
+    size_t len);
 
 /* Writes every entry under dir (created if missing), after the checks of
  * fp_inspect_verify and a search for conflicts: when either fails, nothing

@@ -11,10 +11,16 @@
 #include "format/check.h"
 #include "format/format.h"
 #include "format/sha256.h"
+#include "format/signature.h"
 #include "format/tarcheck.h"
 #include "common.h"
 
 #define CHUNK (1u << 16)
+
+/* sigcheck.c: in a runtime only when it requires its signature, so that
+ * other artifacts do not carry key parsing and Ed25519 */
+int fp_sig_check(const struct fp_inspect *in, char signer[17], char *detail,
+    size_t len) __attribute__((weak));
 
 /* Decodes every content frame: zstd checksum, size, SHA-256. */
 static size_t
@@ -146,6 +152,7 @@ check_settings(const struct fp_inspect *in)
 		{ "mount", fp_check_mount },
 		{ "mount.override", fp_check_override },
 		{ "serve.cache_control", fp_check_cache_control },
+		{ "serve.identity_cache", fp_check_identity_cache },
 		{ "serve.listen", fp_check_listen },
 		{ "serve.spa_fallback", fp_check_spa_fallback },
 	};
@@ -171,16 +178,45 @@ check_settings(const struct fp_inspect *in)
 	return bad;
 }
 
+/* The signature (FORMAT.md 4.2): sigcheck.c's, when linked; without it,
+ * only the frame, and a key to check with is an error. */
+static size_t
+check_signature(const struct fp_inspect *in, char signer[17])
+{
+	char detail[256];
+	struct fp_sig s;
+	size_t len;
+	int rc = 0;
+
+	signer[0] = '\0';
+	if (fp_sig_check != NULL) {
+		rc = fp_sig_check(in, signer, detail, sizeof(detail));
+	} else if (in->key != NULL ||
+	    fp_reader_meta(in->r, FP_META_SIGKEY, &len) != NULL) {
+		snprintf(detail, sizeof(detail), "cannot check the signature: "
+		    "this runtime has no signature check");
+		rc = FATPACK_ENOENT;
+	} else if (in->r->flags & FP_FLAG_SIGNED) {
+		rc = fp_sig_read(in->r, &s, detail, sizeof(detail));
+	}
+	if (rc == 0)
+		return 0;
+	fp_msg(in->prog, "%s: %s", in->file, detail);
+	return 1;
+}
+
 size_t
-fp_check_all(const struct fp_inspect *in)
+fp_check_all(const struct fp_inspect *in, char signer[17])
 {
 	size_t bad = check_assets(in);
+	char none[17];
 
 	bad += check_payload_hash(in);
 	bad += check_asset_count(in);
 	bad += check_settings(in);
 	bad += check_runtime(in);
 	bad += check_tar(in);
+	bad += check_signature(in, signer != NULL ? signer : none);
 	return bad;
 }
 
@@ -190,8 +226,9 @@ fp_inspect_verify(const struct fp_inspect *in)
 	struct fatpack_entry e;
 	size_t i, assets = 0;
 	uint64_t bytes = 0;
+	char signer[17];
 
-	if (fp_check_all(in) > 0)
+	if (fp_check_all(in, signer) > 0)
 		return 1;
 	for (i = 0; fp_reader_entry(in->r, i, &e) == 0; i++) {
 		if (e.type != FATPACK_FILE)
@@ -199,7 +236,8 @@ fp_inspect_verify(const struct fp_inspect *in)
 		assets++;
 		bytes += e.size;   /* every asset decoded: the sizes are real */
 	}
-	printf("%s: OK (%zu assets, %" PRIu64 " bytes, %" PRIu32 " entries)\n",
-	    in->file, assets, bytes, in->r->count);
+	printf("%s: OK (%zu assets, %" PRIu64 " bytes, %" PRIu32 " entries%s%s)"
+	    "\n", in->file, assets, bytes, in->r->count,
+	    signer[0] != '\0' ? ", signed by key " : "", signer);
 	return 0;
 }

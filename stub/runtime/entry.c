@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format/check.h"
 #include "format/format.h"
@@ -22,6 +23,8 @@
 int __real_main(int argc, char **argv);
 /* defined by a program that enters its jail itself (FATPACK_JAIL_SELF) */
 extern const int fatpack_jail_self __attribute__((weak));
+/* linked in by --require-signature builds only (require.c) */
+int fp_require_signature(const char *prog) __attribute__((weak));
 int __wrap_main(int argc, char **argv);
 
 /* The runtime marker (docs/FORMAT.md section 5): `fatpack build` looks for it,
@@ -62,8 +65,9 @@ cmd_help(void)
 	    "per line\n"
 	    "  " FLAG_PREFIX "extract [-f] [-v] DIR      write the assets under "
 	    "DIR\n"
-	    "  " FLAG_PREFIX "verify                     check every checksum "
-	    "and the tar stream\n"
+	    "  " FLAG_PREFIX "verify                     check every checksum, "
+	    "the tar stream\n"
+	    "                                       and the signature\n"
 	    "  " FLAG_PREFIX "offset                     the payload's offset "
 	    "in this file\n"
 	    "  " FLAG_PREFIX "health [--timeout S] [URL] one HTTP GET: exit 0 "
@@ -306,9 +310,10 @@ run_flag(const char *prog, int argc, char **argv)
 {
 	struct request q = { argv[1] + strlen(FLAG_PREFIX), NULL, 0, 0, NULL,
 	    0, 0 };
-	struct fp_inspect in = { NULL, prog, prog };
+	struct fp_inspect in = { NULL, prog, prog, NULL };
+	struct fp_reader full;
 	char detail[256];
-	int rc;
+	int fd, rc;
 
 	if (strcmp(q.flag, "help") == 0)
 		return argc > 2 ? usage_error(prog, "unexpected argument",
@@ -317,13 +322,24 @@ run_flag(const char *prog, int argc, char **argv)
 		return usage_error(prog, "unknown option", argv[1]);
 	if ((rc = parse_args(prog, argc, argv, &q)) != 0)
 		return rc;
-	if ((rc = fp_runtime_init(detail, sizeof(detail))) != 0) {
-		fp_msg(prog, "%s: %s", prog,
-		    detail[0] != '\0' ? detail : fp_strerror(rc));
+	/* The flags read the whole file as `fatpack X APP` does: a full open
+	 * (the runtime's own is lazy), with the same first refusal. */
+	if ((fd = fp_runtime_open_self()) < 0) {
+		fp_msg(prog, "%s: cannot open the executable: %s", prog,
+		    strerror(errno));
 		return 1;
 	}
-	in.r = fp_runtime_archive();
-	return answer(&in, &q);
+	if ((rc = fp_reader_open(&full, fd, detail, sizeof(detail))) != 0) {
+		fp_msg(prog, "%s: %s", prog,
+		    detail[0] != '\0' ? detail : fp_strerror(rc));
+		close(fd);
+		return 1;
+	}
+	in.r = &full;
+	rc = answer(&in, &q);
+	fp_reader_close(&full);
+	close(fd);
+	return rc;
 }
 
 int
@@ -335,12 +351,15 @@ __wrap_main(int argc, char **argv)
 	/* a use the linker sees, so --gc-sections keeps the marker section */
 	__asm__ volatile("" : : "r"(fp_marker));
 	fp_runtime_init(NULL, 0);
+	prog = argv[0] != NULL && argv[0][0] != '\0' ? argv[0] : "fatpack";
 	if (argc < 2 || strncmp(argv[1], FLAG_PREFIX, strlen(FLAG_PREFIX)) != 0) {
+		if (fp_require_signature != NULL &&
+		    fp_require_signature(prog) != 0)
+			return 1;
 		if (&fatpack_jail_self == NULL && fatpack_jail() != 0)
 			return 1;
 		return __real_main(argc, argv);
 	}
-	prog = argv[0] != NULL && argv[0][0] != '\0' ? argv[0] : "fatpack";
 	rc = run_flag(prog, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: writing output: %s\n", prog, strerror(errno));

@@ -291,8 +291,8 @@ fp_install(const char *prog, const struct fp_reader *r, const char *dir,
 	fp_join(t.releases, name, shown, sizeof(shown));
 	printf("installed %s\n", shown);
 	if ((rc = point_current(&t, name)) == 0 && keep > 0) {
-		struct fp_prune p = { prog, t.releases, -1, NULL, keep, "*", 0,
-		    0 };
+		struct fp_prune p = { prog, t.releases, -1, NULL, keep,
+		    { NULL, NULL }, 0, 0 };
 
 		rc = fp_prune(t.rfd, &p);
 	}
@@ -335,7 +335,7 @@ fp_rollback(const char *prog, const char *dir)
 		close_tree(&t);
 		return 1;
 	}
-	if (fp_releases(t.rfd, "*", &v, &n) < 0)
+	if (fp_releases(t.rfd, NULL, &v, &n) < 0)
 		say_errno(&t, RELEASES, "");
 	else if ((i = current_rank(&t, v, n)) < 0)
 		;
@@ -384,7 +384,7 @@ fp_list_releases(const char *prog, const char *dir)
 		close_tree(&t);
 		return 1;
 	}
-	if (fp_releases(t.rfd, "*", &v, &n) < 0) {
+	if (fp_releases(t.rfd, NULL, &v, &n) < 0) {
 		say_errno(&t, RELEASES, "");
 		close_tree(&t);
 		return 1;

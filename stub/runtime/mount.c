@@ -330,37 +330,6 @@ fp_mount_stat(const struct fp_mpath *m, struct stat *st)
 	return 0;
 }
 
-/* A sealed memfd holding size bytes of data: it can be read, mapped and
- * locked, and never changed. */
-static int
-memfd_of(const char *name, const void *data, size_t size)
-{
-	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
-	size_t done = 0;
-	ssize_t w;
-	int fd;
-
-	fd = memfd_create(name, MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (done < size) {
-		w = pwrite(fd, (const char *)data + done, size - done, (off_t)done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		done += (size_t)w;
-	}
-	if (fcntl(fd, F_ADD_SEALS, seals) < 0)
-		goto fail;
-	return fd;
-fail:
-	w = errno;
-	close(fd);
-	errno = (int)w;
-	return -1;
-}
-
 /* A descriptor the runtime keeps, with the file it had when made: the
  * program may close it (a daemon's start) or put another file at its
  * number (dup2), and only the device and inode tell. Never closed by the
@@ -417,13 +386,18 @@ renew(struct kept *k, int (*make)(size_t), size_t i)
 	return fd;
 }
 
-/* The name of entry i's memfd (shown in /proc/PID/fd): its last component. */
+/* The name of entry i's memfd (shown in /proc/PID/fd): its last component.
+ * The entry was decoded already, so it passed its checks. */
 static const char *
 memfd_name(size_t i)
 {
-	const char *slash = strrchr(tree->paths[i], '/');
+	struct fatpack_entry e;
+	const char *slash;
 
-	return slash != NULL ? slash + 1 : tree->paths[i];
+	if (fp_reader_entry(tree, i, &e) != 0)
+		return "asset";
+	slash = strrchr(e.path, '/');
+	return slash != NULL ? slash + 1 : e.path;
 }
 
 /* A new memfd with entry i's bytes, decoded (and checked) now. */
@@ -436,7 +410,7 @@ new_memfd(size_t i)
 
 	if (fp_reader_decode(tree, i, &data, &size) != 0)
 		return set_errno(EIO);
-	fd = memfd_of(memfd_name(i), data, size);
+	fd = fp_memfd_of(memfd_name(i), data, size);
 	e = errno;
 	free(data);
 	errno = e;
@@ -622,45 +596,34 @@ vdir_push(struct fp_vdir *d, const char *name, size_t len,
 	return 0;
 }
 
-/* The first entry whose path is not below key in bytewise order. */
-static size_t
-lower_bound(const char *key)
-{
-	size_t lo = 0, hi = tree->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(tree->paths[mid], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The entries right below the folder rel ("" the mount): the index is
- * sorted, so they lie in the run of paths that start with "rel/". */
+ * sorted, so they lie in the run of paths that start with "rel/". 0, or
+ * ENOMEM, or EIO when an entry of the run is corrupt. */
 static int
 vdir_children(struct fp_vdir *d, const char *rel)
 {
-	size_t plen = *rel ? strlen(rel) + 1 : 0, i;
+	size_t plen = *rel ? strlen(rel) + 1 : 0, i = 0;
 	char prefix[PATH_MAX];
 	struct fatpack_entry e;
 	const char *name;
+	int r;
 
 	if (tree == NULL)
 		return 0;
 	snprintf(prefix, sizeof(prefix), "%s%s", rel, *rel ? "/" : "");
-	for (i = plen ? lower_bound(prefix) : 0; i < tree->count; i++) {
-		if (strncmp(tree->paths[i], prefix, plen) != 0)
+	if (plen > 0 && fp_reader_lower_bound(tree, prefix, plen, &i) != 0)
+		return EIO;
+	for (; i < tree->count; i++) {
+		if ((r = fp_reader_entry(tree, i, &e)) != 0)
+			return r == FATPACK_ENOMEM ? ENOMEM : EIO;
+		if (strncmp(e.path, prefix, plen) != 0)
 			break;
-		name = tree->paths[i] + plen;
-		if (strchr(name, '/') != NULL || fp_reader_entry(tree, i, &e) != 0)
+		name = e.path + plen;
+		if (strchr(name, '/') != NULL)
 			continue;
 		if (vdir_push(d, name, strlen(name), e.type == FATPACK_DIR ?
 		    DT_DIR : DT_REG, (ino_t)(i + 2)) < 0)
-			return -1;
+			return ENOMEM;
 	}
 	return 0;
 }
@@ -679,7 +642,7 @@ fp_vdir_open(const struct fp_mpath *m)
 {
 	const char *rel = m->buf + m->rel, *slash = strrchr(rel, '/');
 	struct fp_vdir *d;
-	int parent_dir;
+	int parent_dir, err;
 	long parent = -1;
 
 	if (m->err != 0 || !m->is_dir) {
@@ -691,10 +654,13 @@ fp_vdir_open(const struct fp_mpath *m)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	if (vdir_push(d, ".", 1, DT_DIR, (ino_t)(m->index + 2)) < 0 ||
-	    vdir_push(d, "..", 2, DT_DIR, (ino_t)(parent + 2)) < 0 ||
-	    vdir_children(d, rel) < 0) {
+	    vdir_push(d, "..", 2, DT_DIR, (ino_t)(parent + 2)) < 0)
+		err = ENOMEM;
+	else
+		err = vdir_children(d, rel);
+	if (err != 0) {
 		vdir_free(d);
-		errno = ENOMEM;
+		errno = err;
 		return NULL;
 	}
 	pthread_mutex_lock(&dirs_lock);

@@ -20,6 +20,15 @@ int fp_runtime_init(char *detail, size_t len);
 /* The process-wide archive; valid only when fp_runtime_init returned 0. */
 const struct fp_reader *fp_runtime_archive(void);
 
+/* A new descriptor on the executable, for a full open of it (the
+ * --fatpack-* flags); -1 with errno set. */
+int fp_runtime_open_self(void);
+
+/* A sealed memfd holding size bytes of data, named name (shown in
+ * /proc/PID/fd): it can be read, mapped and locked, and never changed.
+ * -1 with errno set on failure (memfd.c). */
+int fp_memfd_of(const char *name, const void *data, size_t size);
+
 /* Connects a socket to NOTIFY_SOCKET, when set, that fatpack_notify uses
  * from then on (service.c): called before the jail, which may forbid the
  * path lookup. */

@@ -36,6 +36,8 @@ struct options {
 	const char *listen;
 	int workers;
 	long max_conn;
+	const char *identity_cache;
+	const char *spa_from, *cache_from, *identity_from;  /* for messages */
 };
 
 /* the jail is entered once the sockets are bound (docs/SERVICE.md) */
@@ -56,6 +58,9 @@ usage(FILE *f)
 	    "                         when set, else the build's, else 127.0.0.1:8080)\n"
 	    "  --spa-fallback PATH    serve PATH for paths that are not in the site\n"
 	    "  --cache-control VALUE  Cache-Control header of every file\n"
+	    "  --identity-cache SIZE  memory for decoded files over 16 KiB, sent\n"
+	    "                         with sendfile (default: the build's, else\n"
+	    "                         256M; 0: none)\n"
 	    "  --workers N            event loops, one thread each (default: CPUs)\n"
 	    "  --max-connections N    open connections at most (default: 10000)\n"
 	    "  --no-access-log        no log line per request (also\n"
@@ -94,23 +99,28 @@ refuse(const char *from, const char *v, const char *why)
 /* The build checked its values; the command line and an older build's
  * metadata are checked here. */
 static void
-check_settings(struct serve_config *cfg, const char *spa_from,
-    const char *cache_from)
+check_settings(struct serve_config *cfg, const struct options *o)
 {
 	const char *spa = cfg->spa_fallback, *cc = cfg->cache_control, *why;
+	unsigned long long bytes;
 
 	/* an empty --spa-fallback turns the build's off */
 	if (spa != NULL && *fp_skip_slashes(spa) == '\0')
 		spa = NULL;
 	if (spa != NULL && (why = fp_check_spa_fallback(spa)) != NULL) {
-		refuse(spa_from, spa, why);
+		refuse(o->spa_from, spa, why);
 		exit(2);
 	}
 	cfg->spa_fallback = spa != NULL ? fp_skip_slashes(spa) : NULL;
 	if (cc != NULL && (why = fp_check_cache_control(cc)) != NULL) {
-		refuse(cache_from, cc, why);
+		refuse(o->cache_from, cc, why);
 		exit(2);
 	}
+	if ((why = fp_parse_identity_cache(o->identity_cache, &bytes)) != NULL) {
+		refuse(o->identity_from, o->identity_cache, why);
+		exit(2);
+	}
+	cfg->memfd_bytes = bytes;
 }
 
 static int
@@ -125,11 +135,13 @@ cpus(void)
 static void
 parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 {
-	enum { O_LISTEN = 256, O_SPA, O_CACHE, O_WORKERS, O_MAXCONN, O_NOLOG };
+	enum { O_LISTEN = 256, O_SPA, O_CACHE, O_IDENTITY, O_WORKERS, O_MAXCONN,
+	    O_NOLOG };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "spa-fallback", required_argument, NULL, O_SPA },
 		{ "cache-control", required_argument, NULL, O_CACHE },
+		{ "identity-cache", required_argument, NULL, O_IDENTITY },
 		{ "workers", required_argument, NULL, O_WORKERS },
 		{ "max-connections", required_argument, NULL, O_MAXCONN },
 		{ "no-access-log", no_argument, NULL, O_NOLOG },
@@ -137,13 +149,17 @@ parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env = getenv("FATPACK_ACCESS_LOG");
-	const char *spa_from = "serve.spa_fallback";
-	const char *cache_from = "serve.cache_control";
 	int c;
 
 	cfg->spa_fallback = fatpack_meta("serve.spa_fallback");
 	cfg->cache_control = fatpack_meta("serve.cache_control");
 	cfg->access_log = !(env != NULL && strcmp(env, "0") == 0);
+	o->identity_cache = fatpack_meta("serve.identity_cache");
+	o->spa_from = "serve.spa_fallback";
+	o->cache_from = "serve.cache_control";
+	o->identity_from = "serve.identity_cache";
+	if (o->identity_cache == NULL)
+		o->identity_cache = FP_IDENTITY_CACHE_DEFAULT;
 	o->listen = NULL;
 	o->workers = cpus();
 	o->max_conn = 10000;
@@ -153,11 +169,15 @@ parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 		case O_LISTEN:  o->listen = optarg; break;
 		case O_SPA:
 			cfg->spa_fallback = optarg;
-			spa_from = "--spa-fallback";
+			o->spa_from = "--spa-fallback";
 			break;
 		case O_CACHE:
 			cfg->cache_control = optarg;
-			cache_from = "--cache-control";
+			o->cache_from = "--cache-control";
+			break;
+		case O_IDENTITY:
+			o->identity_cache = optarg;
+			o->identity_from = "--identity-cache";
 			break;
 		case O_WORKERS:
 			o->workers = (int)number("--workers", optarg, 1, MAX_WORKERS);
@@ -174,7 +194,7 @@ parse_args(int argc, char **argv, struct options *o, struct serve_config *cfg)
 		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
 		exit(2);
 	}
-	check_settings(cfg, spa_from, cache_from);
+	check_settings(cfg, o);
 }
 
 /* --- the listening address ------------------------------------------------ */
@@ -376,6 +396,8 @@ wait_for_stop(const sigset_t *set, int stop_fd)
 	struct timespec ts = { (time_t)(half / 1000000),
 	    (long)(half % 1000000) * 1000 };
 	char state[64];
+	size_t files;
+	uint64_t bytes;
 	int sig;
 
 	for (;;) {
@@ -391,8 +413,10 @@ wait_for_stop(const sigset_t *set, int stop_fd)
 	snprintf(state, sizeof(state), "STOPPING=1\nSTATUS=stopping (signal %d)",
 	    sig);
 	fatpack_notify(state);
-	fprintf(stderr, "%s: stopping (signal %d), finishing responses\n", prog,
-	    sig);
+	site_memfd_usage(&files, &bytes);
+	fprintf(stderr, "%s: stopping (signal %d), finishing responses; "
+	    "identity cache: %zu files, %llu bytes\n", prog, sig, files,
+	    (unsigned long long)bytes);
 	if (write(stop_fd, &one, sizeof(one)) != sizeof(one))
 		_exit(1);
 	sigaction(SIGTERM, &sa, NULL);
@@ -486,6 +510,10 @@ main(int argc, char **argv)
 	if (o.max_conn > budget)
 		o.max_conn = budget > o.workers ? budget : o.workers;
 	cfg.max_conn = (size_t)((o.max_conn + o.workers - 1) / o.workers);
+	/* each file of the identity cache holds a descriptor: connections
+	 * have theirs first */
+	budget -= (long)cfg.max_conn * o.workers;
+	cfg.memfd_files = budget > 0 ? (size_t)budget : 0;
 	if ((cfg.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		fprintf(stderr, "%s: eventfd: %s\n", prog, strerror(errno));
 		return 1;

@@ -24,6 +24,8 @@ struct serve_config {
 	int access_log;
 	int journal;                /* stderr is the journal: no date in the log */
 	size_t max_conn;            /* per worker */
+	uint64_t memfd_bytes;       /* identity cache: bytes of decoded files */
+	size_t memfd_files;         /* and descriptors it may hold */
 	int stop_fd;                /* eventfd, readable once a stop is asked */
 };
 
@@ -53,6 +55,21 @@ int site_init(const struct serve_config *cfg);
  * the executable on first use and kept; NULL if it cannot be had (the caller
  * falls back to sendfile). Thread-safe. */
 const void *site_small_frame(const struct asset *a);
+
+/* Identity bodies over this size are sent with sendfile from a sealed memfd
+ * of the decoded file (the identity cache), while the cache has room; the
+ * smaller ones go out from memory with the response head in one sendmsg,
+ * like small frames. */
+#define SMALL_BODY (16u * 1024)
+
+/* The memfd of a's decoded bytes, made on first use and kept (the identity
+ * cache), in *fd: 0, with *fd -1 when the cache has no room for it (the
+ * caller sends from memory), or a FATPACK_E* code when the file is corrupt.
+ * Thread-safe. */
+int site_memfd(const struct asset *a, int *fd);
+
+/* What the identity cache holds: files and bytes (whole pages). */
+void site_memfd_usage(size_t *files, uint64_t *bytes);
 
 /* The executable's descriptor, for sendfile of zstd frames. */
 int site_fd(void);

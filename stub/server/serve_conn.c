@@ -5,9 +5,12 @@
  * A connection reads into a fixed buffer of HTTP_MAX_HEADER bytes, answers
  * the requests found there one after the other (pipelining), and sends each
  * response before parsing the next: a head from a small buffer, then the body
- * either from the decoded asset in memory (writev) or as the stored zstd frame
- * straight from the executable (sendfile). Sockets are edge-triggered, so a
- * connection always runs until the kernel says EAGAIN.
+ * either from memory (a small file's decoded bytes or zstd frame, with the
+ * head in one sendmsg) or with sendfile from a file: the stored zstd frame
+ * straight from the executable, or a large file's decoded bytes from its
+ * memfd (the identity cache), the head sent first with MSG_MORE so the two
+ * leave in full packets. Sockets are edge-triggered, so a connection always
+ * runs until the kernel says EAGAIN.
  *
  * Timeouts: every connection carries one deadline, always set to now +
  * SERVE_TIMEOUT (when a request starts, when a write progresses, when a
@@ -60,10 +63,11 @@ struct conn {
 	size_t rlen, rpos;          /* bytes in rbuf, bytes already answered */
 
 	size_t hlen, hoff;          /* response head */
-	const char *body;           /* identity body still to send */
+	const char *body;           /* body in memory still to send */
 	size_t blen;
-	off_t zoff;                 /* zstd frame still to send */
-	uint64_t zlen;
+	int ffd;                    /* body in a file still to send: the */
+	off_t foff;                 /* executable's frame or a memfd */
+	uint64_t flen;
 
 	char peer[INET6_ADDRSTRLEN];
 	char msg[64];               /* body of a status response */
@@ -353,7 +357,7 @@ head_end(struct conn *c, struct head *h, int keep, int minor)
 	c->hoff = 0;
 	c->body = NULL;
 	c->blen = 0;
-	c->zlen = 0;
+	c->flen = 0;
 	c->close_after = !keep;
 	c->state = C_WRITE;
 }
@@ -416,6 +420,29 @@ not_modified(const struct http_req *r, const struct asset *a)
 	    &since) == 0 && a->mtime <= since;
 }
 
+/* The identity body of a: a large file's memfd (*fd) while the identity
+ * cache has room, else its decoded bytes in memory (*data). */
+static int
+identity_body(const struct asset *a, int *fd, const void **data)
+{
+	size_t size;
+	int rc;
+
+	*fd = -1;
+	if (a->size > SMALL_BODY && (rc = site_memfd(a, fd)) != 0)
+		return rc;
+	return *fd >= 0 ? 0 : fatpack_get_at(a->index, data, &size);
+}
+
+/* Arms the body to go out with sendfile from fd. */
+static void
+send_file(struct conn *c, int fd, uint64_t off, uint64_t len)
+{
+	c->ffd = fd;
+	c->foff = (off_t)off;
+	c->flen = len;
+}
+
 /* Headers every response about the asset carries, 304 included. */
 static void
 validators(struct worker *w, struct head *h, const struct asset *a, int zstd)
@@ -438,7 +465,7 @@ respond_file(struct worker *w, struct conn *c, const struct http_req *r,
 	uint64_t first = 0, count = a->size;
 	int head_only = r->method == HTTP_HEAD;
 	const void *data = NULL;
-	size_t size;
+	int mfd = -1;
 	struct head h;
 
 	if (not_modified(r, a)) {
@@ -466,7 +493,7 @@ respond_file(struct worker *w, struct conn *c, const struct http_req *r,
 		/* A stored frame is sent as it is, so it is checked first (once);
 		 * HEAD promises what GET would send, so it is checked too. */
 		int rc = zstd || head_only ? fatpack_check_at(a->index) :
-		    fatpack_get_at(a->index, &data, &size);
+		    identity_body(a, &mfd, &data);
 
 		if (rc != 0) {
 			fprintf(stderr, "%s: asset %zu: %s\n", w->cfg->prog, a->index,
@@ -505,8 +532,9 @@ respond_file(struct worker *w, struct conn *c, const struct http_req *r,
 		c->body = data;
 		c->blen = (size_t)a->zlen;
 	} else if (!head_only && zstd) {
-		c->zoff = (off_t)a->zoff;
-		c->zlen = a->zlen;
+		send_file(c, site_fd(), a->zoff, a->zlen);
+	} else if (!head_only && mfd >= 0) {
+		send_file(c, mfd, first, count);
 	} else if (!head_only && data != NULL) {
 		c->body = (const char *)data + first;
 		c->blen = (size_t)count;
@@ -596,7 +624,7 @@ send_some(struct worker *w, struct conn *c)
 			    .msg_iovlen = c->blen > 0 ? 2 : 1 };
 
 			n = sendmsg(c->fd, &m,
-			    MSG_NOSIGNAL | (c->zlen > 0 ? MSG_MORE : 0));
+			    MSG_NOSIGNAL | (c->flen > 0 ? MSG_MORE : 0));
 			if (n > 0 && (size_t)n > c->hlen - c->hoff) {
 				size_t b = (size_t)n - (c->hlen - c->hoff);
 
@@ -612,15 +640,16 @@ send_some(struct worker *w, struct conn *c)
 				c->body += n;
 				c->blen -= (size_t)n;
 			}
-		} else if (c->zlen > 0) {
-			size_t chunk = c->zlen > (1u << 30) ? (1u << 30) :
-			    (size_t)c->zlen;
+		} else if (c->flen > 0) {
+			size_t chunk = c->flen > (1u << 30) ? (1u << 30) :
+			    (size_t)c->flen;
 
-			n = sendfile(c->fd, site_fd(), &c->zoff, chunk);
+			n = sendfile(c->fd, c->ffd, &c->foff, chunk);
 			if (n == 0)
-				return -1;      /* the executable shrank */
+				return -1;      /* the executable shrank (a memfd
+						   cannot: sealed) */
 			if (n > 0)
-				c->zlen -= (uint64_t)n;
+				c->flen -= (uint64_t)n;
 		} else {
 			return 1;
 		}

@@ -3,6 +3,7 @@
  * built once at start (proportional to the number of files, never to their
  * bytes), and the mapping of a request path to a file.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,16 @@ static struct asset *assets;    /* indexed by index position; folders unused */
 static _Atomic(void *) *frames; /* copies of small frames, NULL until read */
 static size_t n_assets;
 static int exe_fd = -1;
+
+/* The identity cache: one memfd per large file, made on first use under
+ * the lock (once per file, so rarely) and read without it. */
+static _Atomic int *memfds;     /* descriptor + 1; 0 until made */
+static pthread_mutex_t memfd_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct serve_config *config;
+static size_t memfd_files;      /* under memfd_lock */
+static uint64_t memfd_bytes;
+static int memfd_full;          /* a memfd could not be had: no more tries */
+static int memfd_full_said;
 
 static void
 hex16(const unsigned char *sha, char *out)
@@ -61,7 +72,9 @@ site_init(const struct serve_config *cfg)
 	n_assets = fatpack_count();
 	assets = calloc(n_assets ? n_assets : 1, sizeof(*assets));
 	frames = calloc(n_assets ? n_assets : 1, sizeof(*frames));
-	if (assets == NULL || frames == NULL) {
+	memfds = calloc(n_assets ? n_assets : 1, sizeof(*memfds));
+	config = cfg;
+	if (assets == NULL || frames == NULL || memfds == NULL) {
 		fprintf(stderr, "%s: out of memory for %zu assets\n", cfg->prog,
 		    n_assets);
 		return -1;
@@ -106,6 +119,82 @@ site_small_frame(const struct asset *a)
 		return seen;
 	}
 	return mine;
+}
+
+/* Shmem is allocated in pages. */
+static uint64_t
+pages(uint64_t size)
+{
+	return (size + 4095) & ~(uint64_t)4095;
+}
+
+/* Said once, since every later miss would say it again. */
+static void
+say_full(const struct asset *a)
+{
+	if (memfd_full_said)
+		return;
+	memfd_full_said = 1;
+	fprintf(stderr, "%s: identity cache full (%zu files, %llu bytes; "
+	    "asset %zu needs %llu more): larger files not in it are sent "
+	    "from memory\n", config->prog, memfd_files,
+	    (unsigned long long)memfd_bytes, a->index,
+	    (unsigned long long)pages(a->size));
+}
+
+/* Under memfd_lock: the memfd of a, made now if the budget has room. */
+static int
+make_memfd(const struct asset *a, int *fd)
+{
+	uint64_t need = pages(a->size);
+	int made;
+
+	if ((made = atomic_load(&memfds[a->index]) - 1) >= 0) {
+		*fd = made;
+		return 0;
+	}
+	if (memfd_full || memfd_files >= config->memfd_files ||
+	    need > config->memfd_bytes - memfd_bytes) {
+		say_full(a);
+		return 0;
+	}
+	/* Without memory or descriptors for it, every later try would decode
+	 * the file again for nothing: the cache takes no more. */
+	if ((made = fatpack_memfd_at(a->index)) == FATPACK_ENOMEM) {
+		memfd_full = 1;
+		say_full(a);
+		return 0;
+	}
+	if (made < 0)
+		return made;
+	memfd_files++;
+	memfd_bytes += need;
+	atomic_store_explicit(&memfds[a->index], made + 1, memory_order_release);
+	*fd = made;
+	return 0;
+}
+
+int
+site_memfd(const struct asset *a, int *fd)
+{
+	int rc;
+
+	*fd = atomic_load_explicit(&memfds[a->index], memory_order_acquire) - 1;
+	if (*fd >= 0)
+		return 0;
+	pthread_mutex_lock(&memfd_lock);
+	rc = make_memfd(a, fd);
+	pthread_mutex_unlock(&memfd_lock);
+	return rc;
+}
+
+void
+site_memfd_usage(size_t *files, uint64_t *bytes)
+{
+	pthread_mutex_lock(&memfd_lock);
+	*files = memfd_files;
+	*bytes = memfd_bytes;
+	pthread_mutex_unlock(&memfd_lock);
 }
 
 int

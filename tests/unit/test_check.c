@@ -234,6 +234,31 @@ test_cache_control(void)
 }
 
 static void
+test_identity_cache(void)
+{
+	static const char *const bad[] = { "", "-1", "1.5G", "12Q", "0x10",
+	    " 1M", "1M ", "1P", "1025T", "99999999999999999999" };
+	unsigned long long n = 1;
+
+	check(fp_parse_identity_cache("0", &n) == NULL && n == 0,
+	    "identity cache 0: none");
+	check(fp_parse_identity_cache("256M", &n) == NULL && n == 256ull << 20,
+	    "identity cache 256M");
+	check(fp_parse_identity_cache(FP_IDENTITY_CACHE_DEFAULT, &n) == NULL,
+	    "identity cache default taken");
+	check(fp_parse_identity_cache("4096", &n) == NULL && n == 4096,
+	    "identity cache 4096 bytes");
+	check(fp_parse_identity_cache("1024T", &n) == NULL && n == 1ull << 50,
+	    "identity cache 1024T, the largest");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "identity cache '%s' refused", bad[i]);
+		check(fp_check_identity_cache(bad[i]) != NULL, name);
+	}
+}
+
+static void
 test_spa_fallback(void)
 {
 	check(fp_check_spa_fallback("index.html") == NULL, "spa index.html");
@@ -289,6 +314,7 @@ main(void)
 	test_name();
 	test_cache_control();
 	test_spa_fallback();
+	test_identity_cache();
 	test_escape();
 	test_bytes();
 	return failed;

@@ -109,9 +109,9 @@ test_round_trip(void)
 	check(a.count == STD_N && a.payload_offset == FP_ALIGN, "count and offset");
 	check(fp_reader_find(&a, "css/site.css", 12) == 1, "find css/site.css");
 	check(fp_reader_find(&a, "css", 3) == 0, "find folder");
-	check(fp_reader_find(&a, "css/site.cs", 11) == -1 &&
-	    fp_reader_find(&a, "zzz", 3) == -1 &&
-	    fp_reader_find(&a, "", 0) == -1, "find misses");
+	check(fp_reader_find(&a, "css/site.cs", 11) == FATPACK_ENOENT &&
+	    fp_reader_find(&a, "zzz", 3) == FATPACK_ENOENT &&
+	    fp_reader_find(&a, "", 0) == FATPACK_ENOENT, "find misses");
 	check(std_entries_match(&a), "every entry's fields and bytes round-trip");
 	check(fp_reader_decode(&a, 0, &data, &size) == FATPACK_EISDIR,
 	    "decoding a folder is EISDIR");
