@@ -39,6 +39,10 @@ PACKAGES=(
 	# signatures (docs/SIGNING.md): the bundler's libsodium, autotools to
 	# build Debian's libsodium source for musl, minisign for t_sign
 	libsodium-dev autoconf automake libtool minisign
+	# examples/ansible over SSH to a test sshd (tests/t_ansible.sh); the
+	# playbook uses only ansible.builtin, so the engine without the
+	# community collections of the "ansible" package
+	openssh-server openssh-client ansible-core
 )
 
 # `setup.sh --bench` adds what bench/ compares against (golang-go: Go's embed,
