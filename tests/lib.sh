@@ -140,3 +140,20 @@ done_testing() {
 	[ "$FAILED" -eq 0 ]
 	exit
 }
+
+# runtime_sources: the runtime library's sources (stub/format, inspect,
+# deploy, runtime), one per line, as a plain link pulls them from
+# libfatpack.a: without the signature check that only --require-signature
+# links (require.c and sigcheck.c, which need libsodium). For the
+# ThreadSanitizer builds of t_threads and t_mount, which compile the runtime
+# from source for glibc.
+runtime_sources() {
+	local f
+	for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c \
+		"$TOP"/stub/deploy/*.c "$TOP"/stub/runtime/*.c; do
+		case $f in
+		*/runtime/require.c | */inspect/sigcheck.c) continue ;;
+		esac
+		echo "$f"
+	done
+}

@@ -73,10 +73,7 @@ fi
 # The probe's eight threads under ThreadSanitizer: the runtime compiled with
 # it (for glibc, as tests/t_threads.sh does), linked with fatpack cc's wraps.
 if ! is_san_build; then
-	rt=()
-	for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/deploy/*.c "$TOP"/stub/runtime/*.c; do
-		rt+=("$f")
-	done
+	mapfile -t rt < <(runtime_sources)
 	mapfile -t wraps < <("$FATPACK" cc --print-config | grep -o -- '-Wl,--wrap=[a-z_]*')
 	if clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -pthread \
 		-I"$TOP/include" -iquote "$TOP/stub" "$probe_src" "${rt[@]}" "${wraps[@]}" \

@@ -57,11 +57,7 @@ fi
 if is_san_build; then
 	done_testing
 fi
-# every source of the runtime library, as the Makefile lists them
-rt=()
-for f in "$TOP"/stub/format/*.c "$TOP"/stub/inspect/*.c "$TOP"/stub/deploy/*.c "$TOP"/stub/runtime/*.c; do
-	[ -e "$f" ] && rt+=("${f#"$TOP"/}")
-done
+mapfile -t rt < <(runtime_sources)
 # the linker's --wrap flags, as fatpack cc gives them (main and the mount's)
 mapfile -t wraps < <("$FATPACK" cc --print-config | grep -o -- '-Wl,--wrap=[a-z_]*')
 if (cd "$TOP" && clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -pthread \
