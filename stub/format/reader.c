@@ -356,8 +356,8 @@ map_index(struct fp_reader *a, unsigned char hdr[8], char *detail, size_t len)
 }
 
 /* Rule 11: the index frame's data against the trailer's SHA-256. */
-int
-fp_reader_check_index_sum(const struct fp_reader *a, char *detail, size_t len)
+static int
+check_index_sum(const struct fp_reader *a, char *detail, size_t len)
 {
 	unsigned char sum[32];
 
@@ -368,9 +368,11 @@ fp_reader_check_index_sum(const struct fp_reader *a, char *detail, size_t len)
 	return 0;
 }
 
-/* Loads the index frame and checks its SHA-256 and its skippable header. A
- * lazy open leaves the SHA-256 of a stored index to full opens: hashing is
- * work per entry. A compressed one is hashed before it is decoded. */
+/* Loads the index frame and checks its SHA-256 and its skippable header.
+ * A lazy open maps a stored index instead of reading it, and hashes it all
+ * the same: the entries' modes, mtimes and MIME types, and the metadata the
+ * runtime acts on at start, are covered by nothing else. A compressed index
+ * is hashed before it is decoded. */
 static int
 load_index(struct fp_reader *a, char *detail,
     size_t len)
@@ -382,8 +384,7 @@ load_index(struct fp_reader *a, char *detail,
 	    read_index(a, hdr, detail, len);
 	if (r != 0)
 		return r;
-	if ((!a->lazy || zindex) &&
-	    (r = fp_reader_check_index_sum(a, detail, len)) != 0)
+	if ((r = check_index_sum(a, detail, len)) != 0)
 		return r;
 	if (fp_le32(hdr) != FP_INDEX_MAGIC || fp_le32(hdr + 4) != a->index_len)
 		return fail(FATPACK_ECORRUPT, detail, len,

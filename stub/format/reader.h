@@ -57,16 +57,9 @@ int fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len);
  * (FORMAT.md 7.1): the trailer, the index frame and index headers and the
  * metadata are checked now; an entry's rules when it is first touched by
  * fp_reader_entry, _find, _lower_bound, _frame or _decode, from any
- * thread. A stored (uncompressed) index is mapped, not read, and its
- * SHA-256 is not checked: fp_reader_open is for commands that vouch for
- * the whole file. */
+ * thread. A stored (uncompressed) index is mapped, not read; its SHA-256
+ * is checked (rule 11) as by fp_reader_open. */
 int fp_reader_open_lazy(struct fp_reader *a, int fd, char *detail, size_t len);
-
-/* Rule 11 (FORMAT.md 7.1), which a lazy open leaves out for a stored
- * index: its SHA-256 against the trailer's. For a lazy reader that must
- * vouch for the whole index (a --require-signature start). */
-int fp_reader_check_index_sum(const struct fp_reader *a, char *detail,
-    size_t len);
 
 /* Releases what fp_reader_open allocated (not the descriptor). */
 void fp_reader_close(struct fp_reader *a);

@@ -41,9 +41,8 @@ fp_require_signature(const char *prog)
 		return -1;
 	}
 	/* The signature covers the trailer, the trailer the index (rule 11,
-	 * which the runtime's lazy open leaves out) and the index each asset. */
-	if (fp_reader_check_index_sum(r, detail, sizeof(detail)) != 0 ||
-	    fp_sig_verify(r, &k, detail, sizeof(detail)) != 0) {
+	 * checked by the open) and the index each asset. */
+	if (fp_sig_verify(r, &k, detail, sizeof(detail)) != 0) {
 		fp_msg(prog, "%s: refusing to start: %s", prog, detail);
 		return -1;
 	}

@@ -1184,7 +1184,7 @@ outcome(struct art *t, int decode, enum mode m, char detail[256])
 static int
 full_only(const char *id)
 {
-	return strcmp(id, "11") == 0 || strcmp(id, "32b") == 0;
+	return strcmp(id, "32b") == 0;
 }
 
 /* The doc's message of rule id ends with ": " reason. */
@@ -1277,7 +1277,7 @@ run_value(const struct value *v)
  * reader checks the metadata at open and an entry's rules together, so it
  * may meet another first. */
 static const struct crafted order[] = {
-	{ "2", o2_3, 0, "2" }, { "11", o11_12, 0, "12" },
+	{ "2", o2_3, 0, "2" }, { "11", o11_12, 0, "11" },
 	{ "24c", o24_25, 0, "24c" }, { "25b", o25_26, 0, "25b" },
 	{ "28", o28_32, 0, "32" }, { "32", o32_33, 0, "33" },
 	{ "36", o36_38, 0, "36" },
