@@ -157,3 +157,36 @@ runtime_sources() {
 		echo "$f"
 	done
 }
+
+# serve_start NAME ARGS...: runs $APP (a --serve artifact) with --listen
+# 127.0.0.1:0 and ARGS, its log in $T/NAME.log, and waits for the address it
+# prints; sets PID and PORT.
+serve_start() {
+	local name=$1
+	shift
+	"$APP" --listen 127.0.0.1:0 "$@" 2>"$T/$name.log" &
+	PID=$!
+	for _ in $(seq 50); do
+		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
+			"$T/$name.log" 2>/dev/null)
+		[ -n "$PORT" ] && return 0
+		sleep 0.1
+	done
+	not_ok "start $name" "$(cat "$T/$name.log")"
+	kill "$PID" 2>/dev/null
+	done_testing
+}
+
+# serve_stop NAME: SIGTERM to PID; the exit status must be 0 and the log
+# $T/NAME.log clean.
+serve_stop() {
+	local rc=0
+	kill -TERM "$PID" 2>/dev/null
+	wait "$PID" || rc=$?
+	if [ "$rc" -ne 0 ] || crashed 0 "$T/$1.log"; then
+		not_ok "$1 stops cleanly on SIGTERM" "exit $rc
+$(grep -A5 -E 'Sanitizer|runtime error' "$T/$1.log")"
+	else
+		ok "$1 stops cleanly on SIGTERM"
+	fi
+}

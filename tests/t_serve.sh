@@ -37,35 +37,7 @@ sys.stdout.buffer.write(out)
 '
 raw() { python3 -c "$RAW" "$PORT"; }
 
-# start NAME ARGS...: runs the app on a free port; sets PID and PORT.
-start() {
-	local name=$1
-	shift
-	"$APP" --listen 127.0.0.1:0 "$@" 2>"$T/$name.log" &
-	PID=$!
-	for _ in $(seq 50); do
-		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
-			"$T/$name.log" 2>/dev/null)
-		[ -n "$PORT" ] && return 0
-		sleep 0.1
-	done
-	not_ok "start $name" "$(cat "$T/$name.log")"
-	kill "$PID" 2>/dev/null
-	done_testing
-}
 
-# stop NAME: SIGTERM, then the exit status must be 0 and the log clean.
-stop() {
-	local rc=0
-	kill -TERM "$PID" 2>/dev/null
-	wait "$PID" || rc=$?
-	if [ "$rc" -ne 0 ] || crashed 0 "$T/$1.log"; then
-		not_ok "$1 stops cleanly on SIGTERM" "exit $rc
-$(grep -A5 -E 'Sanitizer|runtime error' "$T/$1.log")"
-	else
-		ok "$1 stops cleanly on SIGTERM"
-	fi
-}
 
 U() { printf 'http://127.0.0.1:%s%s' "$PORT" "$1"; }
 
@@ -80,7 +52,7 @@ get() {
 status() { sed -n '1s/^HTTP\/1.1 \([0-9]*\).*/\1/p' "$T/h"; }
 hdr() { sed -n "s/^$1: //Ip" "$T/h" | tr -d '\r'; }
 
-start main
+serve_start main
 
 # --- identity and zstd bodies ---------------------------------------------
 for f in index.html css/site.css img/logo.svg js/app.js docs/index.html \
@@ -272,13 +244,13 @@ for _ in $(seq 100); do
 	[ -e "$T/inflight.started" ] && break
 	sleep 0.1
 done
-stop main
+serve_stop main
 wait "$inflight"
 check_eq "in-flight response finished after SIGTERM" "$(wc -c <"$SITE/big.bin")" \
 	"$(tail -n 1 "$T/inflight.out")"
 
 # --- run-time options ------------------------------------------------------------
-start spa --spa-fallback index.html --no-access-log --workers 1
+serve_start spa --spa-fallback index.html --no-access-log --workers 1
 get /some/client/route
 check "--spa-fallback serves index.html for unknown paths" \
 	cmp -s "$T/b" "$SITE/index.html"
@@ -286,9 +258,9 @@ get /%2e%2e/etc/passwd
 check_eq "--spa-fallback: traversal still 404" 404 "$(status)"
 check "--no-access-log: no log lines" \
 	test "$(grep -c ' - - \[' "$T/spa.log")" -eq 0
-stop spa
+serve_stop spa
 
-start bounded --max-connections 20 --workers 1
+serve_start bounded --max-connections 20 --workers 1
 python3 - "$PORT" "$PID" >"$T/bound.out" 2>&1 <<'PY'
 import os, socket, sys, time
 port, pid = int(sys.argv[1]), sys.argv[2]
@@ -311,12 +283,12 @@ check_eq "--max-connections: oldest idle evicted, new client served" \
 	"HTTP/1.1 200 OK" "$(head -n 1 "$T/bound.out")"
 check "--max-connections bounds the open sockets" \
 	test "$(tail -n 1 "$T/bound.out")" -le 22
-stop bounded
+serve_stop bounded
 
 # At the bound, an idle keep-alive connection makes room even when the oldest
 # connection is a slow client in the middle of its request line: with the
 # slow one first and three idle ones after it, curl must still get its 200.
-start evict --max-connections 4 --workers 1
+serve_start evict --max-connections 4 --workers 1
 python3 - "$PORT" >"$T/evict.out" 2>&1 <<'PY'
 import socket, subprocess, sys, time
 port = int(sys.argv[1])
@@ -372,7 +344,7 @@ check_grep "the other idle connections stay open" \
 	"^next idle kept: HTTP/1.1 200 OK$" "$T/evict.out"
 check_grep "the slow client keeps its connection" \
 	"^slow: HTTP/1.1 200 OK$" "$T/evict.out"
-stop evict
+serve_stop evict
 
 port=$(free_port)
 PORT=$port "$APP" 2>"$T/env.log" &
@@ -380,10 +352,10 @@ PID=$!
 sleep 0.5
 check "PORT: listens on all interfaces" \
 	grep -q "^listening on http://0.0.0.0:$port/" "$T/env.log"
-stop env
+serve_stop env
 
 # A slow client gets its connection closed (SERVE_TIMEOUT is 10 s).
-start slow --workers 1
+serve_start slow --workers 1
 python3 - "$PORT" >"$T/slow.out" 2>&1 <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -399,7 +371,7 @@ PY
 slow=$(tail -n 1 "$T/slow.out")
 check "slow header: closed after the timeout (${slow}s)" \
 	test "$slow" -ge 8 -a "$slow" -le 13
-stop slow
+serve_stop slow
 
 # A corrupt content frame is never sent, neither as stored zstd nor decoded.
 # Random bytes are stored in raw blocks, so the asset's bytes appear in the
@@ -419,7 +391,7 @@ open(sys.argv[1], "wb").write(app)
 PY
 APP_GOOD=$APP
 APP=$T/badapp
-start corrupt --workers 1
+serve_start corrupt --workers 1
 get /rand.bin -H 'Accept-Encoding: zstd'
 check_eq "corrupt asset, zstd client: 500" 500 "$(status)"
 check "corrupt asset, zstd client: none of its bytes (a short error page)" \
@@ -431,7 +403,7 @@ check_eq "corrupt asset, identity client: 500" 500 "$(status)"
 get /index.html -H 'Accept-Encoding: zstd'
 check_eq "the other assets are still served" 200 "$(status)"
 check_grep "the error names the cause" "checksum" "$T/corrupt.log"
-stop corrupt
+serve_stop corrupt
 APP=$APP_GOOD
 
 check_fails "missing --spa-fallback asset is refused" "not a file" \

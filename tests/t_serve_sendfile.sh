@@ -24,35 +24,7 @@ if ! "$FATPACK" build -q --serve "$SITE" -o "$APP" 2>"$T/build.err"; then
 fi
 ok "build the site"
 
-# start NAME ARGS...: runs the app on a free port; sets PID and PORT.
-start() {
-	local name=$1
-	shift
-	"$APP" --listen 127.0.0.1:0 "$@" 2>"$T/$name.log" &
-	PID=$!
-	for _ in $(seq 50); do
-		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
-			"$T/$name.log" 2>/dev/null)
-		[ -n "$PORT" ] && return 0
-		sleep 0.1
-	done
-	not_ok "start $name" "$(cat "$T/$name.log")"
-	kill "$PID" 2>/dev/null
-	done_testing
-}
 
-# stop NAME: SIGTERM; the exit status must be 0 and the log clean.
-stop() {
-	local rc=0
-	kill -TERM "$PID" 2>/dev/null
-	wait "$PID" || rc=$?
-	if [ "$rc" -ne 0 ] || crashed 0 "$T/$1.log"; then
-		not_ok "$1 stops cleanly on SIGTERM" "exit $rc
-$(grep -A5 -E 'Sanitizer|runtime error' "$T/$1.log")"
-	else
-		ok "$1 stops cleanly on SIGTERM"
-	fi
-}
 
 U() { printf 'http://127.0.0.1:%s/%s' "$PORT" "$1"; }
 
@@ -80,7 +52,7 @@ ranged() {
 	fi
 }
 
-start cache --workers 2
+serve_start cache --workers 2
 for f in r1.bin r16383.bin r16384.bin r16385.bin r102400.bin d/large.bin \
 	text.txt empty.txt; do
 	same "identity $f: exact bytes" "$f"
@@ -137,7 +109,7 @@ wait_clients
 check_eq "40 clients at once: every body exact" "40 0" \
 	"$(grep -c ' ok$' "$T/par") $(grep -c ' bad$' "$T/par")"
 rm -f "$T"/p[0-9]*
-stop cache
+serve_stop cache
 cache_bytes=$(find "$SITE" -type f -size +16384c -printf '%s\n' |
 	awk '{ t += int(($1 + 4095) / 4096) * 4096 } END { print t }')
 check_grep "the stop line reports the cache: files and bytes" \
@@ -145,7 +117,7 @@ check_grep "the stop line reports the cache: files and bytes" \
 
 # A budget that holds the 100 KB file but not the 8 MB one: the large one
 # goes out from memory, exact, and the log says the cache is full, once.
-start budget --workers 1 --identity-cache 200K
+serve_start budget --workers 1 --identity-cache 200K
 same "over the budget: d/large.bin exact from memory" d/large.bin
 same "within the budget: r102400.bin exact" r102400.bin
 same "over the budget, again: d/large.bin exact" d/large.bin
@@ -153,14 +125,14 @@ ranged "over the budget: a range from memory" d/large.bin 100-20099 100 20000
 check_eq "only what fits has a memfd" 1 "$(memfds)"
 check_eq "the log says the cache is full, once" 1 \
 	"$(grep -c 'identity cache full' "$T/budget.log")"
-stop budget
+serve_stop budget
 check_grep "the stop line counts the one file" \
 	"identity cache: 1 files, 102400 bytes$" "$T/budget.log"
 
-start off --workers 1 --identity-cache 0
+serve_start off --workers 1 --identity-cache 0
 same "--identity-cache 0: exact bytes from memory" d/large.bin
 check_eq "--identity-cache 0: no memfd" 0 "$(memfds)"
-stop off
+serve_stop off
 
 # Descriptors: connections have theirs first, the cache gets the rest
 # (64 - 16 - 2 for the worker - 40 connections = 6 files).
@@ -185,7 +157,7 @@ for i in $(seq 10); do
 done
 check_eq "few descriptors: the cache holds what is left after the connections" \
 	6 "$(memfds)"
-stop fds
+serve_stop fds
 APP=$APP_BIG
 SITE=$T/site
 
@@ -202,13 +174,13 @@ app[at] ^= 0xFF
 open(sys.argv[1], "wb").write(app)
 PY
 APP=$T/bad-app
-start corrupt --workers 1
+serve_start corrupt --workers 1
 curl -sS -o "$T/b" -D "$T/h" "$(U r102400.bin)"
 check_eq "corrupt large file, identity: 500 and a short error page" "500 yes" \
 	"$(sed -n '1s/^HTTP\/1.1 \([0-9]*\).*/\1/p' "$T/h") $([ "$(stat -c %s "$T/b")" -lt 1000 ] && echo yes)"
 check_eq "corrupt large file: no memfd" 0 "$(memfds)"
 same "the other large files are still served" d/large.bin
-stop corrupt
+serve_stop corrupt
 APP=$APP_BIG
 
 for bad in 12Q -1 1.5G '' 2000T 0x10 ' 1M'; do
@@ -233,14 +205,14 @@ check_fails "fatpack.ini identity_cache refuses a bad size" \
 check_output "the build records serve.identity_cache" \
 	'serve\.identity_cache.*0' "$FATPACK" info "$T/off-app"
 APP=$T/off-app
-start built-off --workers 1
+serve_start built-off --workers 1
 same "built with 0: exact bytes" d/large.bin
 check_eq "built with 0: no memfd" 0 "$(memfds)"
-stop built-off
-start built-on --workers 1 --identity-cache 64M
+serve_stop built-off
+serve_start built-on --workers 1 --identity-cache 64M
 same "built with 0, run with 64M: exact bytes" d/large.bin
 check_eq "built with 0, run with 64M: a memfd" 1 "$(memfds)"
-stop built-on
+serve_stop built-on
 APP=$APP_BIG
 
 done_testing
