@@ -37,8 +37,6 @@ sys.stdout.buffer.write(out)
 '
 raw() { python3 -c "$RAW" "$PORT"; }
 
-
-
 U() { printf 'http://127.0.0.1:%s%s' "$PORT" "$1"; }
 
 # get NAME PATH [CURL ARGS...]: headers in $T/h, body in $T/b.

@@ -24,8 +24,6 @@ if ! "$FATPACK" build -q --serve "$SITE" -o "$APP" 2>"$T/build.err"; then
 fi
 ok "build the site"
 
-
-
 U() { printf 'http://127.0.0.1:%s/%s' "$PORT" "$1"; }
 
 # memfds: how many memfds the server holds (its identity cache).
