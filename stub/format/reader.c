@@ -565,11 +565,11 @@ string_in_strtab(uint32_t strtab_size, uint32_t off, uint32_t len)
 
 /* Rule 23 of entry e. */
 static int
-strings_in_strtab(const struct fp_reader *a, const unsigned char *e)
+strings_in_strtab(uint32_t strtab_size, const unsigned char *e)
 {
-	return string_in_strtab(a->strtab_size, fp_le32(e + FP_E_PATH_OFF),
+	return string_in_strtab(strtab_size, fp_le32(e + FP_E_PATH_OFF),
 	    fp_le32(e + FP_E_PATH_LEN)) &&
-	    string_in_strtab(a->strtab_size, fp_le32(e + FP_E_MIME_OFF),
+	    string_in_strtab(strtab_size, fp_le32(e + FP_E_MIME_OFF),
 	    fp_le32(e + FP_E_MIME_LEN));
 }
 
@@ -595,7 +595,7 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 	const char *path;
 	size_t n;
 
-	if (!strings_in_strtab(a, e))
+	if (!strings_in_strtab(a->strtab_size, e))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u string outside the string table", i);
 	if (!entry_sum_ok(a, e))
@@ -615,7 +615,7 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 		size_t pn;
 
 		/* a lazy reader may not have checked the previous entry */
-		if (!strings_in_strtab(a, pe))
+		if (!strings_in_strtab(a->strtab_size, pe))
 			return fail(FATPACK_ECORRUPT, detail, len,
 			    "index: entry %u string outside the string table", i - 1);
 		if (!entry_sum_ok(a, pe))
@@ -811,9 +811,7 @@ fp_index_seal(unsigned char *p, size_t len)
 		return -1;
 	strtab = (const char *)p + FP_INDEX_HEADER + (size_t)count * esize;
 	for (e = p + FP_INDEX_HEADER; e < (const unsigned char *)strtab; e += esize)
-		if (string_in_strtab(strsize, fp_le32(e + FP_E_PATH_OFF),
-		    fp_le32(e + FP_E_PATH_LEN)) && string_in_strtab(strsize,
-		    fp_le32(e + FP_E_MIME_OFF), fp_le32(e + FP_E_MIME_LEN)))
+		if (strings_in_strtab(strsize, e))
 			fp_entry_sum(e, esize, strtab, e + FP_E_CHECK);
 	fp_header_sum(p, strtab + strsize, metasize, p + FP_I_CHECK);
 	return 0;
