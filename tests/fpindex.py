@@ -21,14 +21,16 @@ def seal(idx, minor):
     if esz < 96 or st + strsz + metasz != len(idx):
         return bytes(idx)
     strtab = bytes(idx[st:st + strsz])
-    for e in range(32, st, esz):
+    idx[24:32] = hcheck = _sum(bytes(idx[:24]) + bytes(idx[st + strsz:]))
+    for i in range(count):
+        e = 32 + i * esz
         po, pl, mo, ml = struct.unpack_from('<IIII', idx, e + 32)
         if po + pl <= strsz and mo + ml <= strsz:
             ent = bytearray(idx[e:e + esz])
             ent[56:64] = bytes(8)
-            idx[e + 56:e + 64] = _sum(bytes(ent) + strtab[po:po + pl] +
+            idx[e + 56:e + 64] = _sum(hcheck + struct.pack('<I', i) +
+                                      bytes(ent) + strtab[po:po + pl] +
                                       strtab[mo:mo + ml])
-    idx[24:32] = _sum(bytes(idx[:24]) + bytes(idx[st + strsz:]))
     return bytes(idx)
 
 

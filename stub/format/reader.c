@@ -457,13 +457,18 @@ sum_final(struct sha256 *s, unsigned char out[FP_SUM_LEN])
 }
 
 void
-fp_entry_sum(const unsigned char *e, size_t entry_size, const char *strtab,
-    unsigned char out[FP_SUM_LEN])
+fp_entry_sum(const unsigned char *hdr, uint32_t i, const unsigned char *e,
+    const char *strtab, unsigned char out[FP_SUM_LEN])
 {
 	static const unsigned char zero[FP_SUM_LEN];
+	size_t entry_size = fp_le32(hdr + FP_I_ENTRY_SIZE);
+	unsigned char n[4];
 	struct sha256 s;
 
+	fp_put_le32(n, i);
 	sha256_init(&s);
+	sha256_update(&s, hdr + FP_I_CHECK, FP_SUM_LEN);
+	sha256_update(&s, n, sizeof(n));
 	sha256_update(&s, e, FP_E_CHECK);
 	sha256_update(&s, zero, FP_SUM_LEN);
 	sha256_update(&s, e + FP_E_CHECK + FP_SUM_LEN,
@@ -573,15 +578,16 @@ strings_in_strtab(uint32_t strtab_size, const unsigned char *e)
 	    fp_le32(e + FP_E_MIME_LEN));
 }
 
-/* Rule 23b of entry e, whose strings lie inside strtab (rule 23). */
+/* Rule 23b of entry i, whose strings lie inside strtab (rule 23). */
 static int
-entry_sum_ok(const struct fp_reader *a, const unsigned char *e)
+entry_sum_ok(const struct fp_reader *a, uint32_t i)
 {
+	const unsigned char *e = entry_ptr(a, i);
 	unsigned char sum[FP_SUM_LEN];
 
 	if (!a->sums)
 		return 1;
-	fp_entry_sum(e, a->entry_size, a->strtab, sum);
+	fp_entry_sum(a->index, i, e, a->strtab, sum);
 	return memcmp(sum, e + FP_E_CHECK, FP_SUM_LEN) == 0;
 }
 
@@ -598,7 +604,7 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 	if (!strings_in_strtab(a->strtab_size, e))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u string outside the string table", i);
-	if (!entry_sum_ok(a, e))
+	if (!entry_sum_ok(a, i))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u checksum mismatch", i);
 	path = path_of(a, i, &n);
@@ -618,7 +624,7 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 		if (!strings_in_strtab(a->strtab_size, pe))
 			return fail(FATPACK_ECORRUPT, detail, len,
 			    "index: entry %u string outside the string table", i - 1);
-		if (!entry_sum_ok(a, pe))
+		if (!entry_sum_ok(a, i - 1))
 			return fail(FATPACK_ECORRUPT, detail, len,
 			    "index: entry %u checksum mismatch", i - 1);
 		prev = path_of(a, i - 1, &pn);
@@ -796,7 +802,6 @@ int
 fp_index_seal(unsigned char *p, size_t len)
 {
 	uint32_t count, esize, strsize, metasize;
-	unsigned char *e;
 	const char *strtab;
 	uint64_t need;
 
@@ -810,10 +815,14 @@ fp_index_seal(unsigned char *p, size_t len)
 	if (esize < FP_ENTRY_SIZE || need != len)
 		return -1;
 	strtab = (const char *)p + FP_INDEX_HEADER + (size_t)count * esize;
-	for (e = p + FP_INDEX_HEADER; e < (const unsigned char *)strtab; e += esize)
-		if (strings_in_strtab(strsize, e))
-			fp_entry_sum(e, esize, strtab, e + FP_E_CHECK);
+	/* the entries' checks cover the header's */
 	fp_header_sum(p, strtab + strsize, metasize, p + FP_I_CHECK);
+	for (uint32_t i = 0; i < count; i++) {
+		unsigned char *e = p + FP_INDEX_HEADER + (size_t)i * esize;
+
+		if (strings_in_strtab(strsize, e))
+			fp_entry_sum(p, i, e, strtab, e + FP_E_CHECK);
+	}
 	return 0;
 }
 

@@ -71,11 +71,12 @@ int fp_reader_open_lazy(struct fp_reader *a, int fd, char *detail, size_t len);
 int fp_reader_check_index(const struct fp_reader *a, char *detail, size_t len);
 
 /* The checks a 1.2 index holds (FORMAT.md 4), the writer's and the reader's:
- * entry e's, over its entry_size bytes with the check zeroed, its path and
- * its MIME type (strings inside strtab); and the header's, over header
- * bytes 0..23 and the metadata. */
-void fp_entry_sum(const unsigned char *e, size_t entry_size, const char *strtab,
-    unsigned char out[FP_SUM_LEN]);
+ * entry e's, number i of the index whose header is hdr, over the header's
+ * check, i, its entry_size bytes with the check zeroed, its path and its
+ * MIME type (strings inside strtab); and the header's, over header bytes
+ * 0..23 and the metadata. */
+void fp_entry_sum(const unsigned char *hdr, uint32_t i, const unsigned char *e,
+    const char *strtab, unsigned char out[FP_SUM_LEN]);
 void fp_header_sum(const unsigned char *hdr, const char *meta, size_t meta_len,
     unsigned char out[FP_SUM_LEN]);
 

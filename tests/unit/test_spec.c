@@ -568,6 +568,18 @@ r23b_mime(struct art *t)
 	reseal_trailer(t);
 }
 
+/* Entry 2, its check and all, in entry 1's place: the check holds the
+ * entry's number. (Without it a lookup of entry 1's path, meeting only
+ * entries that pass, would say it is not there.) */
+static void
+r23b_moved(struct art *t)
+{
+	std(t);
+	memcpy(t->b.p + t->entries + FP_ENTRY_SIZE,
+	    t->b.p + t->entries + 2 * FP_ENTRY_SIZE, FP_ENTRY_SIZE);
+	reseal_trailer(t);
+}
+
 /* The previous entry's path, which a lookup of entry 1 compares with. */
 static void
 r23b_prev(struct art *t)
@@ -1159,7 +1171,7 @@ static const struct crafted cases[] = {
 	{ "19", r19, 0, "19" }, { "20", r20, 0, "20" }, { "21", r21, 0, "21" },
 	{ "22", r22, 0, "22" }, { "22b", r22b, 0, "22b" }, { "23", r23, 0, "23" },
 	{ "23b", r23b, 0, "23b" }, { "23b", r23b_mime, 0, "23b" },
-	{ "23b", r23b_prev, 0, "23b" }, { "26", r26, 0, "26" },
+	{ "23b", r23b_prev, 0, "23b" }, { "23b", r23b_moved, 0, "23b" }, { "26", r26, 0, "26" },
 	{ "27", r27, 0, "27" }, { "28", r28, 0, "28" }, { "29", r29, 0, "29" },
 	{ "30", r30, 0, "30" }, { "31", r31, 0, "31" }, { "32", r32, 0, "32" },
 	{ "32b", r32b, 0, "32b" }, { "39", r39, 1, "39" },
