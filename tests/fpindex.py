@@ -14,7 +14,7 @@ def seal(idx, minor):
     when its header does not hold. Entries whose strings lie outside the
     string table keep theirs."""
     idx = bytearray(idx)
-    if minor < 2 or len(idx) < 32 or idx[:8] != b'FPINDEX\0':
+    if minor < 3 or len(idx) < 32 or idx[:8] != b'FPINDEX\0':
         return bytes(idx)
     count, esz, strsz, metasz = struct.unpack_from('<IIII', idx, 8)
     st = 32 + count * esz

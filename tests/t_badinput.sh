@@ -34,7 +34,7 @@ def index_data(d):
     return zstd(['-dc'], idx) if zindex(d) else idx
 
 # The artifact d with index data idx (encoded as d's flags say), every
-# size and checksum after the tar stream fixed, the index's own (1.2) too.
+# size and checksum after the tar stream fixed, the index's own (1.3) too.
 def with_index(d, idx):
     po, _, io, _ = trailer(d)
     idx = fpindex.seal(idx, fpindex.minor(d))

@@ -7,7 +7,7 @@
 #define FP_FORMAT_H
 
 #define FP_VERSION_MAJOR 1
-#define FP_VERSION_MINOR 2
+#define FP_VERSION_MINOR 3
 
 /* Trailer flags: features a reader must know, or refuse the file. */
 #define FP_FLAG_ZINDEX 0x1u            /* the index data is one zstd frame */
@@ -27,7 +27,7 @@
 #define FP_ENTRY_SIZE 96u
 #define FP_ZINDEX_RATIO_MAX 64u        /* decoded size / compressed size */
 #define FP_SUM_LEN 8u                  /* an index or entry check */
-#define FP_SUMS_MINOR 2                /* from 1.2 the index holds them */
+#define FP_SUMS_MINOR 3                /* from 1.3 the index holds them */
 
 #define FP_SIG_MAGIC 0x184D2A5Du       /* zstd skippable frame */
 #define FP_SIG_TAG "FPSIGN"            /* 8 bytes with its NULs */
