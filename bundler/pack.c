@@ -41,6 +41,7 @@
 #include "format/bytes.h"
 #include "format/check.h"
 #include "format/format.h"
+#include "format/reader.h"
 #include "mime.h"
 #include "pack.h"
 #include "format/sha256.h"
@@ -1106,6 +1107,8 @@ build_index(struct buf *b, const struct asset_list *l,
 	buf_put(b, e, ents);
 	buf_put(b, s.b.p, s.b.len);
 	buf_put(b, meta.p, meta.len);
+	/* the checks a lazy reader opens with instead of hashing it all */
+	fp_index_seal(b->p + b->len - data, (size_t)data);
 	free(e);
 	free(s.b.p);
 	free(meta.p);

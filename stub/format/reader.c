@@ -268,6 +268,7 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 		return fail(FATPACK_EVERSION, detail, len,
 		    "unsupported format version %u.%u (this runtime reads %u.x)",
 		    a->version_major, a->version_minor, FP_VERSION_MAJOR);
+	a->sums = a->version_minor >= FP_SUMS_MINOR;
 	a->flags = fp_le32(t + FP_T_FLAGS);
 	if (a->flags & ~FP_FLAGS_KNOWN)
 		return fail(FATPACK_EVERSION, detail, len,
@@ -368,11 +369,17 @@ check_index_sum(const struct fp_reader *a, char *detail, size_t len)
 	return 0;
 }
 
+int
+fp_reader_check_index(const struct fp_reader *a, char *detail, size_t len)
+{
+	return a->index_hashed ? 0 : check_index_sum(a, detail, len);
+}
+
 /* Loads the index frame and checks its SHA-256 and its skippable header.
- * A lazy open maps a stored index instead of reading it, and hashes it all
- * the same: the entries' modes, mtimes and MIME types, and the metadata the
- * runtime acts on at start, are covered by nothing else. A compressed index
- * is hashed before it is decoded. */
+ * A lazy open maps a stored index instead of reading it; from 1.2 the
+ * index's own checks (rules 22b and 23b) cover what it reads, so it skips
+ * the hash, which grows with the entries. A 1.0 or 1.1 index has no checks
+ * and is hashed, and a compressed one is hashed before it is decoded. */
 static int
 load_index(struct fp_reader *a, char *detail,
     size_t len)
@@ -384,7 +391,8 @@ load_index(struct fp_reader *a, char *detail,
 	    read_index(a, hdr, detail, len);
 	if (r != 0)
 		return r;
-	if ((r = check_index_sum(a, detail, len)) != 0)
+	a->index_hashed = !a->lazy || zindex || !a->sums;
+	if (a->index_hashed && (r = check_index_sum(a, detail, len)) != 0)
 		return r;
 	if (fp_le32(hdr) != FP_INDEX_MAGIC || fp_le32(hdr + 4) != a->index_len)
 		return fail(FATPACK_ECORRUPT, detail, len,
@@ -436,6 +444,64 @@ decompress(unsigned char *out, size_t size, const unsigned char *src,
 	return n == size ? 0 : FATPACK_ECORRUPT;
 }
 
+/* --- the index's checks (1.2) --------------------------------------------- */
+
+/* The first 8 bytes of the SHA-256 of what s holds so far. */
+static void
+sum_final(struct sha256 *s, unsigned char out[FP_SUM_LEN])
+{
+	unsigned char d[32];
+
+	sha256_final(s, d);
+	memcpy(out, d, FP_SUM_LEN);
+}
+
+void
+fp_entry_sum(const unsigned char *hdr, uint32_t i, const unsigned char *e,
+    const char *strtab, unsigned char out[FP_SUM_LEN])
+{
+	static const unsigned char zero[FP_SUM_LEN];
+	size_t entry_size = fp_le32(hdr + FP_I_ENTRY_SIZE);
+	unsigned char n[4];
+	struct sha256 s;
+
+	fp_put_le32(n, i);
+	sha256_init(&s);
+	sha256_update(&s, hdr + FP_I_CHECK, FP_SUM_LEN);
+	sha256_update(&s, n, sizeof(n));
+	sha256_update(&s, e, FP_E_CHECK);
+	sha256_update(&s, zero, FP_SUM_LEN);
+	sha256_update(&s, e + FP_E_CHECK + FP_SUM_LEN,
+	    entry_size - FP_E_CHECK - FP_SUM_LEN);
+	sha256_update(&s, strtab + fp_le32(e + FP_E_PATH_OFF),
+	    fp_le32(e + FP_E_PATH_LEN));
+	sha256_update(&s, strtab + fp_le32(e + FP_E_MIME_OFF),
+	    fp_le32(e + FP_E_MIME_LEN));
+	sum_final(&s, out);
+}
+
+void
+fp_header_sum(const unsigned char *hdr, const char *meta, size_t meta_len,
+    unsigned char out[FP_SUM_LEN])
+{
+	struct sha256 s;
+
+	sha256_init(&s);
+	sha256_update(&s, hdr, FP_I_CHECK);
+	sha256_update(&s, meta, meta_len);
+	sum_final(&s, out);
+}
+
+/* Rule 22b; the header's sizes hold (rule 22). */
+static int
+header_sum_ok(const struct fp_reader *a)
+{
+	unsigned char sum[FP_SUM_LEN];
+
+	fp_header_sum(a->index, a->meta, a->meta_size, sum);
+	return memcmp(sum, a->index + FP_I_CHECK, FP_SUM_LEN) == 0;
+}
+
 /* --- index ---------------------------------------------------------------- */
 
 static int
@@ -464,6 +530,9 @@ check_header(struct fp_reader *a, char *detail, size_t len)
 	a->entries = p + FP_INDEX_HEADER;
 	a->strtab = (const char *)a->entries + (size_t)a->count * a->entry_size;
 	a->meta = a->strtab + a->strtab_size;
+	if (a->sums && !header_sum_ok(a))
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: header checksum mismatch");
 	return 0;
 }
 
@@ -494,9 +563,32 @@ path_of(const struct fp_reader *a, size_t i, size_t *len)
 }
 
 static int
-string_in_strtab(const struct fp_reader *a, uint32_t off, uint32_t len)
+string_in_strtab(uint32_t strtab_size, uint32_t off, uint32_t len)
 {
-	return (uint64_t)off + len <= a->strtab_size;
+	return (uint64_t)off + len <= strtab_size;
+}
+
+/* Rule 23 of entry e. */
+static int
+strings_in_strtab(uint32_t strtab_size, const unsigned char *e)
+{
+	return string_in_strtab(strtab_size, fp_le32(e + FP_E_PATH_OFF),
+	    fp_le32(e + FP_E_PATH_LEN)) &&
+	    string_in_strtab(strtab_size, fp_le32(e + FP_E_MIME_OFF),
+	    fp_le32(e + FP_E_MIME_LEN));
+}
+
+/* Rule 23b of entry i, whose strings lie inside strtab (rule 23). */
+static int
+entry_sum_ok(const struct fp_reader *a, uint32_t i)
+{
+	const unsigned char *e = entry_ptr(a, i);
+	unsigned char sum[FP_SUM_LEN];
+
+	if (!a->sums)
+		return 1;
+	fp_entry_sum(a->index, i, e, a->strtab, sum);
+	return memcmp(sum, e + FP_E_CHECK, FP_SUM_LEN) == 0;
 }
 
 static int
@@ -505,15 +597,16 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 	const unsigned char *e = entry_ptr(a, i);
 	uint64_t foff = fp_le64(e + FP_E_FRAME_OFF), fsize = fp_le64(e + FP_E_FRAME_SIZE);
 	uint64_t size = fp_le64(e + FP_E_SIZE), fend;
-	uint32_t poff = fp_le32(e + FP_E_PATH_OFF), plen = fp_le32(e + FP_E_PATH_LEN);
 	const char *why;
 	const char *path;
 	size_t n;
 
-	if (!string_in_strtab(a, poff, plen) ||
-	    !string_in_strtab(a, fp_le32(e + FP_E_MIME_OFF), fp_le32(e + FP_E_MIME_LEN)))
+	if (!strings_in_strtab(a->strtab_size, e))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u string outside the string table", i);
+	if (!entry_sum_ok(a, i))
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: entry %u checksum mismatch", i);
 	path = path_of(a, i, &n);
 	if ((why = fp_check_path(path, n)) != NULL)
 		return fail(FATPACK_ECORRUPT, detail, len,
@@ -528,10 +621,12 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 		size_t pn;
 
 		/* a lazy reader may not have checked the previous entry */
-		if (!string_in_strtab(a, fp_le32(pe + FP_E_PATH_OFF),
-		    fp_le32(pe + FP_E_PATH_LEN)))
+		if (!strings_in_strtab(a->strtab_size, pe))
 			return fail(FATPACK_ECORRUPT, detail, len,
 			    "index: entry %u string outside the string table", i - 1);
+		if (!entry_sum_ok(a, i - 1))
+			return fail(FATPACK_ECORRUPT, detail, len,
+			    "index: entry %u checksum mismatch", i - 1);
 		prev = path_of(a, i - 1, &pn);
 		if (cmp_bytes(prev, pn, path, n) >= 0)
 			return fail(FATPACK_ECORRUPT, detail, len,
@@ -700,6 +795,34 @@ check_entries(const struct fp_reader *a, char *detail, size_t len)
 	if (paths > a->strtab_size)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: paths add up to more than the string table");
+	return 0;
+}
+
+int
+fp_index_seal(unsigned char *p, size_t len)
+{
+	uint32_t count, esize, strsize, metasize;
+	const char *strtab;
+	uint64_t need;
+
+	if (len < FP_INDEX_HEADER || memcmp(p, FP_INDEX_SIG, 8) != 0)
+		return -1;
+	count = fp_le32(p + FP_I_COUNT);
+	esize = fp_le32(p + FP_I_ENTRY_SIZE);
+	strsize = fp_le32(p + FP_I_STRTAB);
+	metasize = fp_le32(p + FP_I_META);
+	need = FP_INDEX_HEADER + (uint64_t)count * esize + strsize + metasize;
+	if (esize < FP_ENTRY_SIZE || need != len)
+		return -1;
+	strtab = (const char *)p + FP_INDEX_HEADER + (size_t)count * esize;
+	/* the entries' checks cover the header's */
+	fp_header_sum(p, strtab + strsize, metasize, p + FP_I_CHECK);
+	for (uint32_t i = 0; i < count; i++) {
+		unsigned char *e = p + FP_INDEX_HEADER + (size_t)i * esize;
+
+		if (strings_in_strtab(strsize, e))
+			fp_entry_sum(p, i, e, strtab, e + FP_E_CHECK);
+	}
 	return 0;
 }
 

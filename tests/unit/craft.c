@@ -164,6 +164,18 @@ reframe(struct buf *b, const unsigned char *src, size_t len,
 void
 reseal(struct art *t)
 {
+	unsigned char *tr = t->b.p + t->trailer;
+	uint64_t len = fp_le64(tr + FP_T_INDEX_SIZE) - 8;
+
+	/* a stored index of 1.2 or later; a compressed one has no header here */
+	if (fp_le16(tr + FP_T_MINOR) >= FP_SUMS_MINOR)
+		fp_index_seal(t->b.p + t->index_data, (size_t)len);
+	reseal_trailer(t);
+}
+
+void
+reseal_trailer(struct art *t)
+{
 	unsigned char *tr = t->b.p + t->trailer, sum[32];
 	uint64_t len = fp_le64(tr + FP_T_INDEX_SIZE) - 8;
 

@@ -82,8 +82,12 @@ void reframe(struct buf *b, const unsigned char *src, size_t len,
 void build(struct art *t, const struct tentry *te, size_t n, const char *meta,
     size_t meta_len, int checksum);
 
-/* Recomputes the index hash in the trailer and the trailer's own check. */
+/* Recomputes the index's checks (a stored index of version 1.2 or later,
+ * fp_index_seal), the index hash in the trailer and the trailer's own check. */
 void reseal(struct art *t);
+
+/* The same without the index's checks: for a test that breaks one. */
+void reseal_trailer(struct art *t);
 
 /* Replaces the index frame's data by the n bytes at p (not inside t) and
  * sets the trailer flags; offsets into the old index no longer hold. */

@@ -510,11 +510,83 @@ r10(struct art *t)
 	reseal(t);
 }
 
+/* An entry changed after the index was sealed: from 1.2 a lazy reader,
+ * which does not hash the index, finds it by the entry's check. */
 static void
 r11(struct art *t)
 {
 	std(t);
 	t->b.p[t->entries + FP_E_MTIME] ^= 1;
+}
+
+/* The std artifact as a 1.1 file, whose index has no checks. */
+static void
+std_1_1(struct art *t)
+{
+	std(t);
+	fp_put_le16(trailer(t) + FP_T_MINOR, FP_SUMS_MINOR - 1);
+	memset(t->b.p + t->index_data + FP_I_CHECK, 0, FP_SUM_LEN);
+	for (size_t i = 0; i < STD_N; i++)
+		memset(t->b.p + t->entries + i * FP_ENTRY_SIZE + FP_E_CHECK, 0,
+		    FP_SUM_LEN);
+	reseal(t);
+}
+
+/* A 1.1 file has nothing but the hash: a lazy reader checks it at open. */
+static void
+r11_old(struct art *t)
+{
+	std_1_1(t);
+	t->b.p[t->entries + FP_E_MODE] ^= 1;
+}
+
+/* The metadata changed, the index hash recomputed: the header's check. */
+static void
+r22b(struct art *t)
+{
+	std(t);
+	t->b.p[t->strtab + fp_le32(t->b.p + t->index_data + FP_I_STRTAB)] ^= 1;
+	reseal_trailer(t);
+}
+
+/* A field the rules take as it is (the mode), the index hash recomputed. */
+static void
+r23b(struct art *t)
+{
+	std(t);
+	t->b.p[t->entries + FP_ENTRY_SIZE + FP_E_MODE] ^= 1;
+	reseal_trailer(t);
+}
+
+/* Another MIME type, as valid, in the string table. */
+static void
+r23b_mime(struct art *t)
+{
+	std(t);
+	t->b.p[t->strtab + strlen("css") + strlen("css/site.css") +
+	    strlen("text/cs")] = 'v';
+	reseal_trailer(t);
+}
+
+/* Entry 2, its check and all, in entry 1's place: the check holds the
+ * entry's number. (Without it a lookup of entry 1's path, meeting only
+ * entries that pass, would say it is not there.) */
+static void
+r23b_moved(struct art *t)
+{
+	std(t);
+	memcpy(t->b.p + t->entries + FP_ENTRY_SIZE,
+	    t->b.p + t->entries + 2 * FP_ENTRY_SIZE, FP_ENTRY_SIZE);
+	reseal_trailer(t);
+}
+
+/* The previous entry's path, which a lookup of entry 1 compares with. */
+static void
+r23b_prev(struct art *t)
+{
+	std(t);
+	t->b.p[t->strtab] = 'a';
+	reseal_trailer(t);
 }
 
 static void
@@ -1092,11 +1164,14 @@ static const struct crafted cases[] = {
 	{ "1d", r1d, 0, "1d" }, { "2", r2, 0, "2" }, { "3", r3, 0, "3" },
 	{ "4", r4, 0, "4" }, { "5", r5, 0, "5" }, { "6", r6, 0, "6" },
 	{ "7", r7, 0, "7" }, { "8", r8, 0, "8" }, { "8s", r8s, 0, "8s" }, { "9", r9, 0, "9" },
-	{ "10", r10, 0, "10" }, { "11", r11, 0, "11" }, { "12", r12, 0, "12" },
+	{ "10", r10, 0, "10" }, { "11", r11, 0, "23b" }, { "11", r11_old, 0, "11" },
+	{ "12", r12, 0, "12" },
 	{ "13", r13, 0, "13" }, { "14", r14, 0, "14" }, { "15", r15, 0, "15" },
 	{ "16", r16, 0, "16" }, { "17", r17, 0, "17" }, { "18", r18, 0, "18" },
 	{ "19", r19, 0, "19" }, { "20", r20, 0, "20" }, { "21", r21, 0, "21" },
-	{ "22", r22, 0, "22" }, { "23", r23, 0, "23" }, { "26", r26, 0, "26" },
+	{ "22", r22, 0, "22" }, { "22b", r22b, 0, "22b" }, { "23", r23, 0, "23" },
+	{ "23b", r23b, 0, "23b" }, { "23b", r23b_mime, 0, "23b" },
+	{ "23b", r23b_prev, 0, "23b" }, { "23b", r23b_moved, 0, "23b" }, { "26", r26, 0, "26" },
 	{ "27", r27, 0, "27" }, { "28", r28, 0, "28" }, { "29", r29, 0, "29" },
 	{ "30", r30, 0, "30" }, { "31", r31, 0, "31" }, { "32", r32, 0, "32" },
 	{ "32b", r32b, 0, "32b" }, { "39", r39, 1, "39" },
@@ -1277,7 +1352,7 @@ run_value(const struct value *v)
  * reader checks the metadata at open and an entry's rules together, so it
  * may meet another first. */
 static const struct crafted order[] = {
-	{ "2", o2_3, 0, "2" }, { "11", o11_12, 0, "11" },
+	{ "2", o2_3, 0, "2" }, { "11", o11_12, 0, "12" },
 	{ "24c", o24_25, 0, "24c" }, { "25b", o25_26, 0, "25b" },
 	{ "28", o28_32, 0, "32" }, { "32", o32_33, 0, "33" },
 	{ "36", o36_38, 0, "36" },
@@ -1294,6 +1369,11 @@ controls(void)
 	check(outcome(&t, 1, FULL, detail) == FATPACK_EISDIR, "control: std opens");
 	check(outcome(&t, 0, LAZY, detail) == 0,
 	    "control: std opens lazily, every entry passes");
+	free(t.b.p);
+	std_1_1(&t);
+	check(outcome(&t, 1, FULL, detail) == FATPACK_EISDIR &&
+	    outcome(&t, 0, LAZY, detail) == 0,
+	    "control: std as a 1.1 file, without checks, opens both ways");
 	free(t.b.p);
 	zindex(&t, 1, 1, same);
 	check(outcome(&t, 0, FULL, detail) == 0 &&
