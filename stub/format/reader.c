@@ -340,7 +340,7 @@ static int
 map_index(struct fp_reader *a, unsigned char hdr[8], char *detail, size_t len)
 {
 	uint64_t off = a->payload_offset + a->index_offset;
-	uint64_t base = off & ~((uint64_t)sysconf(_SC_PAGESIZE) - 1);
+	uint64_t base = off & ~((uint64_t)getpagesize() - 1);
 	size_t skip = (size_t)(off - base);
 	void *m;
 

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# size_split.sh BUILD_DIR - what the designs for a runtime under 100 KiB
+# (issue 9 part 5) could reach, measured on the x86_64 do-nothing program
+# and the hello example:
+#   - the hot part: the same runtime with the --fatpack-* flags cut off
+#     (entry.c compiled with run_flag's call replaced, so the link drops
+#     everything only the flags reach): what must stay mapped whatever a
+#     design does with the flags' code;
+#   - the cold part: the code and read-only data only the flags reach (the
+#     symbols of the full link that the hot link lacks), alone and
+#     compressed with zstd -19, as a compressed section would carry it;
+#   - a separate tools program: the whole stripped do-nothing ELF compressed
+#     with zstd -19 (a tools program needs its own libc and decoder);
+#   - the C library pieces the runtime calls: what each adds to a musl
+#     static program that calls only it.
+# Sizes are bytes, not times: the machine's load does not change them.
+# Prints a Markdown section on stdout. Needs the source tree beside it.
+set -euo pipefail
+
+build=$(cd "${1:?usage: bench/size_split.sh BUILD_DIR}" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+page=4096
+
+# The flags cut off: a copy of the installed tree whose libfatpack.a has an
+# entry.o that never calls run_flag (the Makefile's flags for the runtime).
+hot_tree() {
+	local cflags
+	cflags=$(make -s --no-print-directory -C "$top" -f Makefile -f - \
+		print-rt-cflags <<'EOF'
+print-rt-cflags:
+	@echo '$(MUSL_RT_CFLAGS)'
+EOF
+)
+	mkdir -p "$work/hot/bin" "$work/hot/lib"
+	cp -R "$build/include" "$work/hot/"
+	cp "$build/bin/fatpack" "$work/hot/bin/"
+	cp -R "$build/lib/fatpack" "$work/hot/lib/"
+	sed 's/rc = run_flag(prog, argc, argv);/rc = 2; (void)run_flag;/' \
+		"$top/stub/runtime/entry.c" >"$work/entry.c"
+	grep -q '(void)run_flag' "$work/entry.c"
+	# shellcheck disable=SC2086 # flags are words
+	musl-gcc -std=c11 -D_GNU_SOURCE -DFATPACK_VERSION='"0"' $cflags \
+		-I"$top/include" -iquote "$top/stub" -iquote "$top/stub/runtime" \
+		-I"$top/build/zstd/include" -c "$work/entry.c" -o "$work/entry.o"
+	ar r "$work/hot/lib/fatpack/libfatpack.a" "$work/entry.o" 2>/dev/null
+}
+
+# elf FATPACK PROGRAM.c OUT [ARGS]: the size of the ELF `fatpack cc` links
+elf() {
+	local fatpack=$1 src=$2 out=$3
+	shift 3
+	"$fatpack" cc "$src" -o "$out" "$@" >/dev/null
+	stat -c %s "$out"
+}
+
+# artifact FATPACK PROGRAM.c OUT [ARGS]: the size of what `fatpack build` makes
+artifact() {
+	local fatpack=$1 src=$2 out=$3
+	shift 3
+	"$fatpack" build -q "$src" "$@" -o "$out"
+	stat -c %s "$out"
+}
+
+# cold_bytes FULL HOT OUT: the bytes of the full link's functions and
+# read-only objects that the hot link lacks, concatenated into OUT; prints
+# their count.
+cold_bytes() {
+	nm --defined-only "$2" | awk '{print $NF}' | sort -u >"$work/hot.names"
+	nm -S --defined-only "$1" | awk 'NF == 4 && $3 ~ /^[tTrR]$/' |
+		sort -k4 | join -1 4 -2 1 -v 1 -o 1.1,1.2 - "$work/hot.names" |
+		sort -u >"$work/cold.syms"
+	python3 - "$1" "$work/cold.syms" "$3" <<'EOF'
+import subprocess, sys
+elf, syms, out = sys.argv[1:]
+secs = []
+for l in subprocess.run(['readelf', '-SW', elf], capture_output=True,
+                        text=True).stdout.splitlines():
+    p = l.replace('[ ', '[').split()
+    if len(p) > 5 and p[0].startswith('[') and p[1] in ('.text', '.rodata'):
+        secs.append((int(p[3], 16), int(p[4], 16), int(p[5], 16)))
+data = open(elf, 'rb').read()
+blob = bytearray()
+for l in open(syms):
+    a, s = (int(x, 16) for x in l.split())
+    for va, off, size in secs:
+        if va <= a < va + size:
+            blob += data[off + a - va:off + a - va + s]
+open(out, 'wb').write(blob)
+print(len(blob))
+EOF
+}
+
+# libc_cost CALL [BASE]: bytes (text + data) a musl static program calling
+# CALL adds over one calling only BASE (stripped, -Os, gc-sections, as the
+# runtime is linked)
+libc_cost() {
+	local c
+	for c in "${2:-}" "${2:-}; $1"; do
+		printf '%s\nint main(int c, char **v) { %s; return 0; }\n' \
+			"$incs" "$c" >"$work/call.c"
+		musl-gcc -static -Os -s -ffunction-sections -Wl,--gc-sections \
+			"$work/call.c" -o "$work/call"
+		size "$work/call" | awk 'NR == 2 {print $1 + $2}'
+	done | awk 'NR == 1 {b = $1} NR == 2 {print $1 - b}'
+}
+
+incs='#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>'
+# what the runtime calls in any case: the base of the marginal costs
+rt='printf(v[0], c); free(realloc(malloc(c), 2 * c)); puts(strerror(c));
+FILE *f = fdopen(c, v[1]); if (fgets(v[2], c, f) == 0) return 1'
+
+hot_tree
+printf 'int main(void) { return 0; }\n' >"$work/nothing.c"
+hello=$top/examples/hello
+full_none=$(elf "$build/bin/fatpack" "$work/nothing.c" "$work/full-none" -s)
+full_hello=$(elf "$build/bin/fatpack" "$hello/hello.c" "$work/full-hello" -s)
+hot_none=$(elf "$work/hot/bin/fatpack" "$work/nothing.c" "$work/hot-none" -s)
+hot_hello=$(elf "$work/hot/bin/fatpack" "$hello/hello.c" "$work/hot-hello" -s)
+nr="-Wl,-z,norelro"
+hot_none_nr=$(elf "$work/hot/bin/fatpack" "$work/nothing.c" "$work/h3" -s "$nr")
+hot_hello_nr=$(elf "$work/hot/bin/fatpack" "$hello/hello.c" "$work/h4" -s "$nr")
+art_full_none=$(artifact "$build/bin/fatpack" "$work/nothing.c" "$work/a1")
+art_full_hello=$(artifact "$build/bin/fatpack" "$hello/hello.c" "$work/a2" \
+	-a "$hello/assets")
+art_hot_none=$(artifact "$work/hot/bin/fatpack" "$work/nothing.c" "$work/a3")
+art_hot_hello=$(artifact "$work/hot/bin/fatpack" "$hello/hello.c" \
+	"$work/a4" -a "$hello/assets")
+"$build/bin/fatpack" cc "$work/nothing.c" -o "$work/full-sym" >/dev/null
+"$work/hot/bin/fatpack" cc "$work/nothing.c" -o "$work/hot-sym" >/dev/null
+cold=$(cold_bytes "$work/full-sym" "$work/hot-sym" "$work/cold.bin")
+zstd -19 -q "$work/cold.bin" -o "$work/cold.zst"
+cold_z=$(stat -c %s "$work/cold.zst")
+zstd -19 -q "$work/full-none" -o "$work/full.zst"
+tools_z=$(stat -c %s "$work/full.zst")
+pay_none=$((art_full_none - (full_none + page - 1) / page * page))
+pay_hello=$((art_full_hello - (full_hello + page - 1) / page * page))
+# a1: the hot ELF with the compressed cold part appended, then the payload
+a1_none=$(((hot_none + cold_z + page - 1) / page * page + pay_none))
+a1_hello=$(((hot_hello + cold_z + page - 1) / page * page + pay_hello))
+a2_none=$(((hot_none + tools_z + page - 1) / page * page + pay_none))
+a2_hello=$(((hot_hello + tools_z + page - 1) / page * page + pay_hello))
+
+cat <<EOF
+### Designs for a runtime under 100 KiB (issue 9 part 5)
+
+Measured by \`bench/size_split.sh\` (x86_64; bytes, so the machine's load
+does not matter). "ELF" is the stripped program \`fatpack cc\` links, the
+artifact adds the padding to 4096 and the payload, so an artifact is
+within 102400 B only if its ELF is at most 98304 B (24 pages).
+
+| | do-nothing ELF | artifact | hello ELF | artifact |
+|---|---:|---:|---:|---:|
+| today, every flag linked | $full_none | $art_full_none | $full_hello | $art_full_hello |
+| hot part only: the flags cut off (no design can go below this) | $hot_none | $art_hot_none | $hot_hello | $art_hot_hello |
+| the same hot part linked with \`-z norelro\` | $hot_none_nr | $(((hot_none_nr + page - 1) / page * page + pay_none)) | $hot_hello_nr | $(((hot_hello_nr + page - 1) / page * page + pay_hello)) |
+| a1. flags' code in a compressed section, decoded into place when a flag runs (hot + cold zstd -19) | | $a1_none | | $a1_hello |
+| a2. a separate tools program, compressed, run from a memfd (hot + whole ELF zstd -19) | | $a2_none | | $a2_hello |
+
+The cold part (code and read-only objects only the flags reach): $cold B,
+$cold_z B with zstd -19. A whole do-nothing ELF with zstd -19 (the least a
+tools program with its own libc and decoder would carry): $tools_z B.
+
+What the C library pieces the runtime calls cost: the first three over a
+musl static program that does nothing, the others over one that already
+calls those three and \`fdopen\`/\`fgets\` (as the runtime does), so each
+row is what that call alone adds to a fat binary (text + data):
+
+| call | who calls it | bytes |
+|---|---|---:|
+| \`printf\` (vfprintf) | messages; hello's own output | $(libc_cost 'printf(v[0], c)') |
+| \`malloc\`, \`free\`, \`realloc\` | reader, runtime, mount | $(libc_cost 'free(realloc(malloc(c), 2 * c))') |
+| \`strerror\` | messages | $(libc_cost 'return *strerror(c)') |
+| \`getpwnam\` (nscd client, getline) | jail (its user) | $(libc_cost 'return getpwnam(v[0]) != 0' "$rt") |
+| \`setgroups\` (every thread, \`__synccall\`) | jail | $(libc_cost 'return setgroups(0, 0)' "$rt") |
+| \`strtoll\` | mount (mtime), entry, output | $(libc_cost 'return (int)strtoll(v[0], 0, 10)' "$rt") |
+| \`qsort\` | wrap (scandir), prune | $(libc_cost 'qsort(v, c, sizeof(*v), (int (*)(const void *, const void *))v[1])' "$rt") |
+| \`realpath\` | wrap | $(libc_cost 'return realpath(v[0], v[1]) != 0' "$rt") |
+| \`strstr\` | health | $(libc_cost 'return strstr(v[0], v[1]) != 0' "$rt") |
+| \`sysconf\` | reader (page size) | $(libc_cost 'return (int)sysconf(c)' "$rt") |
+EOF
