@@ -97,6 +97,33 @@ if [ "$(id -u)" -eq 0 ]; then
 	check_fails "user=0 is refused at start" \
 		'daemon|root: jail: user=0: the jail does not run as root$' "$T/root"
 	check_eq "and main never ran" "" "$(cat "$T/.out")"
+
+	# The user's line, read from /etc/passwd by the runtime itself: a
+	# private mount namespace puts a crafted one there. A line longer
+	# than the runtime's buffer (512) whose rest looks like the user's,
+	# and a malformed line for it, come before its real line.
+	long="other:x:5:5:$(printf '%*s' 499 '' | tr ' ' g)"
+	{
+		echo "root:x:0:0:root:/root:/bin/sh"
+		echo "${long}fpjail:x:7777:7777:spoof:/:/bin/sh"
+		echo "fpjail:x:12a:5:bad:/:/bin/sh"
+		echo "fpjail:x:4321:4322:real:/:/bin/sh"
+	} >"$T/passwd"
+	# in_passwd PASSWD CMD...: runs CMD with PASSWD as /etc/passwd, or
+	# with no /etc at all when PASSWD is "none"
+	in_passwd() {
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		unshare -m sh -c 'if [ "$1" = none ]; then mount -t tmpfs none /etc
+			else mount --bind "$1" /etc/passwd; fi && shift && exec "$@"' \
+			sh "$@"
+	}
+	probe fpjail user=fpjail
+	in_passwd "$T/passwd" "$T/fpjail" >"$T/fpjail.out" 2>&1
+	check_eq "user=NAME: the first well-formed line that starts with it" \
+		"" "$(expect "$T/fpjail.out" uid=4321 gid=4322)"
+	check_fails "no /etc/passwd: the user is refused at start" \
+		'fpjail: jail: user=fpjail: /etc/passwd: No such file or directory$' \
+		in_passwd none "$T/fpjail"
 fi
 probe nosuch user=nosuchuser
 check_fails "an unknown user is refused at start" \

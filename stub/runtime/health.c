@@ -261,15 +261,19 @@ read_status_line(int fd, char *line, size_t cap, const struct deadline *d,
 static int
 status_code(const char *line)
 {
+	int code = 0;
+
 	if (strncmp(line, "HTTP/1.", 7) != 0 || line[7] < '0' ||
 	    line[7] > '9' || line[8] != ' ')
 		return -1;
-	for (int i = 9; i < 12; i++)
+	for (int i = 9; i < 12; i++) {
 		if (line[i] < '0' || line[i] > '9')
 			return -1;
+		code = code * 10 + line[i] - '0';
+	}
 	if (line[12] != ' ' && line[12] != '\0')
 		return -1;
-	return atoi(line + 9);
+	return code;
 }
 
 /* One request; fills why and returns -1 when the server is not healthy. */

@@ -101,6 +101,7 @@ main(int argc, char **argv)
 	printf("no_new_privs %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 	printf("seccomp %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
 	printf("uid %u\n", (unsigned)getuid());
+	printf("gid %u\n", (unsigned)getgid());
 	rc = fatpack_get("a.txt", &data, &size);
 	printf("asset %s\n", rc == 0 && size == 6 && memcmp(data, "asset\n",
 	    6) == 0 ? "ok" : fatpack_strerror(rc));
