@@ -425,19 +425,40 @@ fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size)
 	return 0;
 }
 
+/* One decoding context kept for the next call: making one costs a 95 KB
+ * allocation, which the system maps and the first decode faults in again
+ * every time. A caller takes it or makes its own; at most one is kept. */
+static _Atomic(ZSTD_DCtx *) spare_dctx;
+
+static ZSTD_DCtx *
+dctx_take(void)
+{
+	ZSTD_DCtx *d = atomic_exchange(&spare_dctx, NULL);
+
+	if (d == NULL && (d = ZSTD_createDCtx()) != NULL)
+		ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax,
+		    FP_WINDOW_LOG_MAX);
+	return d;
+}
+
+static void
+dctx_give(ZSTD_DCtx *d)
+{
+	ZSTD_freeDCtx(atomic_exchange(&spare_dctx, d));
+}
+
 /* Decodes src into out, exactly size bytes, zstd's own checksum checked. */
 static int
 decompress(unsigned char *out, size_t size, const unsigned char *src,
     size_t src_len)
 {
-	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	ZSTD_DCtx *dctx = dctx_take();
 	size_t n;
 
 	if (dctx == NULL)
 		return FATPACK_ENOMEM;
-	ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, FP_WINDOW_LOG_MAX);
 	n = ZSTD_decompressDCtx(dctx, out, size, src, src_len);
-	ZSTD_freeDCtx(dctx);
+	dctx_give(dctx);
 	if (ZSTD_isError(n))
 		return ZSTD_getErrorCode(n) == ZSTD_error_checksum_wrong ?
 		    FATPACK_ECHECKSUM : FATPACK_ECORRUPT;
