@@ -83,9 +83,10 @@ check_fails "serve.listen port 0: the URL must be given" \
 
 # --- unhealthy ----------------------------------------------------------------
 # A server that reads each request, then answers 500, answers garbage,
-# closes the connection, or never answers.
+# answers 200 with the status line's CR and LF in two writes, closes the
+# connection, or never answers.
 FAKE='
-import socket, sys, threading
+import socket, sys, threading, time
 mode = sys.argv[1]
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -103,6 +104,10 @@ while True:
         c.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
     elif mode == "garbage":
         c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+    elif mode == "split":
+        c.sendall(b"HTTP/1.1 200 OK\r")
+        time.sleep(0.3)
+        c.sendall(b"\nContent-Length: 0\r\n\r\n")
 '
 fake() {
 	python3 -c "$FAKE" "$1" >"$T/fake-$1.port" &
@@ -122,6 +127,11 @@ fake garbage
 check_fails "an answer that is not HTTP" \
 	"not an HTTP/1\.x status line: 'SSH-2\.0-OpenSSH_9\.2'$" \
 	"$APP" --fatpack-health "http://127.0.0.1:$FPORT/"
+kill "$FPID"
+fake split
+check "a status line whose CR and LF come apart" \
+	"$APP" --fatpack-health "http://127.0.0.1:$FPORT/"
+check_grep "and it ends at the CR LF" "^http://127\.0\.0\.1:$FPORT/: HTTP/1\.1 200 OK$" "$T/.out"
 kill "$FPID"
 fake close
 check_fails "a connection closed without an answer" 'connection closed before a status line$' \

@@ -220,6 +220,16 @@ send_all(int fd, const char *p, size_t n, const struct deadline *d)
 	return 0;
 }
 
+/* The first "\r\n" in s, or NULL: strstr's work for one pattern, without
+ * the 1.3 KB strstr adds to every fat binary. */
+static char *
+crlf(char *s)
+{
+	while ((s = strchr(s, '\r')) != NULL && s[1] != '\n')
+		s++;
+	return s;
+}
+
 /* Reads until the status line is complete: 0 with line NUL-terminated at
  * its CR LF, or -1 with why filled. */
 static int
@@ -246,7 +256,7 @@ read_status_line(int fd, char *line, size_t cap, const struct deadline *d,
 		}
 		n += (size_t)k;
 		line[n] = '\0';
-		if ((end = strstr(line, "\r\n")) != NULL) {
+		if ((end = crlf(line)) != NULL) {
 			*end = '\0';
 			return 0;
 		}
