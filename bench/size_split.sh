@@ -210,7 +210,7 @@ code add 2.3 KB to it. So:
   artifact has): costs start-up nothing (the region is never touched
   unless a flag runs; a flag would pay about 0.2 ms to decode 42 KB,
   from the decoder's 180-250 MB/s above, not measured). Its risks:
-  the C library members only the flags use (qsort, strstr, inet_pton,
+  the C library members only the flags use (qsort, inet_pton, fchmodat,
   utimensat, ...) must be placed by a linker script fragment naming musl's
   archive members, for both machines; making decoded bytes executable is
   refused by `MemoryDenyWriteExecute=yes`, which our own unit sets (so
