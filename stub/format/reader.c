@@ -847,16 +847,49 @@ fp_index_seal(unsigned char *p, size_t len)
 	return 0;
 }
 
-/* The per-entry slots, all empty: zeroed pages the system hands out on
- * first touch, so their cost does not grow with the entries at open. */
+/* Below a page, the heap's few bytes cost less than a mapping. */
+static int
+slots_mapped(size_t bytes)
+{
+	return bytes >= 4096;
+}
+
+void *
+fp_slots_alloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0)
+		n = 1;
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	if (!slots_mapped(n * size))
+		return calloc(n, size);
+	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+fp_slots_free(void *p, size_t n, size_t size)
+{
+	if (n == 0)
+		n = 1;
+	if (p == NULL)
+		return;
+	if (slots_mapped(n * size))
+		munmap(p, n * size);
+	else
+		free(p);
+}
+
+/* The per-entry slots, all empty. */
 static int
 alloc_slots(struct fp_reader *a, char *detail, size_t len)
 {
-	size_t n = a->count ? a->count : 1;
-
-	a->names = calloc(n, sizeof(*a->names));
+	a->names = fp_slots_alloc(a->count, sizeof(*a->names));
 	if (a->lazy)
-		a->checked = calloc(n, sizeof(*a->checked));
+		a->checked = fp_slots_alloc(a->count, sizeof(*a->checked));
 	if (a->names == NULL || (a->lazy && a->checked == NULL))
 		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
 	return 0;
@@ -956,8 +989,8 @@ fp_reader_close(struct fp_reader *a)
 	if (a->names != NULL)
 		for (size_t i = 0; i < a->count; i++)
 			free(atomic_load(&a->names[i]));
-	free(a->names);
-	free(a->checked);
+	fp_slots_free(a->names, a->count, sizeof(*a->names));
+	fp_slots_free(a->checked, a->count, sizeof(*a->checked));
 	free(a->index_mem);
 	if (a->map != NULL)
 		munmap(a->map, a->map_len);

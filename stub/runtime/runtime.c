@@ -86,13 +86,13 @@ load(void)
 		close(fd);
 		return r;
 	}
-	cache = calloc(archive.count ? archive.count : 1, sizeof(*cache));
-	checked = calloc(archive.count ? archive.count : 1, sizeof(*checked));
+	cache = fp_slots_alloc(archive.count, sizeof(*cache));
+	checked = fp_slots_alloc(archive.count, sizeof(*checked));
 	meta = malloc((size_t)archive.meta_size + 1);
 	if (cache == NULL || checked == NULL || meta == NULL) {
 		snprintf(status_detail, sizeof(status_detail), "out of memory");
-		free(cache);
-		free(checked);
+		fp_slots_free(cache, archive.count, sizeof(*cache));
+		fp_slots_free(checked, archive.count, sizeof(*checked));
 		free(meta);
 		cache = NULL;
 		checked = NULL;
