@@ -847,6 +847,21 @@ fp_index_seal(unsigned char *p, size_t len)
 	return 0;
 }
 
+/* LeakSanitizer (the SAN build) does not look into mappings for pointers:
+ * a slot table that holds the only pointer to a decoded content is shown
+ * to it, or every cached content would be reported as leaked. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/lsan_interface.h>
+#define slots_show(p, n) __lsan_register_root_region((p), (n))
+#define slots_hide(p, n) __lsan_unregister_root_region((p), (n))
+#endif
+#endif
+#ifndef slots_show
+#define slots_show(p, n) ((void)0)
+#define slots_hide(p, n) ((void)0)
+#endif
+
 /* Below a page, the heap's few bytes cost less than a mapping. */
 static int
 slots_mapped(size_t bytes)
@@ -867,7 +882,10 @@ fp_slots_alloc(size_t n, size_t size)
 		return calloc(n, size);
 	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	slots_show(p, n * size);
+	return p;
 }
 
 void
@@ -877,8 +895,10 @@ fp_slots_free(void *p, size_t n, size_t size)
 		n = 1;
 	if (p == NULL)
 		return;
-	if (slots_mapped(n * size))
+	if (slots_mapped(n * size)) {
+		slots_hide(p, n * size);
 		munmap(p, n * size);
+	}
 	else
 		free(p);
 }
