@@ -28,12 +28,19 @@ fill() {
 	# copies, stored once whatever thread compressed which
 	cp "$dir/docs/f150.txt" "$dir/docs/deep/copy.txt"
 	printf 'line 1 of a text asset\n' >"$dir/zz-copy.txt"
+	# a copy whose later entry a thread can reach first: l.b64 (over
+	# 1 MiB) ends a compression job, m.b64 (0.9 MiB, slow to compress)
+	# and m1.txt make the next one, n.txt starts the one after
+	head -c 1600000 /dev/urandom | base64 >"$dir/l.b64"
+	head -c 680000 /dev/urandom | base64 >"$dir/m.b64"
+	seq 30000 >"$dir/m1.txt"
+	cp "$dir/m1.txt" "$dir/n.txt"
 }
 
 fill "$T/one" forward
 mkdir -p "$T/two"
 fill "$T/two" reverse
-cp "$T/one/data.b64" "$T/two/data.b64"
+for f in data.b64 l.b64 m.b64; do cp "$T/one/$f" "$T/two/$f"; done
 # different mtimes, all later than SOURCE_DATE_EPOCH
 find "$T/one" -exec touch -h -d '2024-01-02 03:04:05' {} +
 find "$T/two" -exec touch -h -d '2025-06-07 08:09:10' {} +
@@ -63,6 +70,7 @@ check "cmp: the artifacts are identical" cmp "$T/b1/app" "$T/b2/app"
 off=$("$FATPACK" info --json "$T/b2/app" | jq .payload_offset)
 check_eq "the copies are hard links to the first" \
 	"docs/f150.txt link to docs/deep/copy.txt
+n.txt link to m1.txt
 zz-copy.txt link to docs/f1.txt" \
 	"$(tail -c +$((off + 1)) "$T/b2/app" | zstd -dc | tar -tv |
 		sed -E 's/^([^ ]+ +){5}//' | grep ' link to ' | sort)"
