@@ -2,8 +2,8 @@
 # t_determinism.sh BUILD_DIR - the same inputs give the same bytes: two copies
 # of one tree, made in a different order with different mtimes on disk, built
 # with SOURCE_DATE_EPOCH set and a different number of threads, are identical
-# artifacts (copies of a content included); changing one asset byte or one
-# mode changes the artifact.
+# artifacts (copies of a content included, at --level 19 too); changing one
+# asset byte or one mode changes the artifact.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -86,5 +86,25 @@ check "restored: identical again" cmp "$T/b1/app" "$T/b4/app"
 chmod 755 "$T/two/docs/f7.txt"
 check "build with one mode changed" build b5 "$T/two" 4
 differs "one changed mode changes the artifact" "$T/b4/app" "$T/b5/app"
+
+# --level 19: a file compressed already (gzip of random bytes) keeps the
+# frame of the probe's level, text gets level 19; the same bytes at any
+# number of threads, and standard zstd and tar give the files back.
+mkdir -p "$T/l19/docs"
+head -c 300000 /dev/urandom | gzip -1 >"$T/l19/docs/random.gz"
+seq 40000 >"$T/l19/docs/seq.txt"
+cp "$T/l19/docs/seq.txt" "$T/l19/docs/seq-copy.txt"
+build19() {
+	mkdir -p "$T/$1"
+	"$FATPACK" build "$T/prog.c" -a "$T/l19" --level 19 -j "$2" -o "$T/$1/app"
+}
+check "--level 19 with -j 1" build19 c1 1
+check "--level 19 with -j 4" build19 c4 4
+check "--level 19: the artifacts are identical" cmp "$T/c1/app" "$T/c4/app"
+off=$("$FATPACK" info --json "$T/c4/app" | jq .payload_offset)
+mkdir -p "$T/c4/out"
+check "--level 19: tar and zstd extract the payload" \
+	sh -c "tail -c +$((off + 1)) '$T/c4/app' | zstd -dc | tar -x -C '$T/c4/out'"
+check "--level 19: the files come back" diff -r "$T/l19" "$T/c4/out"
 
 done_testing
