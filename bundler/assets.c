@@ -729,10 +729,10 @@ read_pieces(const struct asset *a, int fd, asset_fn *fn, void *arg,
 typedef int read_fn(const struct asset *a, int fd, void *arg, char *msg,
     size_t msg_len);
 
-/* Runs read on folder file a, open, checking that the file is the one
+/* Runs body on folder file a, open, checking that the file is the one
  * collected, unchanged, before and after. */
 static int
-read_folder_file(const struct asset *a, read_fn *read, void *arg, char *msg,
+read_folder_file(const struct asset *a, read_fn *body, void *arg, char *msg,
     size_t msg_len)
 {
 	struct file_stamp now;
@@ -748,7 +748,7 @@ read_folder_file(const struct asset *a, read_fn *read, void *arg, char *msg,
 	if (!stamp_eq(&now, &a->stamp))
 		rc = changed(a, msg, msg_len);
 	else
-		rc = read(a, fd, arg, msg, msg_len);
+		rc = body(a, fd, arg, msg, msg_len);
 	if (rc == 0 && fstat(fd, &st) < 0) {
 		snprintf(msg, msg_len, "%s: %s", a->file, strerror(errno));
 		rc = -1;
