@@ -6,6 +6,8 @@
 # runs once per round, in turn, so that load from anything else on the
 # machine falls on all alike; ROUNDS rounds (default 3), median of each.
 # The program is linked once beforehand, so only packing is timed.
+# BEFORE=DIR, another build folder (e.g. one of main), adds its default
+# build to the same rounds, to compare a change with what it replaces.
 # Prints a Markdown section on stdout.
 set -euo pipefail
 
@@ -47,8 +49,10 @@ c_zst19() { tar -C "$tree" -cf - . | zstd -19 -T0 -q -f -o "$work/out.zst19"; }
 c_sq() { mksquashfs "$tree" "$work/out.sq" -comp zstd -noappend -quiet; }
 c_sq19() { mksquashfs "$tree" "$work/out.sq19" -comp zstd -Xcompression-level 19 -noappend -quiet; }
 c_mks() { makeself --quiet --nox11 "$tree" "$work/out.mks" bench true; }
+c_before() { "$BEFORE/bin/fatpack" build -q "$work/prog" -a "$tree" -o "$work/out.before"; }
 
 names=(fp3 fp19 zst3 zst19 sq sq19 mks)
+[ -n "${BEFORE:-}" ] && names=(before "${names[@]}")
 declare -A label=(
 	[fp3]='`fatpack build PROGRAM -a DIR`'
 	[fp19]='`fatpack build --level 19 PROGRAM -a DIR`'
@@ -57,6 +61,7 @@ declare -A label=(
 	[sq]='`mksquashfs DIR IMG -comp zstd`'
 	[sq19]='`mksquashfs DIR IMG -comp zstd -Xcompression-level 19`'
 	[mks]='`makeself DIR RUN.sh` (gzip)'
+	[before]='`fatpack build PROGRAM -a DIR`, BEFORE'
 )
 
 printf 'int main(void) { return 0; }\n' >"$work/prog.c"
@@ -73,7 +78,7 @@ done
 
 size_of() {
 	case $1 in
-	fp3 | fp19) echo $(("$("$fatpack" info --json "$work/out.$1" | jq .payload_size)" + 96)) ;;
+	fp3 | fp19 | before) echo $(("$("$fatpack" info --json "$work/out.$1" | jq .payload_size)" + 96)) ;;
 	*) stat -c %s "$work/out.$1" ;;
 	esac
 }

@@ -724,8 +724,15 @@ read_pieces(const struct asset *a, int fd, asset_fn *fn, void *arg,
 	return rc;
 }
 
+/* Reads the content of folder file a from fd, opened for it, as arg says;
+ * returns 0, or -1 with a one-line reason in msg. */
+typedef int read_fn(const struct asset *a, int fd, void *arg, char *msg,
+    size_t msg_len);
+
+/* Runs body on folder file a, open, checking that the file is the one
+ * collected, unchanged, before and after. */
 static int
-read_folder_file(const struct asset *a, asset_fn *fn, void *arg, char *msg,
+read_folder_file(const struct asset *a, read_fn *body, void *arg, char *msg,
     size_t msg_len)
 {
 	struct file_stamp now;
@@ -741,7 +748,7 @@ read_folder_file(const struct asset *a, asset_fn *fn, void *arg, char *msg,
 	if (!stamp_eq(&now, &a->stamp))
 		rc = changed(a, msg, msg_len);
 	else
-		rc = read_pieces(a, fd, fn, arg, msg, msg_len);
+		rc = body(a, fd, arg, msg, msg_len);
 	if (rc == 0 && fstat(fd, &st) < 0) {
 		snprintf(msg, msg_len, "%s: %s", a->file, strerror(errno));
 		rc = -1;
@@ -755,12 +762,45 @@ read_folder_file(const struct asset *a, asset_fn *fn, void *arg, char *msg,
 	return rc;
 }
 
+struct pieces {
+	asset_fn *fn;
+	void *arg;
+};
+
+static int
+read_in_pieces(const struct asset *a, int fd, void *arg, char *msg,
+    size_t msg_len)
+{
+	struct pieces *pc = arg;
+
+	return read_pieces(a, fd, pc->fn, pc->arg, msg, msg_len);
+}
+
+/* Reads exactly a->size bytes into buf, which has room for one more: asking
+ * for it tells a grown file. */
+static int
+read_whole(const struct asset *a, int fd, void *buf, char *msg,
+    size_t msg_len)
+{
+	ssize_t r = read_full(fd, buf, (size_t)a->size + 1);
+
+	if (r < 0) {
+		snprintf(msg, msg_len, "%s: %s", a->file, strerror(errno));
+		return -1;
+	}
+	if ((uint64_t)r != a->size)
+		return changed(a, msg, msg_len);
+	return 0;
+}
+
 int
 asset_read(const struct asset *a, asset_fn *fn, void *arg, char *msg,
     size_t msg_len)
 {
+	struct pieces pc = { fn, arg };
+
 	if (a->file != NULL)
-		return read_folder_file(a, fn, arg, msg, msg_len);
+		return read_folder_file(a, read_in_pieces, &pc, msg, msg_len);
 	for (uint64_t off = 0; off < a->size; off += ASSET_PIECE) {
 		uint64_t n = a->size - off < ASSET_PIECE ? a->size - off :
 		    ASSET_PIECE;
@@ -769,6 +809,27 @@ asset_read(const struct asset *a, asset_fn *fn, void *arg, char *msg,
 			return -1;
 	}
 	return 0;
+}
+
+int
+asset_load(const struct asset *a, const unsigned char **data,
+    unsigned char **own, char *msg, size_t msg_len)
+{
+	*own = NULL;
+	if (a->file == NULL) {
+		*data = a->data;
+		return 0;
+	}
+	if (a->size >= SIZE_MAX || (*own = malloc((size_t)a->size + 1)) == NULL) {
+		snprintf(msg, msg_len, "%s: out of memory", a->file);
+		return -1;
+	}
+	*data = *own;
+	if (read_folder_file(a, read_whole, *own, msg, msg_len) == 0)
+		return 0;
+	free(*own);
+	*own = NULL;
+	return -1;
 }
 
 void

@@ -63,6 +63,16 @@ typedef int asset_fn(void *arg, const unsigned char *p, size_t n);
 int asset_read(const struct asset *a, asset_fn *fn, void *arg, char *msg,
     size_t msg_len);
 
+/*
+ * The whole content of file asset a, read as asset_read reads it, for a
+ * caller that needs it at once (pack.c hashes a file before deciding to
+ * compress it): *data points at it. For a folder file it is read into a
+ * buffer *own that the caller frees; else *own is NULL and *data is the
+ * asset's own. On failure, as asset_read, with *own NULL.
+ */
+int asset_load(const struct asset *a, const unsigned char **data,
+    unsigned char **own, char *msg, size_t msg_len);
+
 void assets_free(struct asset_list *l);
 
 #endif

@@ -7,14 +7,15 @@
  * bounded amount ahead of the calling thread, which writes the finished
  * frames in index order and compresses the biggest files itself, straight
  * into the output. Each frame is compressed alone with parameters that
- * depend only on the level and its size, and a file is fed to the
- * compressor in the same pieces whoever compresses it, so the bytes do not
- * depend on the number of threads. A file's bytes are read once: the digest
- * in the index is of the bytes in its frame. The writing thread stores each
- * content once: a file whose digest and size it has already written becomes
- * a hard link to the first copy, its compressed frame dropped (the pool
- * compresses it anyway: the pool cannot know, as digests are taken while
- * compressing, and copies are few).
+ * depend only on the level and its size, and a file is compressed the same
+ * way whoever compresses it (whole from memory, or streamed when it is one
+ * of the biggest), so the bytes do not depend on the number of threads. A
+ * file's bytes are read once: the digest in the index is of the bytes in
+ * its frame. Each content is stored once: a thread hashes a file before
+ * compressing it, and compresses it only if no other entry has claimed that
+ * content. The writing thread puts the frame at the content's first entry
+ * in index order, whichever entry's thread compressed it, and makes every
+ * later copy a hard link to it.
  *
  * The tar headers are written here rather than with libarchive's pax writer:
  * libarchive adds a pax header for every non-ASCII path (FORMAT.md allows one
@@ -253,10 +254,11 @@ frame_params(ZSTD_CCtx *cc, int level, uint64_t n)
 		ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, FP_WINDOW_LOG_MAX);
 }
 
-/* Compresses src, which is in memory, into a new buffer: one frame. */
+/* Compresses src, which is in memory, into a new buffer: one frame of
+ * the entry called name. */
 static int
-compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n,
-    unsigned char **out, size_t *out_len, char *msg)
+compress_frame(ZSTD_CCtx *cc, int level, const char *name, const void *src,
+    size_t n, unsigned char **out, size_t *out_len, char *msg)
 {
 	size_t cap = ZSTD_compressBound(n), r;
 	unsigned char *dst;
@@ -265,7 +267,8 @@ compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n,
 	dst = xmalloc(cap);
 	r = ZSTD_compress2(cc, dst, cap, src, n);
 	if (ZSTD_isError(r)) {
-		snprintf(msg, MSG_LEN, "zstd: %s", ZSTD_getErrorName(r));
+		snprintf(msg, MSG_LEN, "%s: zstd: %s", name,
+		    ZSTD_getErrorName(r));
 		free(dst);
 		return -1;
 	}
@@ -274,6 +277,35 @@ compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n,
 	*out = dst;
 	*out_len = r;
 	return 0;
+}
+
+/*
+ * Above PROBE_LEVEL a file held in memory is first compressed at that level:
+ * when that frame saves less than 1/PROBE_GAIN of its bytes the file is
+ * compressed already (gzip, PNG) and the frame stays. A higher level's search
+ * would find little more at many times the time: on the doc tree of
+ * bench/build.sh, level 19 took 0.47 s a MB on its .pdf.gz files and saved
+ * 0.04% of them, and saved 0.35% on the PNG files that this probe passes
+ * (docs/BENCH.md, "Build").
+ */
+#define PROBE_LEVEL 5
+#define PROBE_GAIN 128
+
+/* The content frame of a file of n bytes at src: at level, unless the
+ * probe finds it compressed already. */
+static int
+file_frame(ZSTD_CCtx *cc, int level, const char *name, const void *src,
+    size_t n, unsigned char **out, size_t *out_len, char *msg)
+{
+	if (level <= PROBE_LEVEL)
+		return compress_frame(cc, level, name, src, n, out, out_len, msg);
+	if (compress_frame(cc, PROBE_LEVEL, name, src, n, out, out_len, msg) < 0)
+		return -1;
+	if (*out_len >= n - n / PROBE_GAIN)
+		return 0;
+	free(*out);
+	*out = NULL;
+	return compress_frame(cc, level, name, src, n, out, out_len, msg);
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -353,11 +385,11 @@ out_put(struct out *o, const void *p, size_t n)
 /* ---- content frames --------------------------------------------------- */
 
 /*
- * A content frame is compressed as its file is read: each piece is hashed
- * and compressed from the same buffer, so the digest in the index is the
- * digest of the bytes in the frame. The frame collects in dst, which grows;
- * with out set it is drained into the artifact instead, so that a big file's
- * frame is never held whole in memory.
+ * A big file's content frame is compressed as the file is read: each piece
+ * is hashed and compressed from the same buffer, so the digest in the index
+ * is the digest of the bytes in the frame. The frame collects in dst, which
+ * is drained into the artifact whenever it fills, so that a big file is
+ * never held whole in memory.
  */
 struct zframe {
 	ZSTD_CCtx *cc;
@@ -376,25 +408,14 @@ asset_name(const struct asset *a)
 }
 
 static int
-zframe_room(struct zframe *z)
+zframe_drain(struct zframe *z)
 {
-	unsigned char *p;
-
-	if (z->out != NULL) {
-		out_put(z->out, z->dst, z->len);
-		z->len = 0;
-		if (z->out->err == 0)
-			return 0;
-		*z->msg = '\0';   /* pack_write names the output */
-		return -1;
-	}
-	if (z->cap > SIZE_MAX / 2 || (p = realloc(z->dst, z->cap * 2)) == NULL) {
-		snprintf(z->msg, MSG_LEN, "%s: out of memory", asset_name(z->a));
-		return -1;
-	}
-	z->dst = p;
-	z->cap *= 2;
-	return 0;
+	out_put(z->out, z->dst, z->len);
+	z->len = 0;
+	if (z->out->err == 0)
+		return 0;
+	*z->msg = '\0';   /* pack_write names the output */
+	return -1;
 }
 
 static int
@@ -406,7 +427,7 @@ zframe_put(struct zframe *z, const void *p, size_t n, ZSTD_EndDirective end)
 		ZSTD_outBuffer ob;
 		size_t left;
 
-		if (z->len == z->cap && zframe_room(z) < 0)
+		if (z->len == z->cap && zframe_drain(z) < 0)
 			return -1;
 		ob.dst = z->dst;
 		ob.size = z->cap;
@@ -432,8 +453,8 @@ zframe_piece(void *arg, const unsigned char *p, size_t n)
 	return zframe_put(z, p, n, ZSTD_e_continue);
 }
 
-/* Reads, hashes and compresses file asset a through z, whose cc, out, msg
- * and buffer the caller sets. No frame for an empty file. */
+/* Reads, hashes and compresses big file a through z, whose cc, out, msg
+ * and buffer the caller sets. */
 static int
 content_frame(struct zframe *z, int level, const struct asset *a,
     unsigned char sha[32])
@@ -442,14 +463,12 @@ content_frame(struct zframe *z, int level, const struct asset *a,
 
 	z->a = a;
 	sha256_init(&z->sha);
-	if (a->size > 0) {
-		frame_params(z->cc, level, a->size);
-		/* the frame header then holds the content size, as with
-		 * one-shot compression */
-		ZSTD_CCtx_setPledgedSrcSize(z->cc, a->size);
-	}
+	frame_params(z->cc, level, a->size);
+	/* the frame header then holds the content size, as with one-shot
+	 * compression */
+	ZSTD_CCtx_setPledgedSrcSize(z->cc, a->size);
 	rc = asset_read(a, zframe_piece, z, z->msg, MSG_LEN);
-	if (rc == 0 && a->size > 0)
+	if (rc == 0)
 		rc = zframe_put(z, NULL, 0, ZSTD_e_end);
 	sha256_final(&z->sha, sha);
 	return rc;
@@ -479,6 +498,15 @@ struct task {
 	unsigned char *hdr, *frame;
 	size_t hdr_len, frame_len;
 	unsigned char sha[32];
+	size_t same;         /* 1 + the entry compressing this content when
+	                      * that is another one, else 0 */
+};
+
+/* Contents by digest and size: a table of 1 + entry number, open
+ * addressing on the SHA-256 of each entry's task, at most half full. */
+struct ctable {
+	size_t *v;
+	size_t mask;
 };
 
 struct job {
@@ -500,9 +528,52 @@ struct pool {
 	size_t n_jobs;
 	size_t next;         /* the next job to claim */
 	uint64_t in_flight;  /* input bytes claimed and not yet written */
+	struct ctable claimed;   /* the contents a thread compresses */
 	int level;
 	int stop;
 };
+
+static void
+ctable_init(struct ctable *c, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	c->v = xcalloc(cap, sizeof(*c->v));
+	c->mask = cap - 1;
+}
+
+static size_t
+slot_of(const struct ctable *c, const unsigned char sha[32])
+{
+	return (size_t)fp_le64(sha) & c->mask;
+}
+
+/* The entry in c whose content is that of digest sha and size size, as 1 +
+ * its number, or 0. */
+static size_t
+ctable_find(const struct ctable *c, const struct asset_list *l,
+    const struct task *t, const unsigned char sha[32], uint64_t size)
+{
+	for (size_t k = slot_of(c, sha); c->v[k] != 0; k = (k + 1) & c->mask) {
+		size_t j = c->v[k] - 1;
+
+		if (l->v[j].size == size && memcmp(t[j].sha, sha, 32) == 0)
+			return j + 1;
+	}
+	return 0;
+}
+
+static void
+ctable_add(struct ctable *c, const struct task *t, size_t i)
+{
+	size_t k = slot_of(c, t[i].sha);
+
+	while (c->v[k] != 0)
+		k = (k + 1) & c->mask;
+	c->v[k] = i + 1;
+}
 
 static int
 is_big(const struct asset *a)
@@ -554,46 +625,54 @@ header_frame(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
 		return -1;
 	}
 	tar_header(&hdr, l, i, prev_size, link);
-	rc = compress_frame(cc, level, hdr.p, hdr.len, &t->hdr, &t->hdr_len,
-	    msg);
+	rc = compress_frame(cc, level, l->v[i].path, hdr.p, hdr.len, &t->hdr,
+	    &t->hdr_len, msg);
 	free(hdr.p);
 	return rc;
 }
 
-/* Compresses entry i into t: its header frame and, for a file, its content
- * frame, held in memory. */
-static int
-do_task(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
-    struct task *t, char *msg)
+/* Whether entry i is the first to claim its content, hashed into its task:
+ * 0 if so, else 1 + the entry that claimed it. */
+static size_t
+claim(struct pool *p, size_t i)
 {
-	const struct asset *a = &l->v[i];
-	struct zframe z = { .cc = cc, .msg = msg };
-	unsigned char *p;
+	size_t k;
+
+	pthread_mutex_lock(&p->mu);
+	k = ctable_find(&p->claimed, p->l, p->t, p->t[i].sha, p->l->v[i].size);
+	if (k == 0)
+		ctable_add(&p->claimed, p->t, i);
+	pthread_mutex_unlock(&p->mu);
+	return k;
+}
+
+/* Compresses entry i into its task: its header frame and, for a file, its
+ * digest and, unless another entry claimed the same content first, its
+ * content frame, held in memory. */
+static int
+do_task(struct pool *p, ZSTD_CCtx *cc, size_t i, char *msg)
+{
+	const struct asset *a = &p->l->v[i];
+	struct task *t = &p->t[i];
+	const unsigned char *data;
+	unsigned char *own;
+	int rc = 0;
 
 	/* as if no entry were a copy: the writer makes this frame again
 	 * when that is not so (write_entry) */
-	if (header_frame(cc, level, l, i, i > 0 ? l->v[i - 1].size : 0, NULL,
-	    t, msg) < 0)
+	if (header_frame(cc, p->level, p->l, i,
+	    i > 0 ? p->l->v[i - 1].size : 0, NULL, t, msg) < 0)
 		return -1;
 	if (a->type != FP_TYPE_FILE)
 		return 0;
-	if (a->size > 0) {
-		z.cap = ZSTD_compressBound(a->size);   /* a->size < STREAM_MIN */
-		if ((z.dst = malloc(z.cap)) == NULL) {
-			snprintf(msg, MSG_LEN, "%s: out of memory", asset_name(a));
-			return -1;
-		}
-	}
-	if (content_frame(&z, level, a, t->sha) < 0) {
-		free(z.dst);
+	if (asset_load(a, &data, &own, msg, MSG_LEN) < 0)
 		return -1;
-	}
-	/* the buffer was sized for incompressible data: give back the rest */
-	if (z.len < z.cap / 2 && (p = realloc(z.dst, z.len)) != NULL)
-		z.dst = p;
-	t->frame = z.dst;
-	t->frame_len = z.len;
-	return 0;
+	sha256(data, (size_t)a->size, t->sha);
+	if (a->size > 0 && (t->same = claim(p, i)) == 0)
+		rc = file_frame(cc, p->level, asset_name(a), data,
+		    (size_t)a->size, &t->frame, &t->frame_len, msg);
+	free(own);
+	return rc;
 }
 
 /* Whether a thread may claim the next job, once past the jobs the writer
@@ -626,7 +705,7 @@ worker(void *arg)
 		p->in_flight += j->bytes;
 		pthread_mutex_unlock(&p->mu);
 		for (size_t i = j->first; i < j->end; i++)
-			if (do_task(cc, p->level, p->l, i, &p->t[i], j->msg) < 0) {
+			if (do_task(p, cc, i, j->msg) < 0) {
 				j->failed = 1;   /* the writer stops there */
 				j->failed_at = i;
 				break;
@@ -679,15 +758,13 @@ struct placed {
 };
 
 /* The writing thread's own compressor (big files, header frames made
- * again), and the contents stored so far: a table of 1 + entry number,
- * open addressing on the SHA-256. */
+ * again), and the contents whose frame it has written. */
 struct writer {
 	ZSTD_CCtx *cc;
 	unsigned char *buf;
 	size_t cap;
 	int level;
-	size_t *stored;
-	size_t mask;
+	struct ctable stored;
 };
 
 /* The size entry i has in the tar stream: 0 for a hard link. */
@@ -697,55 +774,66 @@ tar_size(const struct asset_list *l, const struct placed *pl, size_t i)
 	return pl[i].copy_of != 0 ? 0 : l->v[i].size;
 }
 
-static size_t
-slot_of(const struct writer *w, const unsigned char sha[32])
+/* The job holding entry i. */
+static const struct job *
+job_of(const struct pool *p, size_t i)
 {
-	return (size_t)fp_le64(sha) & w->mask;
+	size_t lo = 0, hi = p->n_jobs;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->j[mid].first <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &p->j[lo];
 }
 
-/* The entry whose frame already holds the content of digest sha and size
- * size, as 1 + its number, or 0. */
-static size_t
-stored_copy(const struct writer *w, const struct asset_list *l,
-    const struct placed *pl, const unsigned char sha[32], uint64_t size)
+/* Gives entry i the frame of the later entry that compressed its content,
+ * once that entry's job is done: i is the content's first entry, and the
+ * frame is the same whoever made it. */
+static int
+take_frame(struct pool *p, size_t i)
 {
-	for (size_t k = slot_of(w, sha); w->stored[k] != 0; k = (k + 1) & w->mask) {
-		size_t j = w->stored[k] - 1;
+	size_t k = p->t[i].same - 1;
+	const struct job *j = job_of(p, k);
 
-		if (l->v[j].size == size && memcmp(pl[j].sha, sha, 32) == 0)
-			return j + 1;
+	wait_done(p, j);
+	if (j->failed && j->failed_at <= k) {
+		warnx("%s", j->msg);
+		return -1;
 	}
+	p->t[i].frame = p->t[k].frame;
+	p->t[i].frame_len = p->t[k].frame_len;
+	p->t[k].frame = NULL;
+	p->t[k].frame_len = 0;
 	return 0;
 }
 
-static void
-remember(struct writer *w, const struct placed *pl, size_t i)
-{
-	size_t k = slot_of(w, pl[i].sha);
-
-	while (w->stored[k] != 0)
-		k = (k + 1) & w->mask;
-	w->stored[k] = i + 1;
-}
-
-/* Writes entry i, which the pool compressed into t. A content already
- * stored is not stored again: the entry shares the first copy's frame and
- * is a hard link to it in the tar stream. Its header frame, and the next
- * one whose padding depended on its size, are then made again here. */
+/* Writes entry i, which the pool compressed. A content already stored is
+ * not stored again: the entry shares the first copy's frame and is a hard
+ * link to it in the tar stream. Its header frame, and the next one whose
+ * padding depended on its size, are then made again here. */
 static int
-write_entry(struct out *o, struct writer *w, const struct asset_list *l,
-    size_t i, struct task *t, struct placed *pl)
+write_entry(struct out *o, struct writer *w, struct pool *p, size_t i,
+    struct placed *pl)
 {
+	const struct asset_list *l = p->l;
+	struct task *t = &p->t[i];
 	const char *link = NULL;
 	char msg[MSG_LEN];
 	size_t first = 0;
 
-	if (t->frame_len > 0)
-		first = stored_copy(w, l, pl, t->sha, l->v[i].size);
+	if (l->v[i].type == FP_TYPE_FILE && l->v[i].size > 0)
+		first = ctable_find(&w->stored, l, p->t, t->sha, l->v[i].size);
 	if (first != 0) {
 		pl[i] = pl[first - 1];
 		pl[i].copy_of = first;
 		link = l->v[first - 1].path;
+	} else if (t->same != 0 && take_frame(p, i) < 0) {
+		return -1;
 	}
 	if (link != NULL || (i > 0 && pl[i - 1].copy_of != 0 &&
 	    tar_padding(l->v[i - 1].size) != 0)) {
@@ -764,7 +852,7 @@ write_entry(struct out *o, struct writer *w, const struct asset_list *l,
 			pl[i].off = o->off;
 			pl[i].len = t->frame_len;
 			out_put(o, t->frame, t->frame_len);
-			remember(w, pl, i);
+			ctable_add(&w->stored, p->t, i);
 		}
 	}
 	free(t->hdr);
@@ -825,7 +913,8 @@ write_end_frame(struct out *o, const struct asset_list *l,
 	if (l->n > 0)
 		buf_zero(&b, tar_padding(tar_size(l, pl, l->n - 1)));
 	buf_zero(&b, 2 * TAR_BLOCK);
-	rc = compress_frame(cc, level, b.p, b.len, &f, &flen, msg);
+	rc = compress_frame(cc, level, "end of archive", b.p, b.len, &f, &flen,
+	    msg);
 	if (rc == 0) {
 		out_put(o, f, flen);
 		free(f);
@@ -845,16 +934,10 @@ jobs_of(const struct pack_opts *po)
 	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
-/* A table with room for every file at most half full. */
 static void
 writer_start(struct writer *w, const struct asset_list *l)
 {
-	size_t cap = 16;
-
-	while (cap < 2 * l->n)
-		cap *= 2;
-	w->stored = xcalloc(cap, sizeof(*w->stored));
-	w->mask = cap - 1;
+	ctable_init(&w->stored, l->n);
 	w->cc = ZSTD_createCCtx();
 }
 
@@ -869,7 +952,7 @@ write_job(struct out *o, struct writer *w, struct pool *p,
 			warnx("%s", j->msg);
 			return -1;
 		}
-		if (write_entry(o, w, p->l, i, &p->t[i], pl) < 0)
+		if (write_entry(o, w, p, i, pl) < 0)
 			return -1;
 	}
 	return 0;
@@ -886,6 +969,7 @@ pool_start(struct pool *p, const struct asset_list *l, int level)
 	p->t = xcalloc(l->n ? l->n : 1, sizeof(*p->t));
 	p->level = level;
 	p->n_jobs = make_jobs(l, &p->j);
+	ctable_init(&p->claimed, l->n);
 }
 
 static void
@@ -897,6 +981,7 @@ pool_free(struct pool *p)
 	}
 	free(p->t);
 	free(p->j);
+	free(p->claimed.v);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
 	pthread_mutex_destroy(&p->mu);
@@ -947,7 +1032,7 @@ write_stream(struct out *o, const struct asset_list *l,
 	free(th);
 	ZSTD_freeCCtx(w.cc);
 	free(w.buf);
-	free(w.stored);
+	free(w.stored.v);
 	if (rc == 0)
 		rc = write_end_frame(o, l, pl, po->level);
 	return rc;

@@ -47,9 +47,10 @@ struct pack_stats {
 
 /* Writes the payload for l and the trailer at fd's current position, which
  * must be the absolute file offset payload_offset; with a key, the
- * signature frame before the trailer (the program must be on fd then). The bytes do not depend on
- * opts->jobs. Each asset file is read once (assets.h, asset_read). On failure
- * prints one line on stderr and returns -1. */
+ * signature frame before the trailer (the program must be on fd then). The
+ * bytes do not depend on opts->jobs. Each asset file is read once (assets.h:
+ * asset_load, or asset_read for the biggest). On failure prints one line on
+ * stderr and returns -1. */
 int pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
     const struct pack_meta *m, const struct pack_opts *o,
     struct pack_stats *st);

@@ -2,8 +2,8 @@
 # t_determinism.sh BUILD_DIR - the same inputs give the same bytes: two copies
 # of one tree, made in a different order with different mtimes on disk, built
 # with SOURCE_DATE_EPOCH set and a different number of threads, are identical
-# artifacts (copies of a content included); changing one asset byte or one
-# mode changes the artifact.
+# artifacts (copies of a content included, at --level 19 too); changing one
+# asset byte or one mode changes the artifact.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -28,12 +28,19 @@ fill() {
 	# copies, stored once whatever thread compressed which
 	cp "$dir/docs/f150.txt" "$dir/docs/deep/copy.txt"
 	printf 'line 1 of a text asset\n' >"$dir/zz-copy.txt"
+	# a copy whose later entry a thread can reach first: l.b64 (over
+	# 1 MiB) ends a compression job, m.b64 (0.9 MiB, slow to compress)
+	# and m1.txt make the next one, n.txt starts the one after
+	head -c 1600000 /dev/urandom | base64 >"$dir/l.b64"
+	head -c 680000 /dev/urandom | base64 >"$dir/m.b64"
+	seq 30000 >"$dir/m1.txt"
+	cp "$dir/m1.txt" "$dir/n.txt"
 }
 
 fill "$T/one" forward
 mkdir -p "$T/two"
 fill "$T/two" reverse
-cp "$T/one/data.b64" "$T/two/data.b64"
+for f in data.b64 l.b64 m.b64; do cp "$T/one/$f" "$T/two/$f"; done
 # different mtimes, all later than SOURCE_DATE_EPOCH
 find "$T/one" -exec touch -h -d '2024-01-02 03:04:05' {} +
 find "$T/two" -exec touch -h -d '2025-06-07 08:09:10' {} +
@@ -63,6 +70,7 @@ check "cmp: the artifacts are identical" cmp "$T/b1/app" "$T/b2/app"
 off=$("$FATPACK" info --json "$T/b2/app" | jq .payload_offset)
 check_eq "the copies are hard links to the first" \
 	"docs/f150.txt link to docs/deep/copy.txt
+n.txt link to m1.txt
 zz-copy.txt link to docs/f1.txt" \
 	"$(tail -c +$((off + 1)) "$T/b2/app" | zstd -dc | tar -tv |
 		sed -E 's/^([^ ]+ +){5}//' | grep ' link to ' | sort)"
@@ -78,5 +86,25 @@ check "restored: identical again" cmp "$T/b1/app" "$T/b4/app"
 chmod 755 "$T/two/docs/f7.txt"
 check "build with one mode changed" build b5 "$T/two" 4
 differs "one changed mode changes the artifact" "$T/b4/app" "$T/b5/app"
+
+# --level 19: a file compressed already (gzip of random bytes) keeps the
+# frame of the probe's level, text gets level 19; the same bytes at any
+# number of threads, and standard zstd and tar give the files back.
+mkdir -p "$T/l19/docs"
+head -c 300000 /dev/urandom | gzip -1 >"$T/l19/docs/random.gz"
+seq 40000 >"$T/l19/docs/seq.txt"
+cp "$T/l19/docs/seq.txt" "$T/l19/docs/seq-copy.txt"
+build19() {
+	mkdir -p "$T/$1"
+	"$FATPACK" build "$T/prog.c" -a "$T/l19" --level 19 -j "$2" -o "$T/$1/app"
+}
+check "--level 19 with -j 1" build19 c1 1
+check "--level 19 with -j 4" build19 c4 4
+check "--level 19: the artifacts are identical" cmp "$T/c1/app" "$T/c4/app"
+off=$("$FATPACK" info --json "$T/c4/app" | jq .payload_offset)
+mkdir -p "$T/c4/out"
+check "--level 19: tar and zstd extract the payload" \
+	sh -c "tail -c +$((off + 1)) '$T/c4/app' | zstd -dc | tar -x -C '$T/c4/out'"
+check "--level 19: the files come back" diff -r "$T/l19" "$T/c4/out"
 
 done_testing
