@@ -1419,7 +1419,11 @@ write_output(const struct build_opts *o, const char *prog,
 		.jail = jail_of(o),
 		.sigkey = o->require_signature ? sigkey : NULL,
 	};
-	struct pack_opts po = { .level = o->level, .jobs = o->jobs, .key = key };
+	/* No dictionary for the server: it sends stored frames as
+	 * Content-Encoding: zstd, and browsers do not have our dictionary
+	 * (docs/SERVER.md). */
+	struct pack_opts po = { .level = o->level, .jobs = o->jobs, .key = key,
+	    .dict = !o->serve };
 	struct outfile of, mf;
 	uint64_t payload_offset;
 	sigset_t old;

@@ -38,6 +38,7 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "dict.h"
 #include "format/bytes.h"
 #include "format/check.h"
 #include "format/format.h"
@@ -360,6 +361,7 @@ out_put(struct out *o, const void *p, size_t n)
  */
 struct zframe {
 	ZSTD_CCtx *cc;
+	const ZSTD_CDict *cd;   /* the payload's dictionary, or NULL */
 	const struct asset *a;
 	struct sha256 sha;
 	unsigned char *dst;
@@ -443,6 +445,8 @@ content_frame(struct zframe *z, int level, const struct asset *a,
 	sha256_init(&z->sha);
 	if (a->size > 0) {
 		frame_params(z->cc, level, a->size);
+		if (z->cd != NULL)
+			ZSTD_CCtx_refCDict(z->cc, z->cd);
 		/* the frame header then holds the content size, as with
 		 * one-shot compression */
 		ZSTD_CCtx_setPledgedSrcSize(z->cc, a->size);
@@ -494,6 +498,7 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
 	const struct asset_list *l;
+	const struct dict *dict;
 	struct task *t;
 	struct job *j;
 	size_t n_jobs;
@@ -562,11 +567,12 @@ header_frame(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
 /* Compresses entry i into t: its header frame and, for a file, its content
  * frame, held in memory. */
 static int
-do_task(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
-    struct task *t, char *msg)
+do_task(ZSTD_CCtx *cc, int level, const struct dict *d,
+    const struct asset_list *l, size_t i, struct task *t, char *msg)
 {
 	const struct asset *a = &l->v[i];
-	struct zframe z = { .cc = cc, .msg = msg };
+	struct zframe z = { .cc = cc, .msg = msg,
+	    .cd = dict_uses(d, a) ? d->cd : NULL };
 	unsigned char *p;
 
 	/* as if no entry were a copy: the writer makes this frame again
@@ -625,7 +631,8 @@ worker(void *arg)
 		p->in_flight += j->bytes;
 		pthread_mutex_unlock(&p->mu);
 		for (size_t i = j->first; i < j->end; i++)
-			if (do_task(cc, p->level, p->l, i, &p->t[i], j->msg) < 0) {
+			if (do_task(cc, p->level, p->dict, p->l, i, &p->t[i],
+			    j->msg) < 0) {
 				j->failed = 1;   /* the writer stops there */
 				j->failed_at = i;
 				break;
@@ -875,13 +882,15 @@ write_job(struct out *o, struct writer *w, struct pool *p,
 }
 
 static void
-pool_start(struct pool *p, const struct asset_list *l, int level)
+pool_start(struct pool *p, const struct asset_list *l, int level,
+    const struct dict *d)
 {
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	p->l = l;
+	p->dict = d;
 	p->t = xcalloc(l->n ? l->n : 1, sizeof(*p->t));
 	p->level = level;
 	p->n_jobs = make_jobs(l, &p->j);
@@ -901,10 +910,23 @@ pool_free(struct pool *p)
 	pthread_mutex_destroy(&p->mu);
 }
 
-/* Compresses and writes the tar stream frames, filling pl. */
+/* The dictionary frame (FORMAT.md 4.3), the payload's first. */
+static void
+write_dict_frame(struct out *o, const struct dict *d)
+{
+	unsigned char h[8];
+
+	fp_put_le32(h, FP_DICT_MAGIC);
+	fp_put_le32(h + 4, (uint32_t)d->len);
+	out_put(o, h, sizeof(h));
+	out_put(o, d->data, d->len);
+}
+
+/* Compresses and writes the tar stream frames, after the dictionary frame
+ * when there is a dictionary, filling pl. */
 static int
 write_stream(struct out *o, const struct asset_list *l,
-    const struct pack_opts *po, struct placed *pl)
+    const struct pack_opts *po, const struct dict *d, struct placed *pl)
 {
 	struct pool p;
 	struct writer w = { .level = po->level };
@@ -912,8 +934,10 @@ write_stream(struct out *o, const struct asset_list *l,
 	int n = jobs_of(po), started = 0, rc = 0;
 	pthread_t *th = xcalloc((size_t)n, sizeof(*th));
 
+	if (d->cd != NULL)
+		write_dict_frame(o, d);
 	writer_start(&w, l);
-	pool_start(&p, l, po->level);
+	pool_start(&p, l, po->level, d);
 	for (; started < n; started++)
 		if (pthread_create(&th[started], NULL, worker, &p) != 0)
 			break;
@@ -1003,12 +1027,13 @@ meta_line(struct buf *b, const char *key, const char *value)
  * as they were read, this is the last line of defence. */
 static int
 build_meta(struct buf *b, const struct pack_meta *m, uint64_t files,
-    const char *payload_hex)
+    const char *payload_hex, const char *dict_hex)
 {
 	char count[32], bt[32], esc[128];
 	const struct { const char *key, *value; } kv[] = {
 		{ "asset_count", count },
 		{ "build_time", bt },
+		{ FP_META_DICT_SHA, dict_hex },
 		{ "fatpack_version", FATPACK_VERSION },
 		{ "jail", m->jail },
 		{ "mount", m->mount },
@@ -1068,8 +1093,9 @@ put_entry(unsigned char *e, const struct asset *a, const struct placed *pl,
 static int
 build_index(struct buf *b, const struct asset_list *l,
     const struct placed *pl, const struct pack_meta *m, uint64_t files,
-    const char *payload_hex)
+    const char *payload_hex, const struct dict *d)
 {
+	char dict_hex[65];
 	struct strtab s;
 	struct buf meta = { 0 };
 	unsigned char hdr[8 + FP_INDEX_HEADER];
@@ -1080,7 +1106,14 @@ build_index(struct buf *b, const struct asset_list *l,
 	memset(&s, 0, sizeof(s));
 	for (size_t i = 0; i < l->n; i++)
 		put_entry(e + i * FP_ENTRY_SIZE, &l->v[i], &pl[i], &s);
-	if (build_meta(&meta, m, files, payload_hex) < 0) {
+	if (d->cd != NULL) {
+		unsigned char sum[32];
+
+		sha256(d->data, d->len, sum);
+		sha256_hex(sum, dict_hex);
+	}
+	if (build_meta(&meta, m, files, payload_hex,
+	    d->cd != NULL ? dict_hex : NULL) < 0) {
 		free(e);
 		free(s.b.p);
 		free(meta.p);
@@ -1102,6 +1135,10 @@ build_index(struct buf *b, const struct asset_list *l,
 	fp_put_le32(hdr + 8 + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
 	fp_put_le32(hdr + 8 + FP_I_STRTAB, (uint32_t)s.b.len);
 	fp_put_le32(hdr + 8 + FP_I_META, (uint32_t)meta.len);
+	if (d->cd != NULL) {
+		fp_put_le32(hdr + 8 + FP_I_DICT_ID, d->id);
+		fp_put_le32(hdr + 8 + FP_I_DICT_SIZE, (uint32_t)(8 + d->len));
+	}
 	buf_put(b, hdr, sizeof(hdr));
 	buf_put(b, e, ents);
 	buf_put(b, s.b.p, s.b.len);
@@ -1144,6 +1181,7 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	struct out o = { .fd = fd, .hashing = 1, .buf = xmalloc(OUTBUF) };
 	struct placed *pl = xcalloc(l->n ? l->n : 1, sizeof(*pl));
 	struct buf index = { 0 };
+	struct dict d = { 0 };
 	unsigned char digest[32], trailer[FP_TRAILER_SIZE], sig[FP_SIG_FRAME];
 	char hex[65];
 	uint64_t files = 0, index_offset;
@@ -1155,17 +1193,21 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	sha256_init(&o.sha);
 	for (size_t i = 0; i < l->n; i++)
 		files += l->v[i].type == FP_TYPE_FILE;
-	rc = write_stream(&o, l, po, pl);
+	rc = po->dict ? dict_plan(l, po->level, &d) : 0;
+	if (rc == 0)
+		rc = write_stream(&o, l, po, &d, pl);
 	if (rc == 0) {
 		o.hashing = 0;
 		sha256_final(&o.sha, digest);
 		sha256_hex(digest, hex);
 		index_offset = o.off;
-		rc = build_index(&index, l, pl, m, files, hex);
+		rc = build_index(&index, l, pl, m, files, hex, &d);
 	}
 	if (rc == 0) {
 		if (po->key != NULL)
 			flags |= FP_FLAG_SIGNED;
+		if (d.cd != NULL)
+			flags |= FP_FLAG_DICT;
 		out_put(&o, index.p, index.len);
 		build_trailer(trailer, payload_offset, index_offset, index.p,
 		    index.len, flags);
@@ -1187,6 +1229,7 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 		st->out_bytes = o.off;
 		memcpy(st->payload_sha256, hex, sizeof(hex));
 	}
+	dict_free(&d);
 	free(index.p);
 	free(pl);
 	free(o.buf);

@@ -11,8 +11,9 @@
 
 /* Trailer flags: features a reader must know, or refuse the file. */
 #define FP_FLAG_ZINDEX 0x1u            /* the index data is one zstd frame */
+#define FP_FLAG_DICT 0x2u              /* a dictionary frame starts the payload */
 #define FP_FLAG_SIGNED 0x4u            /* a signature frame follows the index */
-#define FP_FLAGS_KNOWN (FP_FLAG_ZINDEX | FP_FLAG_SIGNED)
+#define FP_FLAGS_KNOWN (FP_FLAG_ZINDEX | FP_FLAG_DICT | FP_FLAG_SIGNED)
 
 #define FP_ALIGN 4096u                 /* payload_offset alignment */
 
@@ -26,6 +27,11 @@
 #define FP_INDEX_HEADER 32u
 #define FP_ENTRY_SIZE 96u
 #define FP_ZINDEX_RATIO_MAX 64u        /* decoded size / compressed size */
+
+#define FP_DICT_MAGIC 0x184D2A5Cu      /* zstd skippable frame */
+#define FP_ZDICT_MAGIC 0xEC30A437u     /* a zstd dictionary (RFC 8878 5) */
+#define FP_DICT_MIN 16u                /* frame header, dictionary magic, ID */
+#define FP_META_DICT_SHA "dictionary_sha256"
 
 #define FP_SIG_MAGIC 0x184D2A5Du       /* zstd skippable frame */
 #define FP_SIG_TAG "FPSIGN"            /* 8 bytes with its NULs */
@@ -65,6 +71,8 @@
 #define FP_I_ENTRY_SIZE 12
 #define FP_I_STRTAB 16
 #define FP_I_META 20
+#define FP_I_DICT_ID 24                /* with FP_FLAG_DICT */
+#define FP_I_DICT_SIZE 28
 
 /* Entry field offsets */
 #define FP_E_FRAME_OFF 0

@@ -396,17 +396,20 @@ load_index(struct fp_reader *a, char *detail,
 
 /* A frame we accept (FORMAT.md 3): one zstd data frame that is exactly
  * src_len bytes, declares the expected content size, carries a content
- * checksum, needs no dictionary and a window of at most 8 MiB. Content frames
- * go to browsers unchanged, and RFC 9659 lets them refuse a larger window. */
+ * checksum, needs no dictionary or the payload's (dict_id) and a window of
+ * at most 8 MiB. Content frames go to browsers unchanged, and RFC 9659 lets
+ * them refuse a larger window. */
 int
-fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size)
+fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size,
+    uint32_t dict_id)
 {
 	ZSTD_frameHeader h;
 
 	if (ZSTD_getFrameHeader(&h, src, src_len) != 0 ||
 	    h.frameType != ZSTD_frame)
 		return FATPACK_ECORRUPT;
-	if (!h.checksumFlag || h.dictID != 0 || h.frameContentSize != size)
+	if (!h.checksumFlag || (h.dictID != 0 && h.dictID != dict_id) ||
+	    h.frameContentSize != size)
 		return FATPACK_ECORRUPT;
 	if (h.windowSize > (1ull << FP_WINDOW_LOG_MAX))
 		return FATPACK_ECORRUPT;
@@ -417,10 +420,11 @@ fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size)
 	return 0;
 }
 
-/* Decodes src into out, exactly size bytes, zstd's own checksum checked. */
+/* Decodes src into out, exactly size bytes, zstd's own checksum checked;
+ * with the dictionary dd unless that is NULL. */
 static int
 decompress(unsigned char *out, size_t size, const unsigned char *src,
-    size_t src_len)
+    size_t src_len, const ZSTD_DDict *dd)
 {
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
 	size_t n;
@@ -428,6 +432,8 @@ decompress(unsigned char *out, size_t size, const unsigned char *src,
 	if (dctx == NULL)
 		return FATPACK_ENOMEM;
 	ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, FP_WINDOW_LOG_MAX);
+	if (dd != NULL)
+		ZSTD_DCtx_refDDict(dctx, dd);
 	n = ZSTD_decompressDCtx(dctx, out, size, src, src_len);
 	ZSTD_freeDCtx(dctx);
 	if (ZSTD_isError(n))
@@ -437,6 +443,23 @@ decompress(unsigned char *out, size_t size, const unsigned char *src,
 }
 
 /* --- index ---------------------------------------------------------------- */
+
+/* Rule 22b: with flag bit 1, the index header's dictionary ID is not 0 and
+ * the dictionary frame, at payload offset 0, fits before the index. */
+static int
+check_dict_fields(struct fp_reader *a, char *detail, size_t len)
+{
+	if (!(a->flags & FP_FLAG_DICT))
+		return 0;
+	a->dict_id = fp_le32(a->index + FP_I_DICT_ID);
+	a->dict_size = fp_le32(a->index + FP_I_DICT_SIZE);
+	if (a->dict_id == 0 || a->dict_size < FP_DICT_MIN ||
+	    a->dict_size > a->index_offset)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: dictionary frame of %u bytes, ID %u, out of bounds",
+		    a->dict_size, a->dict_id);
+	return 0;
+}
 
 static int
 check_header(struct fp_reader *a, char *detail, size_t len)
@@ -464,7 +487,7 @@ check_header(struct fp_reader *a, char *detail, size_t len)
 	a->entries = p + FP_INDEX_HEADER;
 	a->strtab = (const char *)a->entries + (size_t)a->count * a->entry_size;
 	a->meta = a->strtab + a->strtab_size;
-	return 0;
+	return check_dict_fields(a, detail, len);
 }
 
 static const unsigned char *
@@ -549,7 +572,8 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 	if (size > 0 && fsize == 0)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u has content but no frame", i);
-	if (!add_ok(foff, fsize, &fend) || fend > a->index_offset)
+	if (!add_ok(foff, fsize, &fend) || fend > a->index_offset ||
+	    (fsize > 0 && foff < a->dict_size))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u frame outside the tar stream", i);
 	if (size > SIZE_MAX - 1)
@@ -677,6 +701,120 @@ check_meta(const struct fp_reader *a, char *detail, size_t len)
 	return 0;
 }
 
+/* --- the dictionary (FORMAT.md 4.3) ----------------------------------------- */
+
+static int
+hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : -1;
+}
+
+/* Rule 38b: with flag bit 1, the metadata holds the dictionary's SHA-256,
+ * 64 lower-case hex digits, which the index hash covers. */
+static int
+check_dict_meta(struct fp_reader *a, char *detail, size_t len)
+{
+	const char *v;
+	size_t n;
+
+	if (!(a->flags & FP_FLAG_DICT))
+		return 0;
+	v = fp_reader_meta(a, FP_META_DICT_SHA, &n);
+	if (v == NULL || n != 64)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: no " FP_META_DICT_SHA " in the metadata");
+	for (size_t i = 0; i < 32; i++) {
+		int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return fail(FATPACK_ECORRUPT, detail, len,
+			    "index: no " FP_META_DICT_SHA " in the metadata");
+		a->dict_sha256[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* The dictionary frame's data, checked (rules 49 to 51): its skippable
+ * header, its SHA-256, then that it is a zstd dictionary with the index's
+ * ID. */
+static int
+read_dict(const struct fp_reader *a, unsigned char *buf, char *detail,
+    size_t len)
+{
+	unsigned char sum[32];
+	size_t n = a->dict_size - 8;
+	int r;
+
+	if ((r = fp_read_at(a->fd, buf, a->dict_size, a->payload_offset)) != 0)
+		return fail(r, detail, len, "reading the dictionary: %s",
+		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
+	if (fp_le32(buf) != FP_DICT_MAGIC || fp_le32(buf + 4) != n)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: bad skippable frame header");
+	sha256(buf + 8, n, sum);
+	if (memcmp(sum, a->dict_sha256, 32) != 0)
+		return fail(FATPACK_ECHECKSUM, detail, len,
+		    "dictionary: checksum mismatch");
+	if (fp_le32(buf + 8) != FP_ZDICT_MAGIC || fp_le32(buf + 12) != a->dict_id)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: not a zstd dictionary with ID %u", a->dict_id);
+	return 0;
+}
+
+static int
+make_ddict(const struct fp_reader *a, ZSTD_DDict **dd, char *detail,
+    size_t len)
+{
+	unsigned char *buf = malloc(a->dict_size);
+	int r;
+
+	if (buf == NULL)
+		return fail(FATPACK_ENOMEM, detail, len,
+		    "out of memory for the dictionary");
+	if ((r = read_dict(a, buf, detail, len)) == 0 &&
+	    (*dd = ZSTD_createDDict(buf + 8, a->dict_size - 8)) == NULL)
+		r = fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: not a zstd dictionary with ID %u", a->dict_id);
+	free(buf);
+	return r;
+}
+
+/* The decoding dictionary, made on first use; of threads that race to
+ * make it, the first keeps its own and the others free theirs. */
+static int
+ddict_of(const struct fp_reader *a, const ZSTD_DDict **out, char *detail,
+    size_t len)
+{
+	void *cur = atomic_load_explicit(a->ddict, memory_order_acquire);
+	ZSTD_DDict *mine;
+	int r;
+
+	if (cur == NULL) {
+		if ((r = make_ddict(a, &mine, detail, len)) != 0)
+			return r;
+		if (atomic_compare_exchange_strong_explicit(a->ddict, &cur,
+		    (void *)mine, memory_order_acq_rel, memory_order_acquire))
+			cur = mine;
+		else
+			ZSTD_freeDDict(mine);
+	}
+	*out = cur;
+	return 0;
+}
+
+/* A full open checks the dictionary at once; a lazy one when a frame first
+ * needs it. */
+static int
+check_dict(const struct fp_reader *a, char *detail, size_t len)
+{
+	const ZSTD_DDict *dd;
+
+	if (!(a->flags & FP_FLAG_DICT) || a->lazy)
+		return 0;
+	return ddict_of(a, &dd, detail, len);
+}
+
 /* Rules 23 to 32b on every entry, in the order of FORMAT.md 7.1. */
 static int
 check_entries(const struct fp_reader *a, char *detail, size_t len)
@@ -713,7 +851,10 @@ alloc_slots(struct fp_reader *a, char *detail, size_t len)
 	a->names = calloc(n, sizeof(*a->names));
 	if (a->lazy)
 		a->checked = calloc(n, sizeof(*a->checked));
-	if (a->names == NULL || (a->lazy && a->checked == NULL))
+	if (a->flags & FP_FLAG_DICT)
+		a->ddict = calloc(1, sizeof(*a->ddict));
+	if (a->names == NULL || (a->lazy && a->checked == NULL) ||
+	    ((a->flags & FP_FLAG_DICT) && a->ddict == NULL))
 		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
 	return 0;
 }
@@ -739,12 +880,12 @@ inflate_index(struct fp_reader *a, char *detail, size_t len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: corrupt compressed index (%llu bytes claimed from %zu)",
 		    n, a->index_len);
-	if (fp_frame_check(a->index, a->index_len, n) != 0)
+	if (fp_frame_check(a->index, a->index_len, n, 0) != 0)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: corrupt compressed index");
 	if ((out = malloc((size_t)n)) == NULL)
 		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
-	if ((r = decompress(out, (size_t)n, a->index, a->index_len)) != 0) {
+	if ((r = decompress(out, (size_t)n, a->index, a->index_len, NULL)) != 0) {
 		free(out);
 		if (r == FATPACK_ENOMEM)
 			return fail(r, detail, len, "out of memory for the index");
@@ -787,7 +928,9 @@ open_reader(struct fp_reader *a, int fd, int lazy, char *detail, size_t len)
 	    (r = check_header(a, detail, len)) != 0 ||
 	    (!lazy && (r = check_entries(a, detail, len)) != 0) ||
 	    (r = check_meta(a, detail, len)) != 0 ||
-	    (r = alloc_slots(a, detail, len)) != 0) {
+	    (r = check_dict_meta(a, detail, len)) != 0 ||
+	    (r = alloc_slots(a, detail, len)) != 0 ||
+	    (r = check_dict(a, detail, len)) != 0) {
 		fp_reader_close(a);
 		return r;
 	}
@@ -814,11 +957,15 @@ fp_reader_close(struct fp_reader *a)
 			free(atomic_load(&a->names[i]));
 	free(a->names);
 	free(a->checked);
+	if (a->ddict != NULL)
+		ZSTD_freeDDict(atomic_load(a->ddict));
+	free(a->ddict);
 	free(a->index_mem);
 	if (a->map != NULL)
 		munmap(a->map, a->map_len);
 	a->names = NULL;
 	a->checked = NULL;
+	a->ddict = NULL;
 	a->index = a->index_mem = a->map = NULL;
 	a->entries = NULL;
 	a->strtab = a->meta = NULL;
@@ -941,6 +1088,7 @@ decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
     unsigned char **out)
 {
 	uint64_t fsize = fp_le64(e + FP_E_FRAME_SIZE);
+	const ZSTD_DDict *dd = NULL;
 	unsigned char *src;
 	int r;
 
@@ -951,10 +1099,12 @@ decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
 	r = fp_read_at(a->fd, src, (size_t)fsize,
 	    a->payload_offset + fp_le64(e + FP_E_FRAME_OFF));
 	if (r == 0)
-		r = fp_frame_check(src, (size_t)fsize, size);
+		r = fp_frame_check(src, (size_t)fsize, size, a->dict_id);
+	if (r == 0 && ZSTD_getDictID_fromFrame(src, (size_t)fsize) != 0)
+		r = ddict_of(a, &dd, NULL, 0);
 	if (r == 0 && (*out = malloc(size + 1)) == NULL)
 		r = FATPACK_ENOMEM;
-	if (r == 0 && (r = decompress(*out, size, src, (size_t)fsize)) != 0)
+	if (r == 0 && (r = decompress(*out, size, src, (size_t)fsize, dd)) != 0)
 		free(*out);
 	free(src);
 	return r;
