@@ -723,13 +723,13 @@ check_dict_meta(struct fp_reader *a, char *detail, size_t len)
 	v = fp_reader_meta(a, FP_META_DICT_SHA, &n);
 	if (v == NULL || n != 64)
 		return fail(FATPACK_ECORRUPT, detail, len,
-		    "index: no " FP_META_DICT_SHA " in the metadata");
+		    "index: no dictionary_sha256 in the metadata");
 	for (size_t i = 0; i < 32; i++) {
 		int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return fail(FATPACK_ECORRUPT, detail, len,
-			    "index: no " FP_META_DICT_SHA " in the metadata");
+			    "index: no dictionary_sha256 in the metadata");
 		a->dict_sha256[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
