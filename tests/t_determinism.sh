@@ -3,7 +3,8 @@
 # of one tree, made in a different order with different mtimes on disk, built
 # with SOURCE_DATE_EPOCH set and a different number of threads, are identical
 # artifacts (copies of a content included); changing one asset byte or one
-# mode changes the artifact.
+# mode changes the artifact. --no-dictionary builds without the dictionary
+# that the text assets otherwise get.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -79,5 +80,15 @@ check "restored: identical again" cmp "$T/b1/app" "$T/b4/app"
 chmod 755 "$T/two/docs/f7.txt"
 check "build with one mode changed" build b5 "$T/two" 4
 differs "one changed mode changes the artifact" "$T/b4/app" "$T/b5/app"
+
+mkdir -p "$T/b6"
+check "build with --no-dictionary" "$FATPACK" build --no-dictionary \
+	"$T/prog.c" -a "$T/two" -o "$T/b6/app"
+check_eq "--no-dictionary: no dictionary" 0 \
+	"$("$FATPACK" info --json "$T/b6/app" | jq .dictionary_size)"
+off=$("$FATPACK" info --json "$T/b6/app" | jq .payload_offset)
+check_eq "--no-dictionary: zstd -dc without -D reads the payload" \
+	"$("$FATPACK" ls "$T/b6/app" | grep -c .)" \
+	"$(tail -c +$((off + 1)) "$T/b6/app" | zstd -dc | tar -t | grep -c .)"
 
 done_testing
