@@ -6,9 +6,12 @@
  * in every frame. A dictionary trained on a sample of them, stored once,
  * takes that cost away (measured for issue 9 with zstd --train: the doc
  * tree's 1,097 HTML pages, 3.05 MB one frame each at level 3, 2.20 MB with
- * a 110 KB dictionary, the dictionary included). Which files use it, the sample
- * and the dictionary's size are decided here, from the sizes alone, so the
- * same inputs give the same dictionary.
+ * a 110 KB dictionary, the dictionary included). Files that are compressed
+ * already (PNG, fonts, archives) gain nothing from it and only slow the
+ * training, so they are left out; and a dictionary is kept only when it
+ * saves, on the sample, clearly more than it costs. Everything here is
+ * decided from the files' names, sizes and contents, so the same inputs
+ * give the same dictionary.
  */
 #include <err.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 
 #include "dict.h"
 #include "format/format.h"
+#include "mime.h"
 #include "util.h"
 
 /* Files from 64 bytes (less is mostly frame header) to 128 KiB (bigger
@@ -40,12 +44,57 @@
 #define SAMPLE_RATIO 10u
 #define FILES_MIN 32u
 #define DICT_K 200u
+/* The dictionary is kept when it saves, over all the files that would use
+ * it (estimated from the sample), at least KEEP_RATIO times its own size:
+ * less is within what a different sample would change, and not worth the
+ * time it adds to the build and to a first decode. */
+#define KEEP_RATIO 2u
+/* The sample is compressed with and without the dictionary at the build's
+ * level, or this one when the build's is higher: at level 19 the probe
+ * alone would take seconds, and the dictionary's gain is much the same. */
+#define PROBE_LEVEL 3
+
+/* Media types whose usual content is compressed already: a dictionary does
+ * not find repeats in it. */
+static const char *const packed_prefix[] = { "image/", "audio/", "video/" };
+static const char *const packed_type[] = {
+	"application/gzip", "application/pdf", "application/vnd.ms-fontobject",
+	"application/x-7z-compressed", "application/x-bzip2",
+	"application/x-xz", "application/zip", "application/zstd",
+	"font/woff", "font/woff2",
+};
+/* images that are text */
+static const char *const text_image[] = { "image/svg+xml", "image/bmp" };
+
+static int
+in_list(const char *const *v, size_t n, const char *type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], type) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+packed(const char *path)
+{
+	const char *type = mime_type(path);
+
+	if (in_list(text_image, sizeof(text_image) / sizeof(*text_image), type))
+		return 0;
+	for (size_t i = 0; i < sizeof(packed_prefix) / sizeof(*packed_prefix);
+	    i++)
+		if (strncmp(type, packed_prefix[i], strlen(packed_prefix[i])) == 0)
+			return 1;
+	return in_list(packed_type, sizeof(packed_type) / sizeof(*packed_type),
+	    type);
+}
 
 static int
 small_file(const struct asset *a)
 {
 	return a->type == FP_TYPE_FILE && a->size >= DICT_FILE_MIN &&
-	    a->size <= DICT_FILE_MAX;
+	    a->size <= DICT_FILE_MAX && !packed(a->path);
 }
 
 int
@@ -54,6 +103,7 @@ dict_uses(const struct dict *d, const struct asset *a)
 	return d->cd != NULL && small_file(a);
 }
 
+/* Some of the small files, read into one buffer one after another. */
 struct sample {
 	unsigned char *buf;
 	size_t len, cap;
@@ -77,44 +127,45 @@ sample_piece(void *arg, const unsigned char *p, size_t n)
 	return 0;
 }
 
-/* Every stride-th small file, in index order: at least every
- * SAMPLE_EVERY-th, and fewer when they would add up to more than
- * SAMPLE_MAX. Returns how many small files there are. */
-static size_t
-read_sample(const struct asset_list *l, struct sample *s)
+/* The stride-th small files in index order, from the first-th on. */
+static int
+read_sample(const struct asset_list *l, uint64_t stride, uint64_t first,
+    struct sample *s)
 {
-	uint64_t bytes = 0, stride;
-	size_t files = 0, seen = 0;
+	uint64_t seen = 0;
 	char msg[512];
 
 	for (size_t i = 0; i < l->n; i++)
-		if (small_file(&l->v[i])) {
-			files++;
-			bytes += l->v[i].size;
-		}
-	stride = bytes / SAMPLE_MAX + 1 > SAMPLE_EVERY ?
-	    bytes / SAMPLE_MAX + 1 : SAMPLE_EVERY;
-	for (size_t i = 0; i < l->n; i++)
-		if (small_file(&l->v[i]) && seen++ % stride == 0)
+		if (small_file(&l->v[i]) && seen++ % stride == first) {
 			s->cap += l->v[i].size;
+			s->n++;
+		}
 	s->buf = xmalloc(s->cap ? s->cap : 1);
-	s->sizes = xcalloc(files / stride + 1, sizeof(*s->sizes));
+	s->sizes = xcalloc(s->n ? s->n : 1, sizeof(*s->sizes));
+	s->n = 0;
 	seen = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		size_t before = s->len;
 
-		if (!small_file(&l->v[i]) || seen++ % stride != 0)
+		if (!small_file(&l->v[i]) || seen++ % stride != first)
 			continue;
 		s->a = &l->v[i];
 		*msg = '\0';
 		if (asset_read(s->a, sample_piece, s, msg, sizeof(msg)) < 0) {
 			if (*msg != '\0')
 				warnx("%s", msg);
-			return SIZE_MAX;
+			return -1;
 		}
 		s->sizes[s->n++] = s->len - before;
 	}
-	return files;
+	return 0;
+}
+
+static void
+sample_free(struct sample *s)
+{
+	free(s->buf);
+	free(s->sizes);
 }
 
 /* fastCover with fixed parameters (segments of DICT_K bytes, 8-byte
@@ -134,32 +185,104 @@ train(unsigned char *buf, size_t cap, const struct sample *s, int level)
 	    p);
 }
 
+/* The bytes of the sample's files compressed one frame each, with cd when
+ * it is not NULL. */
+static uint64_t
+sample_packed(ZSTD_CCtx *cc, const ZSTD_CDict *cd, int level,
+    const struct sample *s, unsigned char *dst, size_t cap)
+{
+	const unsigned char *p = s->buf;
+	uint64_t total = 0;
+	size_t r;
+
+	for (unsigned i = 0; i < s->n; p += s->sizes[i++]) {
+		r = cd != NULL ?
+		    ZSTD_compress_usingCDict(cc, dst, cap, p, s->sizes[i], cd) :
+		    ZSTD_compressCCtx(cc, dst, cap, p, s->sizes[i], level);
+		total += ZSTD_isError(r) ? s->sizes[i] : r;
+	}
+	return total;
+}
+
+/* Whether d saves KEEP_RATIO times its size over the small files, which
+ * hold bytes bytes, estimated from what it saves on probe: files it was
+ * not trained on, since on its own sample it finds its own bytes. */
+static int
+pays(const struct dict *d, const struct sample *probe, uint64_t bytes,
+    int level)
+{
+	int lv = level < PROBE_LEVEL ? level : PROBE_LEVEL;
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_CDict *cd = ZSTD_createCDict(d->data, d->len, lv);
+	size_t cap = ZSTD_compressBound(DICT_FILE_MAX);
+	unsigned char *dst = xmalloc(cap);
+	uint64_t without = 0, with = 0;
+
+	if (cc != NULL && cd != NULL) {
+		without = sample_packed(cc, NULL, lv, probe, dst, cap);
+		with = sample_packed(cc, cd, lv, probe, dst, cap);
+	}
+	free(dst);
+	ZSTD_freeCDict(cd);
+	ZSTD_freeCCtx(cc);
+	/* (without - with) / probe->len of the bytes; the probe is a few
+	 * MiB, so this overflows only past terabytes of small files */
+	return with < without && (without - with) * bytes >=
+	    (uint64_t)KEEP_RATIO * (d->len + 8) * probe->len;
+}
+
+/* Trains d on the sample, and keeps it when it pays on the probe. */
+static void
+make_dict(const struct sample *sample, const struct sample *probe,
+    uint64_t bytes, int level, struct dict *d)
+{
+	size_t cap, r;
+
+	cap = sample->len / SAMPLE_RATIO < DICT_MAX ?
+	    sample->len / SAMPLE_RATIO : DICT_MAX;
+	if (cap < DICT_MIN)
+		return;
+	d->data = xmalloc(cap);
+	r = train(d->data, cap, sample, level);
+	if (!ZDICT_isError(r) && (d->id = ZDICT_getDictID(d->data, r)) != 0) {
+		d->len = r;
+		if (pays(d, probe, bytes, level))
+			d->cd = ZSTD_createCDict(d->data, d->len, level);
+	}
+	if (d->cd == NULL)   /* training failed or no gain: none */
+		dict_free(d);
+}
+
+/*
+ * The sample is every stride-th small file in index order: at least every
+ * SAMPLE_EVERY-th, fewer when they would add up to more than SAMPLE_MAX.
+ * The probe is as many files, each halfway between two of the sample's.
+ */
 int
 dict_plan(const struct asset_list *l, int level, struct dict *d)
 {
-	struct sample s = { 0 };
-	size_t cap, r, files;
+	struct sample sample = { 0 }, probe = { 0 };
+	uint64_t files = 0, bytes = 0, stride;
+	int rc;
 
 	memset(d, 0, sizeof(*d));
-	if ((files = read_sample(l, &s)) == SIZE_MAX) {
-		free(s.buf);
-		free(s.sizes);
-		return -1;
-	}
-	cap = s.len / SAMPLE_RATIO < DICT_MAX ? s.len / SAMPLE_RATIO : DICT_MAX;
-	if (files >= FILES_MIN && cap >= DICT_MIN) {
-		d->data = xmalloc(cap);
-		r = train(d->data, cap, &s, level);
-		if (!ZDICT_isError(r) && (d->id = ZDICT_getDictID(d->data, r)) != 0) {
-			d->len = r;
-			d->cd = ZSTD_createCDict(d->data, d->len, level);
+	for (size_t i = 0; i < l->n; i++)
+		if (small_file(&l->v[i])) {
+			files++;
+			bytes += l->v[i].size;
 		}
-		if (d->cd == NULL)   /* training failed: no dictionary */
-			dict_free(d);
-	}
-	free(s.buf);
-	free(s.sizes);
-	return 0;
+	if (files < FILES_MIN)
+		return 0;
+	stride = bytes / SAMPLE_MAX + 1 > SAMPLE_EVERY ?
+	    bytes / SAMPLE_MAX + 1 : SAMPLE_EVERY;
+	rc = read_sample(l, stride, 0, &sample);
+	if (rc == 0)
+		rc = read_sample(l, stride, stride / 2, &probe);
+	if (rc == 0)
+		make_dict(&sample, &probe, bytes, level, d);
+	sample_free(&sample);
+	sample_free(&probe);
+	return rc;
 }
 
 void

@@ -20,8 +20,9 @@ struct dict {
 };
 
 /* Trains the dictionary for l at level into d, or leaves d empty when it
- * would not pay (too few small files). -1 with a message on stderr when a
- * sample file cannot be read. */
+ * would not pay: too few small files that are not compressed already, or
+ * a dictionary that saves too little on its sample. -1 with a message on
+ * stderr when a sample file cannot be read. */
 int dict_plan(const struct asset_list *l, int level, struct dict *d);
 
 /* Whether asset a's content frame is compressed with d. */
