@@ -18,9 +18,7 @@ build=$(cd "${1:?usage: bench/startup.sh BUILD_DIR}" && pwd)
 fatpack=$build/bin/fatpack
 before=${BEFORE_BUILD:+$(cd "$BEFORE_BUILD" && pwd)}
 tree=$(bash "$top/bench/doctree.sh" ${DOCTREE_DEST:+"$DOCTREE_DEST"})
-# Under build/: the Go module gets hard links to the tree, which must be on
-# the same file system (a copy otherwise).
-work=$(mktemp -d "$build/bench-startup.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rounds=5
 runs=30
@@ -76,7 +74,9 @@ say "building the Go programs"
 go_build() {   # go_build NAME TREE
 	local m=$work/go-$1
 	mkdir -p "$m"
-	cp -al "$2" "$m/tree" 2>/dev/null || cp -r "$2" "$m/tree"
+	# A copy, not hard links: a link changes the shared tree's ctimes,
+	# and bench/build.sh's tar then says "file changed as we read it".
+	cp -r "$2" "$m/tree"
 	printf 'module startup\n\ngo 1.19\n' >"$m/go.mod"
 	cat >"$m/main.go" <<'GOEOF'
 package main

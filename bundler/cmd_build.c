@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include "pack.h"
 #include "sign.h"
 #include "toolchain.h"
+#include "temps.h"
 #include "util.h"
 
 extern char **environ;
@@ -41,97 +41,6 @@ struct extra {
 	char **targets;                 /* --target: replace the file's list */
 	size_t n_targets;
 };
-
-/*
- * Temporary files to remove however the build ends: an error, exit(3) from
- * deep inside (out of memory) or a fatal signal. The paths are copied into
- * fixed buffers so that the signal handler reads no memory being freed.
- */
-enum { TEMP_PROGRAM, TEMP_STRIP, TEMP_OUTPUT, TEMP_LINK, TEMP_MINISIG,
-	MAX_TEMPS };
-static char temp_path[MAX_TEMPS][PATH_MAX];
-static volatile sig_atomic_t temp_used[MAX_TEMPS];
-
-static const int fatal_signals[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGBUS, SIGSEGV, SIGPIPE, SIGTERM,
-	SIGXFSZ,
-};
-#define N_FATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
-static struct sigaction old_actions[N_FATAL];
-
-static void
-temps_unlink(void)
-{
-	for (int i = 0; i < MAX_TEMPS; i++)
-		if (temp_used[i])
-			unlink(temp_path[i]);
-}
-
-/* Async-signal-safe: removes the temporary files, then lets the signal do
- * what it did before (end the process, or a sanitizer's report). */
-static void
-on_signal(int sig, siginfo_t *si, void *ctx)
-{
-	(void)ctx;
-	temps_unlink();
-	for (size_t i = 0; i < N_FATAL; i++)
-		if (fatal_signals[i] == sig)
-			sigaction(sig, &old_actions[i], NULL);
-	/* a fault happens again when the handler returns, with its own
-	 * details; a signal that was sent is sent again */
-	if ((sig == SIGSEGV || sig == SIGBUS) && si->si_code > 0)
-		return;
-	raise(sig);
-}
-
-static void
-temp_track(int slot, const char *path)
-{
-	temp_used[slot] = 0;
-	if (path != NULL && strlen(path) < sizeof(temp_path[slot])) {
-		strcpy(temp_path[slot], path);
-		temp_used[slot] = 1;
-	}
-}
-
-/* Installs on_signal; a signal that is ignored stays ignored (nohup). */
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	atexit(temps_unlink);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < N_FATAL; i++) {
-		sigaction(fatal_signals[i], NULL, &old_actions[i]);
-		if (old_actions[i].sa_handler != SIG_IGN)
-			sigaction(fatal_signals[i], &sa, NULL);
-	}
-}
-
-/* Blocks the signals sent from outside while a temporary file is created
- * and tracked, so that none is created untracked. */
-static void
-hold_signals(sigset_t *old)
-{
-	sigset_t s;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGHUP);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGQUIT);
-	sigaddset(&s, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &s, old);
-}
-
-static void
-release_signals(const sigset_t *old)
-{
-	pthread_sigmask(SIG_SETMASK, old, NULL);
-}
 
 static void
 usage(FILE *f)
@@ -827,22 +736,16 @@ check_spa_fallback(const struct build_opts *o, const struct asset_list *l)
 
 /* A new empty file next to out, for an intermediate program. */
 static char *
-temp_next_to(const char *out, const char *what, int slot)
+temp_next_to(const char *out, const char *what)
 {
 	char *dir = xstrdup(out), *slash = strrchr(dir, '/'), *path;
-	sigset_t old;
 	int fd;
 
 	if (slash != NULL)
 		*slash = '\0';
 	path = xasprintf("%s/.fatpack-%s.XXXXXX", slash ? dir : ".", what);
 	free(dir);
-	hold_signals(&old);
-	fd = mkstemp(path);
-	if (fd >= 0)
-		temp_track(slot, path);
-	release_signals(&old);
-	if (fd < 0) {
+	if ((fd = temps_mkstemp(path)) < 0) {
 		warn("%s", out);   /* the temporary name is ours, not the user's */
 		free(path);
 		return NULL;
@@ -852,12 +755,11 @@ temp_next_to(const char *out, const char *what, int slot)
 }
 
 static void
-temp_remove(char *path, int slot)
+temp_remove(char *path)
 {
 	if (path == NULL)
 		return;
-	temp_track(slot, NULL);
-	unlink(path);
+	temps_remove(path);
 	free(path);
 }
 
@@ -883,7 +785,7 @@ compile(const struct build_opts *o, const char *out)
 		return NULL;
 	n = o->n_sources + o->n_cflags + 2 + o->n_libs + npkg;
 	args = xcalloc(n + 1, sizeof(*args));
-	if ((tmp = temp_next_to(out, "cc", TEMP_PROGRAM)) == NULL) {
+	if ((tmp = temp_next_to(out, "cc")) == NULL) {
 		libprefix_free(pkg);
 		free(args);
 		return NULL;
@@ -906,7 +808,7 @@ compile(const struct build_opts *o, const char *out)
 	if (rc != 0) {
 		if (rc != TOOLCHAIN_REFUSED)
 			warnx("compilation failed (status %d)", rc);
-		temp_remove(tmp, TEMP_PROGRAM);
+		temp_remove(tmp);
 		return NULL;
 	}
 	return tmp;
@@ -1049,19 +951,17 @@ prepare_program(const struct build_opts *o, const char *out, char **tmp,
 	}
 	if (o->verbose)
 		fprintf(stderr, "fatpack: stripping %s\n", prog);
-	stripped = temp_next_to(out, "strip", TEMP_STRIP);
+	stripped = temp_next_to(out, "strip");
 	if (stripped == NULL || toolchain_strip(prog, stripped) < 0) {
-		temp_remove(stripped, TEMP_STRIP);
+		temp_remove(stripped);
 		return NULL;
 	}
 	if (o->program != NULL && !same_file(prog, checked)) {
 		warnx("%s: changed while building", o->program);
-		temp_remove(stripped, TEMP_STRIP);
+		temp_remove(stripped);
 		return NULL;
 	}
-	temp_remove(*tmp, TEMP_PROGRAM);
-	temp_track(TEMP_PROGRAM, stripped);
-	temp_track(TEMP_STRIP, NULL);
+	temp_remove(*tmp);
 	*tmp = stripped;
 	return stripped;
 }
@@ -1181,16 +1081,18 @@ update_link(const struct build_opts *o, const char *out)
 	else if ((target = realpath(out, NULL)) == NULL)
 		target = xstrdup(out);
 	tmp = xasprintf("%s.tmp.%ld", link, (long)getpid());
-	temp_track(TEMP_LINK, tmp);
+	temps_add(tmp);
 	unlink(tmp);
 	if (mkdir_parents(link) < 0) {
 		rc = -1;
 	} else if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
 		warn("%s", link);
-		unlink(tmp);
 		rc = -1;
 	}
-	temp_track(TEMP_LINK, NULL);
+	if (rc < 0)
+		temps_remove(tmp);
+	else
+		temps_forget(tmp);
 	free(tmp);
 	free(target);
 	free(link);
@@ -1357,7 +1259,6 @@ write_minisig(struct outfile *mf, const struct build_opts *o,
 {
 	char *path = xasprintf("%s.minisig", out), *text = NULL;
 	char *comment = trusted_comment(o, out, build_time, st->payload_sha256);
-	sigset_t old;
 	int rc = -1;
 
 	if (strchr(comment, '\n') != NULL)
@@ -1366,16 +1267,11 @@ write_minisig(struct outfile *mf, const struct build_opts *o,
 	else
 		text = sign_minisig(of->fd, out, key, comment);
 	if (text != NULL) {
-		hold_signals(&old);
 		rc = outfile_open(mf, path, 0644);
-		if (rc == 0)
-			temp_track(TEMP_MINISIG, mf->tmp);
-		release_signals(&old);
 	}
 	if (rc == 0 && write_all(mf->fd, text, strlen(text)) < 0) {
 		warn("%s", path);
 		outfile_abort(mf);
-		temp_track(TEMP_MINISIG, NULL);
 		rc = -1;
 	}
 	free(text);
@@ -1391,14 +1287,12 @@ commit_outputs(struct outfile *of, struct outfile *mf, int sign)
 {
 	int rc = outfile_commit(of);
 
-	temp_track(TEMP_OUTPUT, NULL);
 	if (!sign)
 		return rc;
 	if (rc == 0)
 		rc = outfile_commit(mf);
 	else
 		outfile_abort(mf);
-	temp_track(TEMP_MINISIG, NULL);
 	return rc;
 }
 
@@ -1430,7 +1324,6 @@ write_output(const struct build_opts *o, const char *prog,
 	    .dict = !o->serve && !o->no_dictionary };
 	struct outfile of, mf;
 	uint64_t payload_offset;
-	sigset_t old;
 	int rc;
 
 	if (key != NULL)
@@ -1442,12 +1335,7 @@ write_output(const struct build_opts *o, const char *prog,
 		po.progress_arg = &bar;
 	}
 
-	hold_signals(&old);
-	rc = outfile_open(&of, *out, 0755);
-	if (rc == 0)
-		temp_track(TEMP_OUTPUT, of.tmp);
-	release_signals(&old);
-	if (rc < 0)
+	if (outfile_open(&of, *out, 0755) < 0)
 		return -1;
 	po.name = *out;
 	rc = write_program(of.fd, *out, prog, o->program ? o->program : prog,
@@ -1457,7 +1345,6 @@ write_output(const struct build_opts *o, const char *prog,
 	progress_erase(&bar);
 	if (rc < 0) {
 		outfile_abort(&of);
-		temp_track(TEMP_OUTPUT, NULL);
 		return -1;
 	}
 	if (strstr(of.path, "{build}") != NULL)
@@ -1465,7 +1352,6 @@ write_output(const struct build_opts *o, const char *prog,
 	if (key != NULL &&
 	    write_minisig(&mf, o, &of, *out, build_time, st, key) < 0) {
 		outfile_abort(&of);
-		temp_track(TEMP_OUTPUT, NULL);
 		return -1;
 	}
 	return commit_outputs(&of, &mf, key != NULL);
@@ -1510,7 +1396,7 @@ build_one(const struct build_opts *o, const char *build_id, const int64_t *sde,
 		summary(out, &st, t0);
 	rc = 0;
 done:
-	temp_remove(tmp, TEMP_PROGRAM);
+	temp_remove(tmp);
 	assets_free(&l);
 	free(out);
 	return rc;
@@ -1533,7 +1419,6 @@ build(struct build_opts *o, const struct extra *x)
 	if (o->name == NULL && (o->name = default_name(o)) == NULL)
 		return 1;
 	share_excludes(o, x);
-	catch_signals();
 	if (check_inputs(o) < 0)
 		return 1;
 	/* every target's runtime first: no artifact for one of them when

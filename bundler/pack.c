@@ -42,6 +42,7 @@
 #include "format/bytes.h"
 #include "format/check.h"
 #include "format/format.h"
+#include "format/reader.h"
 #include "mime.h"
 #include "pack.h"
 #include "format/sha256.h"
@@ -1135,14 +1136,12 @@ build_index(struct buf *b, const struct asset_list *l,
 	fp_put_le32(hdr + 8 + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
 	fp_put_le32(hdr + 8 + FP_I_STRTAB, (uint32_t)s.b.len);
 	fp_put_le32(hdr + 8 + FP_I_META, (uint32_t)meta.len);
-	if (d->cd != NULL) {
-		fp_put_le32(hdr + 8 + FP_I_DICT_ID, d->id);
-		fp_put_le32(hdr + 8 + FP_I_DICT_SIZE, (uint32_t)(8 + d->len));
-	}
 	buf_put(b, hdr, sizeof(hdr));
 	buf_put(b, e, ents);
 	buf_put(b, s.b.p, s.b.len);
 	buf_put(b, meta.p, meta.len);
+	/* the checks a lazy reader opens with instead of hashing it all */
+	fp_index_seal(b->p + b->len - data, (size_t)data);
 	free(e);
 	free(s.b.p);
 	free(meta.p);

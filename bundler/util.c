@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "temps.h"
 #include "util.h"
 
 void *
@@ -99,7 +100,7 @@ outfile_open(struct outfile *o, const char *path, unsigned mode)
 	}
 	dir = dir_of(path);
 	o->tmp = xasprintf("%s/.%s.tmp.XXXXXX", dir, base);
-	o->fd = mkstemp(o->tmp);
+	o->fd = temps_mkstemp(o->tmp);
 	if (o->fd < 0) {
 		if (errno == ENOENT)
 			warnx("%s: folder %s does not exist", path, dir);
@@ -163,6 +164,7 @@ outfile_commit(struct outfile *o)
 		outfile_abort(o);
 		return -1;
 	}
+	temps_forget(o->tmp);
 	free(o->tmp);
 	o->tmp = NULL;
 	rc = fsync_dir_of(o->path);
@@ -177,7 +179,7 @@ outfile_abort(struct outfile *o)
 	if (o->fd >= 0)
 		close(o->fd);
 	if (o->tmp != NULL)
-		unlink(o->tmp);
+		temps_remove(o->tmp);
 	free(o->tmp);
 	free(o->path);
 	o->tmp = NULL;

@@ -19,7 +19,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* An output file written atomically: a temporary file in the target's folder,
  * renamed over the target by outfile_commit. Until then the target path is
- * untouched, whatever happens to the process. */
+ * untouched, whatever happens to the process, and the temporary file is
+ * removed however the command ends (temps.h). */
 struct outfile {
 	char *path;     /* final path */
 	char *tmp;      /* temporary path in the same folder */

@@ -173,15 +173,15 @@ runtime_sources() {
 	done
 }
 
-# serve_start NAME ARGS...: runs $APP (a --serve artifact) with --listen
-# 127.0.0.1:0 and ARGS, its log in $T/NAME.log, and waits for the address it
-# prints; sets PID and PORT.
-serve_start() {
+# serve_cmd NAME CMD...: runs CMD (a --serve artifact, or a command
+# running one) with --listen 127.0.0.1:0, its log in $T/NAME.log, and waits
+# for the address it prints; sets PID and PORT.
+serve_cmd() {
 	local name=$1
 	shift
-	"$APP" --listen 127.0.0.1:0 "$@" 2>"$T/$name.log" &
+	"$@" --listen 127.0.0.1:0 2>"$T/$name.log" &
 	PID=$!
-	for _ in $(seq 50); do
+	for _ in $(seq 100); do
 		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
 			"$T/$name.log" 2>/dev/null)
 		[ -n "$PORT" ] && return 0
@@ -190,6 +190,28 @@ serve_start() {
 	not_ok "start $name" "$(cat "$T/$name.log")"
 	kill "$PID" 2>/dev/null
 	done_testing
+}
+
+# serve_start NAME ARGS...: serve_cmd NAME "$APP" ARGS...
+serve_start() {
+	local name=$1
+	shift
+	serve_cmd "$name" "$APP" "$@"
+}
+
+# flip_content APP FILE: changes, in place, one byte of APP inside the
+# copy of FILE's bytes 50000..50031 (a random file is stored raw, so its
+# bytes are found by content, without parsing the format).
+flip_content() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+app = bytearray(open(sys.argv[1], "rb").read())
+needle = open(sys.argv[2], "rb").read()[50000:50032]
+at = app.find(needle)
+assert at > 0 and app.find(needle, at + 1) < 0
+app[at] ^= 0xFF
+open(sys.argv[1], "wb").write(app)
+PY
 }
 
 # serve_stop NAME: SIGTERM to PID; the exit status must be 0 and the log

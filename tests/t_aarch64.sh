@@ -171,23 +171,6 @@ check "build --serve for both machines" "$FATPACK" build --serve "$SITE" \
 	--jail="on best-effort" --target x86_64 --target aarch64 -o "$T/site-{arch}"
 check_eq "the server for aarch64 is AArch64" "AArch64" "$(machine "$T/site-aarch64")"
 
-# start NAME CMD...: runs a server on a free port of 127.0.0.1; sets PID, PORT.
-start() {
-	local name=$1
-	shift
-	"$@" --listen 127.0.0.1:0 2>"$T/$name.log" &
-	PID=$!
-	for _ in $(seq 100); do
-		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
-			"$T/$name.log" 2>/dev/null)
-		[ -n "$PORT" ] && return 0
-		sleep 0.1
-	done
-	not_ok "start $name" "$(cat "$T/$name.log")"
-	kill "$PID" 2>/dev/null
-	done_testing
-}
-
 # fetch NAME: what the server on PORT answers to a few requests, bodies
 # and the headers that depend on the content, into $T/NAME.answers.
 fetch() {
@@ -201,10 +184,10 @@ fetch() {
 	done >"$T/$1.answers" 2>&1
 }
 
-start site-x86_64 "$T/site-x86_64"
+serve_cmd site-x86_64 "$T/site-x86_64"
 fetch x86_64
 kill -TERM "$PID" && wait "$PID"
-start site-aarch64 "$QEMU" "$T/site-aarch64"
+serve_cmd site-aarch64 "$QEMU" "$T/site-aarch64"
 fetch aarch64
 kill -TERM "$PID"
 rc=0

@@ -85,7 +85,7 @@ else
 fi
 
 # --- the index is stored plain (trailer flag bit 0 clear), for the runtime to
-# use where it lies (docs/FORMAT.md 4); the format version is 1.2
+# use where it lies (docs/FORMAT.md 4); the format version is 1.3
 flags_of() {
 	od -An -t u4 -j $(($(stat -c %s "$1") - 96 + 20)) -N 4 "$1" | tr -d ' '
 }
@@ -93,7 +93,7 @@ minor_of() {
 	od -An -t u2 -j $(($(stat -c %s "$1") - 96 + 18)) -N 2 "$1" | tr -d ' '
 }
 check_eq "the index is stored plain" 0 "$(flags_of "$T/app-a")"
-check_eq "the format version is 1.2" 2 "$(minor_of "$T/app-a")"
+check_eq "the format version is 1.3" 3 "$(minor_of "$T/app-a")"
 
 # --- help and usage errors (from an empty folder: nothing may be written here)
 cd "$T" || done_testing

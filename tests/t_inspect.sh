@@ -31,6 +31,7 @@
 #                               index, trailer
 cat >"$T/craft.py" <<'PY'
 import hashlib, struct, subprocess, sys
+import fpindex
 
 def zstd(args, b):
     return subprocess.run(['zstd', '-q'] + args, input=b, check=True,
@@ -136,7 +137,7 @@ class Artifact:
             new += it['f']
         m = self.idx.find(b'payload_sha256=') + len(b'payload_sha256=')
         self.idx[m:m + 64] = hashlib.sha256(new).hexdigest().encode()
-        idx = bytes(self.idx)
+        idx = fpindex.seal(self.idx, struct.unpack_from('<H', self.tr, 18)[0])
         if self.z:
             idx = compress(idx)
         iframe = struct.pack('<II', 0x184D2A5E, len(idx)) + idx
@@ -264,7 +265,7 @@ if op == 'sweep':
  'after-end': lambda: after_end(a)}[op]()
 a.save(out)
 PY
-craft() { python3 "$T/craft.py" "$@"; }
+craft() { PYTHONPATH=$TOP/tests python3 "$T/craft.py" "$@"; }
 
 # --- artifacts ---------------------------------------------------------------
 mkdir -p "$T/assets/sub" "$T/utf8/dir with space/é" "$T/big"

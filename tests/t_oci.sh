@@ -255,6 +255,13 @@ check_fails "a server on port 0" "serve.listen '127.0.0.1:0': port 0" \
 check_fails "SOURCE_DATE_EPOCH not a number" "^fatpack: SOURCE_DATE_EPOCH: 'soon'" \
 	env SOURCE_DATE_EPOCH=soon "$FATPACK" oci "$hello" -o "$out"
 nothing_written "bad settings"
+# a signal while the image is written (here SIGXFSZ, from a file size limit
+# below the image's size) removes the temporary file, as Ctrl-C would
+# (in a command substitution: its shell, not this one, reports the kill)
+rc=$({ (ulimit -f 64; exec "$FATPACK" oci "$hello" -o "$out" >/dev/null)
+	echo $?; } 2>/dev/null)
+check_eq "killed by SIGXFSZ while writing" $((128 + $(kill -l XFSZ))) "$rc"
+nothing_written "a signal while writing"
 
 usage() {
 	local name=$1 re=$2 rc=0

@@ -400,15 +400,7 @@ mkdir -p "$T/badsite"
 head -c 100000 /dev/urandom >"$T/badsite/rand.bin"
 printf 'fine\n' >"$T/badsite/index.html"
 "$FATPACK" build -q --serve "$T/badsite" -o "$T/badapp"
-python3 - "$T/badapp" "$T/badsite/rand.bin" <<'PY'
-import sys
-app = bytearray(open(sys.argv[1], "rb").read())
-needle = open(sys.argv[2], "rb").read()[50000:50032]
-at = app.find(needle)
-assert at > 0 and app.find(needle, at + 1) < 0
-app[at] ^= 0xFF
-open(sys.argv[1], "wb").write(app)
-PY
+flip_content "$T/badapp" "$T/badsite/rand.bin"
 APP_GOOD=$APP
 APP=$T/badapp
 serve_start corrupt --workers 1

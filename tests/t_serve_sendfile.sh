@@ -162,15 +162,7 @@ SITE=$T/site
 # A corrupt large file asked first by an identity client: 500, none of its
 # bytes, no memfd (random bytes are stored raw: flip one found by content).
 cp "$APP" "$T/bad-app"
-python3 - "$T/bad-app" "$SITE/r102400.bin" <<'PY'
-import sys
-app = bytearray(open(sys.argv[1], "rb").read())
-needle = open(sys.argv[2], "rb").read()[50000:50032]
-at = app.find(needle)
-assert at > 0 and app.find(needle, at + 1) < 0
-app[at] ^= 0xFF
-open(sys.argv[1], "wb").write(app)
-PY
+flip_content "$T/bad-app" "$SITE/r102400.bin"
 APP=$T/bad-app
 serve_start corrupt --workers 1
 curl -sS -o "$T/b" -D "$T/h" "$(U r102400.bin)"

@@ -7,7 +7,7 @@
 #define FP_FORMAT_H
 
 #define FP_VERSION_MAJOR 1
-#define FP_VERSION_MINOR 2
+#define FP_VERSION_MINOR 3
 
 /* Trailer flags: features a reader must know, or refuse the file. */
 #define FP_FLAG_ZINDEX 0x1u            /* the index data is one zstd frame */
@@ -27,6 +27,8 @@
 #define FP_INDEX_HEADER 32u
 #define FP_ENTRY_SIZE 96u
 #define FP_ZINDEX_RATIO_MAX 64u        /* decoded size / compressed size */
+#define FP_SUM_LEN 8u                  /* an index or entry check */
+#define FP_SUMS_MINOR 3                /* from 1.3 the index holds them */
 
 #define FP_DICT_MAGIC 0x184D2A5Cu      /* zstd skippable frame */
 #define FP_ZDICT_MAGIC 0xEC30A437u     /* a zstd dictionary (RFC 8878 5) */
@@ -71,8 +73,7 @@
 #define FP_I_ENTRY_SIZE 12
 #define FP_I_STRTAB 16
 #define FP_I_META 20
-#define FP_I_DICT_ID 24                /* with FP_FLAG_DICT */
-#define FP_I_DICT_SIZE 28
+#define FP_I_CHECK 24
 
 /* Entry field offsets */
 #define FP_E_FRAME_OFF 0
@@ -85,6 +86,7 @@
 #define FP_E_MIME_LEN 44
 #define FP_E_MODE 48
 #define FP_E_TYPE 52
+#define FP_E_CHECK 56
 #define FP_E_SHA 64
 
 #endif

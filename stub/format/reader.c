@@ -268,6 +268,7 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 		return fail(FATPACK_EVERSION, detail, len,
 		    "unsupported format version %u.%u (this runtime reads %u.x)",
 		    a->version_major, a->version_minor, FP_VERSION_MAJOR);
+	a->sums = a->version_minor >= FP_SUMS_MINOR;
 	a->flags = fp_le32(t + FP_T_FLAGS);
 	if (a->flags & ~FP_FLAGS_KNOWN)
 		return fail(FATPACK_EVERSION, detail, len,
@@ -368,11 +369,17 @@ check_index_sum(const struct fp_reader *a, char *detail, size_t len)
 	return 0;
 }
 
+int
+fp_reader_check_index(const struct fp_reader *a, char *detail, size_t len)
+{
+	return a->index_hashed ? 0 : check_index_sum(a, detail, len);
+}
+
 /* Loads the index frame and checks its SHA-256 and its skippable header.
- * A lazy open maps a stored index instead of reading it, and hashes it all
- * the same: the entries' modes, mtimes and MIME types, and the metadata the
- * runtime acts on at start, are covered by nothing else. A compressed index
- * is hashed before it is decoded. */
+ * A lazy open maps a stored index instead of reading it; from 1.2 the
+ * index's own checks (rules 22b and 23b) cover what it reads, so it skips
+ * the hash, which grows with the entries. A 1.0 or 1.1 index has no checks
+ * and is hashed, and a compressed one is hashed before it is decoded. */
 static int
 load_index(struct fp_reader *a, char *detail,
     size_t len)
@@ -384,7 +391,8 @@ load_index(struct fp_reader *a, char *detail,
 	    read_index(a, hdr, detail, len);
 	if (r != 0)
 		return r;
-	if ((r = check_index_sum(a, detail, len)) != 0)
+	a->index_hashed = !a->lazy || zindex || !a->sums;
+	if (a->index_hashed && (r = check_index_sum(a, detail, len)) != 0)
 		return r;
 	if (fp_le32(hdr) != FP_INDEX_MAGIC || fp_le32(hdr + 4) != a->index_len)
 		return fail(FATPACK_ECORRUPT, detail, len,
@@ -442,24 +450,65 @@ decompress(unsigned char *out, size_t size, const unsigned char *src,
 	return n == size ? 0 : FATPACK_ECORRUPT;
 }
 
-/* --- index ---------------------------------------------------------------- */
+/* --- the index's checks (1.2) --------------------------------------------- */
 
-/* Rule 22b: with flag bit 1, the index header's dictionary ID is not 0 and
- * the dictionary frame, at payload offset 0, fits before the index. */
-static int
-check_dict_fields(struct fp_reader *a, char *detail, size_t len)
+/* The first 8 bytes of the SHA-256 of what s holds so far. */
+static void
+sum_final(struct sha256 *s, unsigned char out[FP_SUM_LEN])
 {
-	if (!(a->flags & FP_FLAG_DICT))
-		return 0;
-	a->dict_id = fp_le32(a->index + FP_I_DICT_ID);
-	a->dict_size = fp_le32(a->index + FP_I_DICT_SIZE);
-	if (a->dict_id == 0 || a->dict_size < FP_DICT_MIN ||
-	    a->dict_size > a->index_offset)
-		return fail(FATPACK_ECORRUPT, detail, len,
-		    "index: dictionary frame of %u bytes, ID %u, out of bounds",
-		    a->dict_size, a->dict_id);
-	return 0;
+	unsigned char d[32];
+
+	sha256_final(s, d);
+	memcpy(out, d, FP_SUM_LEN);
 }
+
+void
+fp_entry_sum(const unsigned char *hdr, uint32_t i, const unsigned char *e,
+    const char *strtab, unsigned char out[FP_SUM_LEN])
+{
+	static const unsigned char zero[FP_SUM_LEN];
+	size_t entry_size = fp_le32(hdr + FP_I_ENTRY_SIZE);
+	unsigned char n[4];
+	struct sha256 s;
+
+	fp_put_le32(n, i);
+	sha256_init(&s);
+	sha256_update(&s, hdr + FP_I_CHECK, FP_SUM_LEN);
+	sha256_update(&s, n, sizeof(n));
+	sha256_update(&s, e, FP_E_CHECK);
+	sha256_update(&s, zero, FP_SUM_LEN);
+	sha256_update(&s, e + FP_E_CHECK + FP_SUM_LEN,
+	    entry_size - FP_E_CHECK - FP_SUM_LEN);
+	sha256_update(&s, strtab + fp_le32(e + FP_E_PATH_OFF),
+	    fp_le32(e + FP_E_PATH_LEN));
+	sha256_update(&s, strtab + fp_le32(e + FP_E_MIME_OFF),
+	    fp_le32(e + FP_E_MIME_LEN));
+	sum_final(&s, out);
+}
+
+void
+fp_header_sum(const unsigned char *hdr, const char *meta, size_t meta_len,
+    unsigned char out[FP_SUM_LEN])
+{
+	struct sha256 s;
+
+	sha256_init(&s);
+	sha256_update(&s, hdr, FP_I_CHECK);
+	sha256_update(&s, meta, meta_len);
+	sum_final(&s, out);
+}
+
+/* Rule 22b; the header's sizes hold (rule 22). */
+static int
+header_sum_ok(const struct fp_reader *a)
+{
+	unsigned char sum[FP_SUM_LEN];
+
+	fp_header_sum(a->index, a->meta, a->meta_size, sum);
+	return memcmp(sum, a->index + FP_I_CHECK, FP_SUM_LEN) == 0;
+}
+
+/* --- index ---------------------------------------------------------------- */
 
 static int
 check_header(struct fp_reader *a, char *detail, size_t len)
@@ -487,7 +536,10 @@ check_header(struct fp_reader *a, char *detail, size_t len)
 	a->entries = p + FP_INDEX_HEADER;
 	a->strtab = (const char *)a->entries + (size_t)a->count * a->entry_size;
 	a->meta = a->strtab + a->strtab_size;
-	return check_dict_fields(a, detail, len);
+	if (a->sums && !header_sum_ok(a))
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: header checksum mismatch");
+	return 0;
 }
 
 static const unsigned char *
@@ -517,9 +569,32 @@ path_of(const struct fp_reader *a, size_t i, size_t *len)
 }
 
 static int
-string_in_strtab(const struct fp_reader *a, uint32_t off, uint32_t len)
+string_in_strtab(uint32_t strtab_size, uint32_t off, uint32_t len)
 {
-	return (uint64_t)off + len <= a->strtab_size;
+	return (uint64_t)off + len <= strtab_size;
+}
+
+/* Rule 23 of entry e. */
+static int
+strings_in_strtab(uint32_t strtab_size, const unsigned char *e)
+{
+	return string_in_strtab(strtab_size, fp_le32(e + FP_E_PATH_OFF),
+	    fp_le32(e + FP_E_PATH_LEN)) &&
+	    string_in_strtab(strtab_size, fp_le32(e + FP_E_MIME_OFF),
+	    fp_le32(e + FP_E_MIME_LEN));
+}
+
+/* Rule 23b of entry i, whose strings lie inside strtab (rule 23). */
+static int
+entry_sum_ok(const struct fp_reader *a, uint32_t i)
+{
+	const unsigned char *e = entry_ptr(a, i);
+	unsigned char sum[FP_SUM_LEN];
+
+	if (!a->sums)
+		return 1;
+	fp_entry_sum(a->index, i, e, a->strtab, sum);
+	return memcmp(sum, e + FP_E_CHECK, FP_SUM_LEN) == 0;
 }
 
 static int
@@ -528,15 +603,16 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 	const unsigned char *e = entry_ptr(a, i);
 	uint64_t foff = fp_le64(e + FP_E_FRAME_OFF), fsize = fp_le64(e + FP_E_FRAME_SIZE);
 	uint64_t size = fp_le64(e + FP_E_SIZE), fend;
-	uint32_t poff = fp_le32(e + FP_E_PATH_OFF), plen = fp_le32(e + FP_E_PATH_LEN);
 	const char *why;
 	const char *path;
 	size_t n;
 
-	if (!string_in_strtab(a, poff, plen) ||
-	    !string_in_strtab(a, fp_le32(e + FP_E_MIME_OFF), fp_le32(e + FP_E_MIME_LEN)))
+	if (!strings_in_strtab(a->strtab_size, e))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u string outside the string table", i);
+	if (!entry_sum_ok(a, i))
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: entry %u checksum mismatch", i);
 	path = path_of(a, i, &n);
 	if ((why = fp_check_path(path, n)) != NULL)
 		return fail(FATPACK_ECORRUPT, detail, len,
@@ -551,10 +627,12 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 		size_t pn;
 
 		/* a lazy reader may not have checked the previous entry */
-		if (!string_in_strtab(a, fp_le32(pe + FP_E_PATH_OFF),
-		    fp_le32(pe + FP_E_PATH_LEN)))
+		if (!strings_in_strtab(a->strtab_size, pe))
 			return fail(FATPACK_ECORRUPT, detail, len,
 			    "index: entry %u string outside the string table", i - 1);
+		if (!entry_sum_ok(a, i - 1))
+			return fail(FATPACK_ECORRUPT, detail, len,
+			    "index: entry %u checksum mismatch", i - 1);
 		prev = path_of(a, i - 1, &pn);
 		if (cmp_bytes(prev, pn, path, n) >= 0)
 			return fail(FATPACK_ECORRUPT, detail, len,
@@ -710,6 +788,35 @@ hex_digit(char c)
 	    c - 'a' + 10 : -1;
 }
 
+/* Rule 22c: with flag bit 1, the payload starts with a skippable frame
+ * that holds a zstd dictionary with an ID, and fits before the index. Its
+ * size and ID are taken from here; rule 38c vouches for them. */
+static int
+check_dict_head(struct fp_reader *a, char *detail, size_t len)
+{
+	unsigned char h[FP_DICT_MIN];
+	uint64_t size;
+	int r;
+
+	if (!(a->flags & FP_FLAG_DICT))
+		return 0;
+	if (a->index_offset < FP_DICT_MIN)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: bad frame header");
+	if ((r = fp_read_at(a->fd, h, sizeof(h), a->payload_offset)) != 0)
+		return fail(r, detail, len, "reading the dictionary: %s",
+		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
+	size = fp_le32(h + 4) + (uint64_t)8;
+	if (fp_le32(h) != FP_DICT_MAGIC || size < FP_DICT_MIN ||
+	    size > a->index_offset || fp_le32(h + 8) != FP_ZDICT_MAGIC ||
+	    fp_le32(h + 12) == 0)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: bad frame header");
+	a->dict_size = size;
+	a->dict_id = fp_le32(h + 12);
+	return 0;
+}
+
 /* Rule 38b: with flag bit 1, the metadata holds the dictionary's SHA-256,
  * 64 lower-case hex digits, which the index hash covers. */
 static int
@@ -735,9 +842,8 @@ check_dict_meta(struct fp_reader *a, char *detail, size_t len)
 	return 0;
 }
 
-/* The dictionary frame's data, checked (rules 49 to 51): its skippable
- * header, its SHA-256, then that it is a zstd dictionary with the index's
- * ID. */
+/* The dictionary, the frame's data, checked: its SHA-256 (rule 38c), then
+ * that it still starts as rule 22c found it (rule 38d, with make_ddict). */
 static int
 read_dict(const struct fp_reader *a, unsigned char *buf, char *detail,
     size_t len)
@@ -746,17 +852,14 @@ read_dict(const struct fp_reader *a, unsigned char *buf, char *detail,
 	size_t n = a->dict_size - 8;
 	int r;
 
-	if ((r = fp_read_at(a->fd, buf, a->dict_size, a->payload_offset)) != 0)
+	if ((r = fp_read_at(a->fd, buf, n, a->payload_offset + 8)) != 0)
 		return fail(r, detail, len, "reading the dictionary: %s",
 		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
-	if (fp_le32(buf) != FP_DICT_MAGIC || fp_le32(buf + 4) != n)
-		return fail(FATPACK_ECORRUPT, detail, len,
-		    "dictionary: bad skippable frame header");
-	sha256(buf + 8, n, sum);
+	sha256(buf, n, sum);
 	if (memcmp(sum, a->dict_sha256, 32) != 0)
 		return fail(FATPACK_ECHECKSUM, detail, len,
 		    "dictionary: checksum mismatch");
-	if (fp_le32(buf + 8) != FP_ZDICT_MAGIC || fp_le32(buf + 12) != a->dict_id)
+	if (fp_le32(buf) != FP_ZDICT_MAGIC || fp_le32(buf + 4) != a->dict_id)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "dictionary: not a zstd dictionary with ID %u", a->dict_id);
 	return 0;
@@ -766,14 +869,14 @@ static int
 make_ddict(const struct fp_reader *a, ZSTD_DDict **dd, char *detail,
     size_t len)
 {
-	unsigned char *buf = malloc(a->dict_size);
+	unsigned char *buf = malloc(a->dict_size - 8);
 	int r;
 
 	if (buf == NULL)
 		return fail(FATPACK_ENOMEM, detail, len,
 		    "out of memory for the dictionary");
 	if ((r = read_dict(a, buf, detail, len)) == 0 &&
-	    (*dd = ZSTD_createDDict(buf + 8, a->dict_size - 8)) == NULL)
+	    (*dd = ZSTD_createDDict(buf, a->dict_size - 8)) == NULL)
 		r = fail(FATPACK_ECORRUPT, detail, len,
 		    "dictionary: not a zstd dictionary with ID %u", a->dict_id);
 	free(buf);
@@ -838,6 +941,34 @@ check_entries(const struct fp_reader *a, char *detail, size_t len)
 	if (paths > a->strtab_size)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: paths add up to more than the string table");
+	return 0;
+}
+
+int
+fp_index_seal(unsigned char *p, size_t len)
+{
+	uint32_t count, esize, strsize, metasize;
+	const char *strtab;
+	uint64_t need;
+
+	if (len < FP_INDEX_HEADER || memcmp(p, FP_INDEX_SIG, 8) != 0)
+		return -1;
+	count = fp_le32(p + FP_I_COUNT);
+	esize = fp_le32(p + FP_I_ENTRY_SIZE);
+	strsize = fp_le32(p + FP_I_STRTAB);
+	metasize = fp_le32(p + FP_I_META);
+	need = FP_INDEX_HEADER + (uint64_t)count * esize + strsize + metasize;
+	if (esize < FP_ENTRY_SIZE || need != len)
+		return -1;
+	strtab = (const char *)p + FP_INDEX_HEADER + (size_t)count * esize;
+	/* the entries' checks cover the header's */
+	fp_header_sum(p, strtab + strsize, metasize, p + FP_I_CHECK);
+	for (uint32_t i = 0; i < count; i++) {
+		unsigned char *e = p + FP_INDEX_HEADER + (size_t)i * esize;
+
+		if (strings_in_strtab(strsize, e))
+			fp_entry_sum(p, i, e, strtab, e + FP_E_CHECK);
+	}
 	return 0;
 }
 
@@ -926,6 +1057,7 @@ open_reader(struct fp_reader *a, int fd, int lazy, char *detail, size_t len)
 	    ((a->flags & FP_FLAG_ZINDEX) &&
 	    (r = inflate_index(a, detail, len)) != 0) ||
 	    (r = check_header(a, detail, len)) != 0 ||
+	    (r = check_dict_head(a, detail, len)) != 0 ||
 	    (!lazy && (r = check_entries(a, detail, len)) != 0) ||
 	    (r = check_meta(a, detail, len)) != 0 ||
 	    (r = check_dict_meta(a, detail, len)) != 0 ||

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "fatpack.h"
+#include "format.h"
 
 struct fp_reader {
 	int fd;                    /* not owned: the caller closes it */
@@ -28,6 +29,8 @@ struct fp_reader {
 	uint64_t index_size;
 	unsigned version_major, version_minor;
 	uint32_t flags;            /* FP_FLAG_* */
+	int sums;                  /* the index holds checks (version 1.2 on) */
+	int index_hashed;          /* rule 11 was checked at open */
 	unsigned char index_sha256[32]; /* the trailer's */
 	const unsigned char *index; /* index data (decoded if it was compressed) */
 	size_t index_len;
@@ -49,7 +52,7 @@ struct fp_reader {
 	 * zstd dictionary ID and SHA-256 (FORMAT.md 4.3), and the decoding
 	 * dictionary (a ZSTD_DDict), made once on first use by any thread. */
 	uint32_t dict_id;
-	uint32_t dict_size;        /* the whole frame, its header included */
+	uint64_t dict_size;        /* the whole frame, its header included */
 	unsigned char dict_sha256[32];
 	_Atomic(void *) *ddict;
 };
@@ -65,8 +68,30 @@ int fp_reader_open(struct fp_reader *a, int fd, char *detail, size_t len);
  * metadata are checked now; an entry's rules when it is first touched by
  * fp_reader_entry, _find, _lower_bound, _frame or _decode, from any
  * thread. A stored (uncompressed) index is mapped, not read; its SHA-256
- * is checked (rule 11) as by fp_reader_open. */
+ * (rule 11) is checked only when the file has no checks of its own
+ * (version 1.0 and 1.1) or the index is compressed. */
 int fp_reader_open_lazy(struct fp_reader *a, int fd, char *detail, size_t len);
+
+/* Rule 11, the index against the trailer's SHA-256, when the open did not
+ * check it: what a check of the trailer (a signature) needs to cover the
+ * index. 0 or FATPACK_ECHECKSUM with detail. */
+int fp_reader_check_index(const struct fp_reader *a, char *detail, size_t len);
+
+/* The checks a 1.2 index holds (FORMAT.md 4), the writer's and the reader's:
+ * entry e's, number i of the index whose header is hdr, over the header's
+ * check, i, its entry_size bytes with the check zeroed, its path and its
+ * MIME type (strings inside strtab); and the header's, over header bytes
+ * 0..23 and the metadata. */
+void fp_entry_sum(const unsigned char *hdr, uint32_t i, const unsigned char *e,
+    const char *strtab, unsigned char out[FP_SUM_LEN]);
+void fp_header_sum(const unsigned char *hdr, const char *meta, size_t meta_len,
+    unsigned char out[FP_SUM_LEN]);
+
+/* Writes every check into index data p[0..len) (header, entries, strtab,
+ * meta): the writer's last step, and a test's after it changed the index.
+ * Entries whose strings lie outside strtab keep theirs. -1, changing
+ * nothing, when the header's signature or sizes do not hold. */
+int fp_index_seal(unsigned char *p, size_t len);
 
 /* Releases what fp_reader_open allocated (not the descriptor). */
 void fp_reader_close(struct fp_reader *a);

@@ -235,7 +235,7 @@ info_text(const struct fp_inspect *in, const struct totals *t)
 	text_u64("payload size", r->payload_size);
 	if (r->flags & FP_FLAG_DICT) {
 		label("dictionary", 10);
-		printf("%" PRIu32 " bytes, ID %" PRIu32 "\n", r->dict_size - 8,
+		printf("%" PRIu64 " bytes, ID %" PRIu32 "\n", r->dict_size - 8,
 		    r->dict_id);
 	}
 	text_u64("index size", r->index_size);

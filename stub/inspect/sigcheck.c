@@ -28,6 +28,10 @@ fp_sig_verify(const struct fp_reader *r, const struct fp_pubkey *k,
 
 	if ((rc = fp_sig_read(r, &s, detail, len)) != 0)
 		return rc;
+	/* the trailer signed covers the index by its hash, which a lazy
+	 * open of a 1.2 file did not check */
+	if ((rc = fp_reader_check_index(r, detail, len)) != 0)
+		return rc;
 	if (memcmp(s.id, k->id, FP_KEY_ID_LEN) != 0) {
 		fp_key_id_hex(s.id, got);
 		fp_key_id_hex(k->id, want);

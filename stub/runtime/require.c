@@ -41,7 +41,7 @@ fp_require_signature(const char *prog)
 		return -1;
 	}
 	/* The signature covers the trailer, the trailer the index (rule 11,
-	 * checked by the open) and the index each asset. */
+	 * which fp_sig_verify checks) and the index each asset. */
 	if (fp_sig_verify(r, &k, detail, sizeof(detail)) != 0) {
 		fp_msg(prog, "%s: refusing to start: %s", prog, detail);
 		return -1;

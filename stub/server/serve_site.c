@@ -21,7 +21,10 @@ static int exe_fd = -1;
 
 /* The identity cache: one memfd per large file, made on first use under
  * the lock (once per file, so rarely) and read without it. */
-static _Atomic int *memfds;     /* descriptor + 1; 0 until made */
+/* Per asset: its descriptor + 1; 0 until tried; NO_MEMFD once it did not
+ * fit (the cache never gives room back, so it never will). */
+static _Atomic int *memfds;
+#define NO_MEMFD (-1)
 static pthread_mutex_t memfd_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct serve_config *config;
 static size_t memfd_files;      /* under memfd_lock */
@@ -149,13 +152,15 @@ make_memfd(const struct asset *a, int *fd)
 	uint64_t need = pages(a->size);
 	int made;
 
-	if ((made = atomic_load(&memfds[a->index]) - 1) >= 0) {
-		*fd = made;
+	if ((made = atomic_load(&memfds[a->index])) != 0) {
+		*fd = made == NO_MEMFD ? -1 : made - 1;
 		return 0;
 	}
 	if (memfd_full || memfd_files >= config->memfd_files ||
 	    need > config->memfd_bytes - memfd_bytes) {
 		say_full(a);
+		atomic_store_explicit(&memfds[a->index], NO_MEMFD,
+		    memory_order_relaxed);
 		return 0;
 	}
 	/* Without memory or descriptors for it, every later try would decode
@@ -163,6 +168,8 @@ make_memfd(const struct asset *a, int *fd)
 	if ((made = fatpack_memfd_at(a->index)) == FATPACK_ENOMEM) {
 		memfd_full = 1;
 		say_full(a);
+		atomic_store_explicit(&memfds[a->index], NO_MEMFD,
+		    memory_order_relaxed);
 		return 0;
 	}
 	if (made < 0)
@@ -177,11 +184,14 @@ make_memfd(const struct asset *a, int *fd)
 int
 site_memfd(const struct asset *a, int *fd)
 {
+	int v = atomic_load_explicit(&memfds[a->index], memory_order_acquire);
 	int rc;
 
-	*fd = atomic_load_explicit(&memfds[a->index], memory_order_acquire) - 1;
-	if (*fd >= 0)
+	/* made, or known not to fit: no lock on the way of a response */
+	if (v != 0) {
+		*fd = v == NO_MEMFD ? -1 : v - 1;
 		return 0;
+	}
 	pthread_mutex_lock(&memfd_lock);
 	rc = make_memfd(a, fd);
 	pthread_mutex_unlock(&memfd_lock);

@@ -48,8 +48,9 @@ file_of(const uint8_t *data, size_t size)
 	return fd;
 }
 
-/* Recomputes the index SHA-256 (when the trailer's index range lies in the
- * file) and trailer_check of the last 96 bytes. */
+/* Recomputes the index's checks (a stored 1.2 index) and SHA-256 (when the
+ * trailer's index range lies in the file) and trailer_check of the last 96
+ * bytes, so that mutations reach the rules past them. */
 static void
 reseal(unsigned char *p, size_t size)
 {
@@ -58,8 +59,12 @@ reseal(unsigned char *p, size_t size)
 	uint64_t len = fp_le64(t + FP_T_INDEX_SIZE);
 
 	/* wrapped sums fail the comparisons or are refused before the read */
-	if (len >= 8 && off < size && len <= size - off)
+	if (len >= 8 && off < size && len <= size - off) {
+		if (fp_le16(t + FP_T_MINOR) >= FP_SUMS_MINOR &&
+		    !(fp_le32(t + FP_T_FLAGS) & FP_FLAG_ZINDEX))
+			fp_index_seal(p + off + 8, (size_t)len - 8);
 		sha256(p + off + 8, (size_t)len - 8, t + FP_T_INDEX_SHA);
+	}
 	sha256(t, FP_T_CHECK, sum);
 	memcpy(t + FP_T_CHECK, sum, 8);
 }

@@ -169,6 +169,18 @@ reframe(struct buf *b, const unsigned char *src, size_t len,
 void
 reseal(struct art *t)
 {
+	unsigned char *tr = t->b.p + t->trailer;
+	uint64_t len = fp_le64(tr + FP_T_INDEX_SIZE) - 8;
+
+	/* a stored index of 1.2 or later; a compressed one has no header here */
+	if (fp_le16(tr + FP_T_MINOR) >= FP_SUMS_MINOR)
+		fp_index_seal(t->b.p + t->index_data, (size_t)len);
+	reseal_trailer(t);
+}
+
+void
+reseal_trailer(struct art *t)
+{
 	unsigned char *tr = t->b.p + t->trailer, sum[32];
 	uint64_t len = fp_le64(tr + FP_T_INDEX_SIZE) - 8;
 
@@ -272,10 +284,6 @@ build(struct art *t, const struct tentry *te, size_t n, const char *meta,
 	fp_put_le32(h + 8 + FP_I_ENTRY_SIZE, FP_ENTRY_SIZE);
 	fp_put_le32(h + 8 + FP_I_STRTAB, (uint32_t)strtab.len);
 	fp_put_le32(h + 8 + FP_I_META, (uint32_t)meta_len);
-	if (use_dict != NULL) {
-		fp_put_le32(h + 8 + FP_I_DICT_ID, fp_le32(use_dict->p + 4));
-		fp_put_le32(h + 8 + FP_I_DICT_SIZE, (uint32_t)(8 + use_dict->len));
-	}
 	append(&t->b, h, 8);
 	t->index_data = t->b.len;
 	append(&t->b, h + 8, FP_INDEX_HEADER);

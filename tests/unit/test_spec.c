@@ -25,6 +25,7 @@
 #include "format/check.h"
 #include "format/format.h"
 #include "format/reader.h"
+#include "format/sha256.h"
 #include "craft.h"
 
 #define MAX_ROWS 128
@@ -513,11 +514,83 @@ r10(struct art *t)
 	reseal(t);
 }
 
+/* An entry changed after the index was sealed: from 1.2 a lazy reader,
+ * which does not hash the index, finds it by the entry's check. */
 static void
 r11(struct art *t)
 {
 	std(t);
 	t->b.p[t->entries + FP_E_MTIME] ^= 1;
+}
+
+/* The std artifact as a 1.1 file, whose index has no checks. */
+static void
+std_1_1(struct art *t)
+{
+	std(t);
+	fp_put_le16(trailer(t) + FP_T_MINOR, FP_SUMS_MINOR - 1);
+	memset(t->b.p + t->index_data + FP_I_CHECK, 0, FP_SUM_LEN);
+	for (size_t i = 0; i < STD_N; i++)
+		memset(t->b.p + t->entries + i * FP_ENTRY_SIZE + FP_E_CHECK, 0,
+		    FP_SUM_LEN);
+	reseal(t);
+}
+
+/* A 1.1 file has nothing but the hash: a lazy reader checks it at open. */
+static void
+r11_old(struct art *t)
+{
+	std_1_1(t);
+	t->b.p[t->entries + FP_E_MODE] ^= 1;
+}
+
+/* The metadata changed, the index hash recomputed: the header's check. */
+static void
+r22b(struct art *t)
+{
+	std(t);
+	t->b.p[t->strtab + fp_le32(t->b.p + t->index_data + FP_I_STRTAB)] ^= 1;
+	reseal_trailer(t);
+}
+
+/* A field the rules take as it is (the mode), the index hash recomputed. */
+static void
+r23b(struct art *t)
+{
+	std(t);
+	t->b.p[t->entries + FP_ENTRY_SIZE + FP_E_MODE] ^= 1;
+	reseal_trailer(t);
+}
+
+/* Another MIME type, as valid, in the string table. */
+static void
+r23b_mime(struct art *t)
+{
+	std(t);
+	t->b.p[t->strtab + strlen("css") + strlen("css/site.css") +
+	    strlen("text/cs")] = 'v';
+	reseal_trailer(t);
+}
+
+/* Entry 2, its check and all, in entry 1's place: the check holds the
+ * entry's number. (Without it a lookup of entry 1's path, meeting only
+ * entries that pass, would say it is not there.) */
+static void
+r23b_moved(struct art *t)
+{
+	std(t);
+	memcpy(t->b.p + t->entries + FP_ENTRY_SIZE,
+	    t->b.p + t->entries + 2 * FP_ENTRY_SIZE, FP_ENTRY_SIZE);
+	reseal_trailer(t);
+}
+
+/* The previous entry's path, which a lookup of entry 1 compares with. */
+static void
+r23b_prev(struct art *t)
+{
+	std(t);
+	t->b.p[t->strtab] = 'a';
+	reseal_trailer(t);
 }
 
 static void
@@ -1122,33 +1195,45 @@ dict_art(struct art *t, const struct buf *frame)
 	build_dict(t, &te, 1, meta, strlen(meta), &the_dict);
 }
 
+/* The dictionary frame's header, payload bytes off to off + 3, set to v. */
 static void
-dict_header(struct art *t, size_t field, uint32_t v)
+dict_head(struct art *t, size_t off, uint32_t v)
 {
 	dict_art(t, NULL);
-	fp_put_le32(t->b.p + t->index_data + field, v);
-	reseal(t);
+	fp_put_le32(t->b.p + t->dict + off, v);
 }
 
+/* The frame's size past the index. */
 static void
-r22b(struct art *t)
+r22c(struct art *t)
 {
 	dict_art(t, NULL);
-	fp_put_le32(t->b.p + t->index_data + FP_I_DICT_SIZE,
-	    (uint32_t)fp_le64(trailer(t) + FP_T_INDEX_OFF) + 1);
-	reseal(t);
+	fp_put_le32(t->b.p + t->dict + 4,
+	    (uint32_t)fp_le64(trailer(t) + FP_T_INDEX_OFF) - 8 + 1);
 }
 
 static void
-r22b_id(struct art *t)
+r22c_small(struct art *t)
 {
-	dict_header(t, FP_I_DICT_ID, 0);
+	dict_head(t, 4, FP_DICT_MIN - 8 - 1);
 }
 
 static void
-r22b_small(struct art *t)
+r22c_magic(struct art *t)
 {
-	dict_header(t, FP_I_DICT_SIZE, FP_DICT_MIN - 1);
+	dict_head(t, 0, FP_DICT_MAGIC ^ 1);
+}
+
+static void
+r22c_zmagic(struct art *t)
+{
+	dict_head(t, 8, FP_ZDICT_MAGIC ^ 1);
+}
+
+static void
+r22c_id(struct art *t)
+{
+	dict_head(t, 12, 0);
 }
 
 /* "f"'s frame laid over the dictionary frame. */
@@ -1179,27 +1264,29 @@ r38b(struct art *t)
 	reseal(t);
 }
 
-static void
-r38c(struct art *t)
-{
-	dict_art(t, NULL);
-	t->b.p[t->dict] ^= 1;
-}
-
 /* A flipped byte of the dictionary, its frame unchanged. */
 static void
-r38d(struct art *t)
+r38c(struct art *t)
 {
 	dict_art(t, NULL);
 	t->b.p[t->dict + 8 + the_dict.len - 1] ^= 1;
 }
 
-/* The index names another dictionary ID than the dictionary's own (and
- * the content frame's). */
+/* A dictionary whose entropy tables are zeroed, with its SHA-256 in the
+ * metadata: it has the magic and the ID, but zstd refuses it. */
 static void
-r38e(struct art *t)
+r38d(struct art *t)
 {
-	dict_header(t, FP_I_DICT_ID, fp_le32(the_dict.p + 4) + 1);
+	unsigned char *d, sum[32];
+	char hex[65];
+
+	dict_art(t, NULL);
+	d = t->b.p + t->dict + 8;
+	memset(d + 8, 0, the_dict.len - 8);
+	sha256(d, the_dict.len, sum);
+	sha256_hex(sum, hex);
+	memcpy(t->b.p + t->strtab + 1 + strlen(FP_META_DICT_SHA) + 1, hex, 64);
+	reseal(t);
 }
 
 /* A content frame that names another dictionary than the payload's. */
@@ -1228,11 +1315,14 @@ static const struct crafted cases[] = {
 	{ "1d", r1d, 0, "1d" }, { "2", r2, 0, "2" }, { "3", r3, 0, "3" },
 	{ "4", r4, 0, "4" }, { "5", r5, 0, "5" }, { "6", r6, 0, "6" },
 	{ "7", r7, 0, "7" }, { "8", r8, 0, "8" }, { "8s", r8s, 0, "8s" }, { "9", r9, 0, "9" },
-	{ "10", r10, 0, "10" }, { "11", r11, 0, "11" }, { "12", r12, 0, "12" },
+	{ "10", r10, 0, "10" }, { "11", r11, 0, "23b" }, { "11", r11_old, 0, "11" },
+	{ "12", r12, 0, "12" },
 	{ "13", r13, 0, "13" }, { "14", r14, 0, "14" }, { "15", r15, 0, "15" },
 	{ "16", r16, 0, "16" }, { "17", r17, 0, "17" }, { "18", r18, 0, "18" },
 	{ "19", r19, 0, "19" }, { "20", r20, 0, "20" }, { "21", r21, 0, "21" },
-	{ "22", r22, 0, "22" }, { "23", r23, 0, "23" }, { "26", r26, 0, "26" },
+	{ "22", r22, 0, "22" }, { "22b", r22b, 0, "22b" }, { "23", r23, 0, "23" },
+	{ "23b", r23b, 0, "23b" }, { "23b", r23b_mime, 0, "23b" },
+	{ "23b", r23b_prev, 0, "23b" }, { "23b", r23b_moved, 0, "23b" }, { "26", r26, 0, "26" },
 	{ "27", r27, 0, "27" }, { "28", r28, 0, "28" }, { "29", r29, 0, "29" },
 	{ "30", r30, 0, "30" }, { "31", r31, 0, "31" }, { "32", r32, 0, "32" },
 	{ "32b", r32b, 0, "32b" }, { "39", r39, 1, "39" },
@@ -1245,13 +1335,14 @@ static const struct crafted cases[] = {
 	{ "26", r26_unsorted, 0, "26" }, { "27", r27_frame, 0, "27" },
 	{ "30", r30_wrap, 0, "30" }, { "32", r32_file, 0, "32" },
 	{ "42", r42_other, 1, "42" },
-	{ "22b", r22b, 1, "22b" }, { "22b", r22b_id, 1, "22b" },
-	{ "22b", r22b_small, 1, "22b" }, { "30", r30_dict, 0, "30" },
+	{ "22c", r22c, 0, "22c" }, { "22c", r22c_small, 0, "22c" },
+	{ "22c", r22c_magic, 0, "22c" }, { "22c", r22c_zmagic, 0, "22c" },
+	{ "22c", r22c_id, 0, "22c" }, { "30", r30_dict, 0, "30" },
 	{ "38b", r38b, 1, "38b" },
 	/* a lazy reader checks the dictionary when a frame first needs it,
 	 * and decoding says only the code */
-	{ "38c", r38c, 1, "39" }, { "38d", r38d, 1, "47" },
-	{ "38e", r38e, 1, "41" }, { "41", r41_dict, 1, "41" },
+	{ "38c", r38c, 1, "47" }, { "38d", r38d, 1, "41" },
+	{ "41", r41_dict, 1, "41" },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -1420,7 +1511,7 @@ run_value(const struct value *v)
  * reader checks the metadata at open and an entry's rules together, so it
  * may meet another first. */
 static const struct crafted order[] = {
-	{ "2", o2_3, 0, "2" }, { "11", o11_12, 0, "11" },
+	{ "2", o2_3, 0, "2" }, { "11", o11_12, 0, "12" },
 	{ "24c", o24_25, 0, "24c" }, { "25b", o25_26, 0, "25b" },
 	{ "28", o28_32, 0, "32" }, { "32", o32_33, 0, "33" },
 	{ "36", o36_38, 0, "36" },
@@ -1437,6 +1528,11 @@ controls(void)
 	check(outcome(&t, 1, FULL, detail) == FATPACK_EISDIR, "control: std opens");
 	check(outcome(&t, 0, LAZY, detail) == 0,
 	    "control: std opens lazily, every entry passes");
+	free(t.b.p);
+	std_1_1(&t);
+	check(outcome(&t, 1, FULL, detail) == FATPACK_EISDIR &&
+	    outcome(&t, 0, LAZY, detail) == 0,
+	    "control: std as a 1.1 file, without checks, opens both ways");
 	free(t.b.p);
 	zindex(&t, 1, 1, same);
 	check(outcome(&t, 0, FULL, detail) == 0 &&

@@ -1,4 +1,4 @@
-/* test-sources: bundler/util.c */
+/* test-sources: bundler/util.c bundler/temps.c */
 /*
  * test_util.c - unit tests of bundler/util.c, run by tests/run.sh as
  * `test_util SCRATCH_DIR` (without an argument it makes its own folder).
