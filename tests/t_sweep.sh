@@ -240,14 +240,17 @@ PY
 python3 "$T/sweep.py" "$FATPACK" "$T/app" "$a" "$T/work" "$STRIDE" "$JOBS" ||
 	FAILED=$((FAILED + 1))
 
-# 48 pages of about 5 KB that share their head: a dictionary
+# 64 pages of about 4 KB that share their head and navigation: enough
+# for a dictionary that pays for itself (bundler/dict.c)
 d=$T/pages
 mkdir -p "$d"
-for ((i = 0; i < 48; i++)); do
+for ((i = 0; i < 64; i++)); do
 	{
 		printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
-		printf 'href="site.css"></head><body><nav>Home | Docs | FAQ</nav>\n'
-		seq "$i" $((i + 250)) | sed 's/.*/<p>Paragraph &.<\/p>/'
+		printf 'href="site.css"></head><body><nav><ul>\n'
+		seq 1 40 | sed 's/.*/<li><a href="section-&.html">Section & of the manual<\/a><\/li>/'
+		printf '</ul></nav>\n'
+		seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
 		printf '</body></html>\n'
 	} >"$d/p$i.html"
 done

@@ -66,7 +66,8 @@ asset_size(int k)
 	return k == 0 ? 1 : (size_t)k * k * 150001;
 }
 
-/* A page: the head every page has, then lines that name the page. */
+/* A page: the head and navigation every page has, then lines that name
+ * the page; what they share pays for a dictionary (bundler/dict.c). */
 static unsigned char *
 page(int k)
 {
@@ -82,7 +83,10 @@ page(int k)
 	if (p == NULL)
 		abort();
 	memcpy(p, head, sizeof(head) - 1);
-	for (i = sizeof(head) - 1; i < n; line++)
+	for (i = sizeof(head) - 1; i < n && line < 24; line++)
+		i += (size_t)sprintf((char *)p + i, "<li><a href=\"section-%d."
+		    "html\">Section %d of the manual</a></li>\n", line, line);
+	for (line = 0; i < n; line++)
 		i += (size_t)sprintf((char *)p + i, "<p>Page %d, line %d.</p>\n",
 		    k, line);
 	return p;
