@@ -11,7 +11,12 @@
 # with the payload's dictionary (what a dcz client would get: 40 bytes
 # more each), and decoded (identity); and zstd's own speeds on the median
 # page, for what a server would spend per response to decode or re-compress
-# a frame that needs a dictionary the client lacks. Prints Markdown.
+# a frame that needs a dictionary the client lacks; and, with wrk, what the
+# server does today with the median page: the stored frame to a zstd
+# client, the decoded bytes to others. Prints Markdown.
+#
+#   ROUNDS=3 DOCTREE=<bench/doctree.sh's folder> WRK_RUNS=3 WRK_DURATION=5s \
+#   bench/dict.sh build
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -94,8 +99,10 @@ done
 # store them, with and without the dictionary the default build trained.
 app=$work/html.d3
 off=$("$fatpack" info --json "$app" | jq .payload_offset)
-size=$(tail -c +$((off + 5)) "$app" | head -c 4 | od -An -tu4 | tr -d ' ')
-tail -c +$((off + 9)) "$app" | head -c "$size" >"$work/dict"
+# od and dd, not tail | head: pipefail would take tail's SIGPIPE for a
+# failure
+size=$(od -An -tu4 -j $((off + 4)) -N 4 "$app" | tr -d ' ')
+dd if="$app" of="$work/dict" bs=1 skip=$((off + 8)) count="$size" status=none
 plain=0 withd=0 ident=0 n=0
 while IFS= read -r -d '' f; do
 	plain=$((plain + $(zstd -3 -c -q "$f" | wc -c)))
@@ -129,10 +136,42 @@ A dcz client first fetches the dictionary itself ($(stat -c %s "$work/dict") byt
 $(((plain - withd) / n)) bytes saved per page on average, it pays for itself after about
 $(($(stat -c %s "$work/dict") * n / (plain - withd))) pages.
 
-The median page ($psize bytes), zstd -b3 on this machine: compression
+The median page ($psize bytes), zstd -b3 on this machine (loaded, as above): compression
 $c_plain MB/s without the dictionary, $c_dict MB/s with it; decompression
 $d_plain MB/s without, $d_dict MB/s with. Per response, re-compressing a
 page without the dictionary for a zstd client would cost about
 $(us "$c_plain") µs of CPU, decoding it for identity about $(us "$d_dict") µs (then
 $(ratio "$ident" "$plain")x the bytes), where sending the stored frame costs neither.
 EOF
+
+# What the server does today with the median page of a --serve build of the
+# pages (no dictionary): the stored frame to a zstd client, the decoded
+# bytes from its identity cache to any other; wrk -t1 -c50, the two
+# alternating, WRK_RUNS runs of WRK_DURATION each, median.
+if command -v wrk >/dev/null; then
+	"$fatpack" build -q --serve "$work/html" -o "$work/site"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$work/site" --listen "127.0.0.1:$port" --workers "$(nproc)" \
+		--no-access-log 2>"$work/site.log" &
+	site_pid=$!
+	trap 'kill "$site_pid" 2>/dev/null; rm -rf "$work"' EXIT
+	sleep 1
+	url=http://127.0.0.1:$port/${page#"$work/html/"}
+	rate() {
+		wrk -t1 -c50 -d"${WRK_DURATION:-5s}" "$@" "$url" |
+			awk '/^Requests\/sec:/ { print $2 }'
+	}
+	for _ in $(seq "${WRK_RUNS:-3}"); do
+		rate -H 'Accept-Encoding: zstd' >>"$work/r.zstd"
+		rate >>"$work/r.identity"
+	done
+	rz=$(sort -n "$work/r.zstd" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	ri=$(sort -n "$work/r.identity" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	cat <<EOF2
+
+Served by a \`--serve\` build of the pages (no dictionary), the median page
+with wrk -t1 -c50 (loaded machine, median of ${WRK_RUNS:-3} runs of ${WRK_DURATION:-5s}, alternating):
+the stored zstd frame $rz requests/s, the decoded bytes from the identity
+cache $ri requests/s ($(ratio "$ri" "$rz")x).
+EOF2
+fi
