@@ -45,7 +45,7 @@
 #define FILES_MIN 32u
 #define DICT_K 200u
 /* The dictionary is kept when it saves, over all the files that would use
- * it (estimated from the sample), at least KEEP_RATIO times its own size:
+ * it (estimated from the probe), at least KEEP_RATIO times its own size:
  * less is within what a different sample would change, and not worth the
  * time it adds to the build and to a first decode. */
 #define KEEP_RATIO 2u
@@ -65,7 +65,7 @@ static const char *const packed_type[] = {
 	"application/x-xz", "application/zip", "application/zstd",
 	"font/woff", "font/woff2",
 };
-/* images that are text */
+/* images that are not compressed: SVG is text, BMP raw pixels */
 static const char *const text_image[] = { "image/svg+xml", "image/bmp" };
 
 static int
