@@ -39,6 +39,7 @@ struct build_opts {
 	char *revision;     /* source revision; NULL: ask git */
 	int level;          /* zstd level, 1..19; default 3 */
 	int jobs;           /* compression threads; 0 = one per core */
+	int no_dictionary;  /* --no-dictionary: plain zstd reads the payload */
 	int strip;          /* strip the program before appending (default 1) */
 	int allow_dynamic;  /* accept a dynamically linked program (tests, sanitizers) */
 

@@ -71,6 +71,8 @@ usage(FILE *f)
 	    "                           (repeatable, all asset sources)\n"
 	    "  -l, --level N            zstd level 1..19 (default 3)\n"
 	    "  -j, --jobs N             compression threads (default: one per CPU)\n"
+	    "      --no-dictionary      no zstd dictionary for small files, so that\n"
+	    "                           zstd reads the payload without -D\n"
 	    "      --serve SITE         the program is the built-in static file\n"
 	    "                           server, serving SITE\n"
 	    "      --listen HOST:PORT   the server's default address (with --serve)\n"
@@ -121,7 +123,7 @@ enum {
 	OPT_SERVE = 256, OPT_LISTEN, OPT_SPA, OPT_CACHE, OPT_IDENTITY, OPT_NAME,
 	OPT_VERSION, OPT_REVISION, OPT_CFLAGS, OPT_LIBS, OPT_NO_STRIP, OPT_DYNAMIC,
 	OPT_LINK, OPT_PKG, OPT_MOUNT, OPT_OVERRIDE, OPT_JAIL, OPT_SIGN,
-	OPT_REQUIRE_SIG,
+	OPT_REQUIRE_SIG, OPT_NO_DICT,
 };
 
 static const struct option long_opts[] = {
@@ -132,6 +134,7 @@ static const struct option long_opts[] = {
 	{ "exclude",       required_argument, NULL, 'x' },
 	{ "level",         required_argument, NULL, 'l' },
 	{ "jobs",          required_argument, NULL, 'j' },
+	{ "no-dictionary", no_argument,       NULL, OPT_NO_DICT },
 	{ "serve",         required_argument, NULL, OPT_SERVE },
 	{ "listen",        required_argument, NULL, OPT_LISTEN },
 	{ "spa-fallback",  required_argument, NULL, OPT_SPA },
@@ -287,6 +290,7 @@ apply(struct build_opts *o, struct extra *x, int c, const char *arg)
 	case 'l': return parse_int("--level", arg, 1, 19, &o->level) ? 2 : 0;
 	case 'j': return parse_int("--jobs", arg, 0, 1024, &o->jobs) ? 2 : 0;
 	case 'q': o->quiet = 1; return 0;
+	case OPT_NO_DICT: o->no_dictionary = 1; return 0;
 	case 'v': o->verbose = 1; return 0;
 	case OPT_SERVE:
 		o->serve = 1;
@@ -1313,7 +1317,11 @@ write_output(const struct build_opts *o, const char *prog,
 		.jail = jail_of(o),
 		.sigkey = o->require_signature ? sigkey : NULL,
 	};
-	struct pack_opts po = { .level = o->level, .jobs = o->jobs, .key = key };
+	/* No dictionary for the server: it sends stored frames as
+	 * Content-Encoding: zstd, and browsers do not have our dictionary
+	 * (docs/SERVER.md). */
+	struct pack_opts po = { .level = o->level, .jobs = o->jobs, .key = key,
+	    .dict = !o->serve && !o->no_dictionary };
 	struct outfile of, mf;
 	uint64_t payload_offset;
 	int rc;

@@ -39,6 +39,7 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "dict.h"
 #include "format/bytes.h"
 #include "format/check.h"
 #include "format/format.h"
@@ -257,13 +258,16 @@ frame_params(ZSTD_CCtx *cc, int level, uint64_t n)
 /* Compresses src, which is in memory, into a new buffer: one frame of
  * the entry called name. */
 static int
-compress_frame(ZSTD_CCtx *cc, int level, const char *name, const void *src,
-    size_t n, unsigned char **out, size_t *out_len, char *msg)
+compress_frame(ZSTD_CCtx *cc, int level, const ZSTD_CDict *cd,
+    const char *name, const void *src, size_t n, unsigned char **out,
+    size_t *out_len, char *msg)
 {
 	size_t cap = ZSTD_compressBound(n), r;
 	unsigned char *dst;
 
 	frame_params(cc, level, n);
+	if (cd != NULL)
+		ZSTD_CCtx_refCDict(cc, cd);
 	dst = xmalloc(cap);
 	r = ZSTD_compress2(cc, dst, cap, src, n);
 	if (ZSTD_isError(r)) {
@@ -294,18 +298,21 @@ compress_frame(ZSTD_CCtx *cc, int level, const char *name, const void *src,
 /* The content frame of a file of n bytes at src: at level, unless the
  * probe finds it compressed already. */
 static int
-file_frame(ZSTD_CCtx *cc, int level, const char *name, const void *src,
-    size_t n, unsigned char **out, size_t *out_len, char *msg)
+file_frame(ZSTD_CCtx *cc, int level, const ZSTD_CDict *cd,
+    const char *name, const void *src, size_t n, unsigned char **out,
+    size_t *out_len, char *msg)
 {
 	if (level <= PROBE_LEVEL)
-		return compress_frame(cc, level, name, src, n, out, out_len, msg);
-	if (compress_frame(cc, PROBE_LEVEL, name, src, n, out, out_len, msg) < 0)
+		return compress_frame(cc, level, cd, name, src, n, out, out_len,
+		    msg);
+	if (compress_frame(cc, PROBE_LEVEL, cd, name, src, n, out, out_len,
+	    msg) < 0)
 		return -1;
 	if (*out_len >= n - n / PROBE_GAIN)
 		return 0;
 	free(*out);
 	*out = NULL;
-	return compress_frame(cc, level, name, src, n, out, out_len, msg);
+	return compress_frame(cc, level, cd, name, src, n, out, out_len, msg);
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -393,6 +400,7 @@ out_put(struct out *o, const void *p, size_t n)
  */
 struct zframe {
 	ZSTD_CCtx *cc;
+	const ZSTD_CDict *cd;   /* the payload's dictionary, or NULL */
 	const struct asset *a;
 	struct sha256 sha;
 	unsigned char *dst;
@@ -523,6 +531,7 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
 	const struct asset_list *l;
+	const struct dict *dict;
 	struct task *t;
 	struct job *j;
 	size_t n_jobs;
@@ -625,8 +634,8 @@ header_frame(ZSTD_CCtx *cc, int level, const struct asset_list *l, size_t i,
 		return -1;
 	}
 	tar_header(&hdr, l, i, prev_size, link);
-	rc = compress_frame(cc, level, l->v[i].path, hdr.p, hdr.len, &t->hdr,
-	    &t->hdr_len, msg);
+	rc = compress_frame(cc, level, NULL, l->v[i].path, hdr.p, hdr.len,
+	    &t->hdr, &t->hdr_len, msg);
 	free(hdr.p);
 	return rc;
 }
@@ -669,8 +678,9 @@ do_task(struct pool *p, ZSTD_CCtx *cc, size_t i, char *msg)
 		return -1;
 	sha256(data, (size_t)a->size, t->sha);
 	if (a->size > 0 && (t->same = claim(p, i)) == 0)
-		rc = file_frame(cc, p->level, asset_name(a), data,
-		    (size_t)a->size, &t->frame, &t->frame_len, msg);
+		rc = file_frame(cc, p->level,
+		    dict_uses(p->dict, a) ? p->dict->cd : NULL, asset_name(a),
+		    data, (size_t)a->size, &t->frame, &t->frame_len, msg);
 	free(own);
 	return rc;
 }
@@ -913,8 +923,8 @@ write_end_frame(struct out *o, const struct asset_list *l,
 	if (l->n > 0)
 		buf_zero(&b, tar_padding(tar_size(l, pl, l->n - 1)));
 	buf_zero(&b, 2 * TAR_BLOCK);
-	rc = compress_frame(cc, level, "end of archive", b.p, b.len, &f, &flen,
-	    msg);
+	rc = compress_frame(cc, level, NULL, "end of archive", b.p, b.len, &f,
+	    &flen, msg);
 	if (rc == 0) {
 		out_put(o, f, flen);
 		free(f);
@@ -959,13 +969,15 @@ write_job(struct out *o, struct writer *w, struct pool *p,
 }
 
 static void
-pool_start(struct pool *p, const struct asset_list *l, int level)
+pool_start(struct pool *p, const struct asset_list *l, int level,
+    const struct dict *d)
 {
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	p->l = l;
+	p->dict = d;
 	p->t = xcalloc(l->n ? l->n : 1, sizeof(*p->t));
 	p->level = level;
 	p->n_jobs = make_jobs(l, &p->j);
@@ -987,10 +999,23 @@ pool_free(struct pool *p)
 	pthread_mutex_destroy(&p->mu);
 }
 
-/* Compresses and writes the tar stream frames, filling pl. */
+/* The dictionary frame (FORMAT.md 4.3), the payload's first. */
+static void
+write_dict_frame(struct out *o, const struct dict *d)
+{
+	unsigned char h[8];
+
+	fp_put_le32(h, FP_DICT_MAGIC);
+	fp_put_le32(h + 4, (uint32_t)d->len);
+	out_put(o, h, sizeof(h));
+	out_put(o, d->data, d->len);
+}
+
+/* Compresses and writes the tar stream frames, after the dictionary frame
+ * when there is a dictionary, filling pl. */
 static int
 write_stream(struct out *o, const struct asset_list *l,
-    const struct pack_opts *po, struct placed *pl)
+    const struct pack_opts *po, const struct dict *d, struct placed *pl)
 {
 	struct pool p;
 	struct writer w = { .level = po->level };
@@ -998,8 +1023,10 @@ write_stream(struct out *o, const struct asset_list *l,
 	int n = jobs_of(po), started = 0, rc = 0;
 	pthread_t *th = xcalloc((size_t)n, sizeof(*th));
 
+	if (d->cd != NULL)
+		write_dict_frame(o, d);
 	writer_start(&w, l);
-	pool_start(&p, l, po->level);
+	pool_start(&p, l, po->level, d);
 	for (; started < n; started++)
 		if (pthread_create(&th[started], NULL, worker, &p) != 0)
 			break;
@@ -1089,12 +1116,13 @@ meta_line(struct buf *b, const char *key, const char *value)
  * as they were read, this is the last line of defence. */
 static int
 build_meta(struct buf *b, const struct pack_meta *m, uint64_t files,
-    const char *payload_hex)
+    const char *payload_hex, const char *dict_hex)
 {
 	char count[32], bt[32], esc[128];
 	const struct { const char *key, *value; } kv[] = {
 		{ "asset_count", count },
 		{ "build_time", bt },
+		{ FP_META_DICT_SHA, dict_hex },
 		{ "fatpack_version", FATPACK_VERSION },
 		{ "jail", m->jail },
 		{ "mount", m->mount },
@@ -1154,8 +1182,9 @@ put_entry(unsigned char *e, const struct asset *a, const struct placed *pl,
 static int
 build_index(struct buf *b, const struct asset_list *l,
     const struct placed *pl, const struct pack_meta *m, uint64_t files,
-    const char *payload_hex)
+    const char *payload_hex, const struct dict *d)
 {
+	char dict_hex[65];
 	struct strtab s;
 	struct buf meta = { 0 };
 	unsigned char hdr[8 + FP_INDEX_HEADER];
@@ -1166,7 +1195,14 @@ build_index(struct buf *b, const struct asset_list *l,
 	memset(&s, 0, sizeof(s));
 	for (size_t i = 0; i < l->n; i++)
 		put_entry(e + i * FP_ENTRY_SIZE, &l->v[i], &pl[i], &s);
-	if (build_meta(&meta, m, files, payload_hex) < 0) {
+	if (d->cd != NULL) {
+		unsigned char sum[32];
+
+		sha256(d->data, d->len, sum);
+		sha256_hex(sum, dict_hex);
+	}
+	if (build_meta(&meta, m, files, payload_hex,
+	    d->cd != NULL ? dict_hex : NULL) < 0) {
 		free(e);
 		free(s.b.p);
 		free(meta.p);
@@ -1232,6 +1268,7 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	struct out o = { .fd = fd, .hashing = 1, .buf = xmalloc(OUTBUF) };
 	struct placed *pl = xcalloc(l->n ? l->n : 1, sizeof(*pl));
 	struct buf index = { 0 };
+	struct dict d = { 0 };
 	unsigned char digest[32], trailer[FP_TRAILER_SIZE], sig[FP_SIG_FRAME];
 	char hex[65];
 	uint64_t files = 0, index_offset;
@@ -1243,17 +1280,21 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	sha256_init(&o.sha);
 	for (size_t i = 0; i < l->n; i++)
 		files += l->v[i].type == FP_TYPE_FILE;
-	rc = write_stream(&o, l, po, pl);
+	rc = po->dict ? dict_plan(l, po->level, &d) : 0;
+	if (rc == 0)
+		rc = write_stream(&o, l, po, &d, pl);
 	if (rc == 0) {
 		o.hashing = 0;
 		sha256_final(&o.sha, digest);
 		sha256_hex(digest, hex);
 		index_offset = o.off;
-		rc = build_index(&index, l, pl, m, files, hex);
+		rc = build_index(&index, l, pl, m, files, hex, &d);
 	}
 	if (rc == 0) {
 		if (po->key != NULL)
 			flags |= FP_FLAG_SIGNED;
+		if (d.cd != NULL)
+			flags |= FP_FLAG_DICT;
 		out_put(&o, index.p, index.len);
 		build_trailer(trailer, payload_offset, index_offset, index.p,
 		    index.len, flags);
@@ -1275,6 +1316,7 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 		st->out_bytes = o.off;
 		memcpy(st->payload_sha256, hex, sizeof(hex));
 	}
+	dict_free(&d);
 	free(index.p);
 	free(pl);
 	free(o.buf);

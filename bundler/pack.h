@@ -32,6 +32,8 @@ struct pack_opts {
 	int level;                   /* zstd level, 1..19 */
 	int jobs;                    /* compression threads; 0 = one per CPU */
 	const struct sign_key *key;  /* sign with it (FORMAT.md 4.2), or NULL */
+	int dict;                    /* train a dictionary for small files
+	                              * when it pays (FORMAT.md 4.3) */
 	/* called by the writing thread after each entry is written, with the
 	 * files and their decoded bytes written so far; may be NULL */
 	void (*progress)(void *arg, uint64_t files, uint64_t bytes);

@@ -135,6 +135,21 @@ fp_build() {
 	fi
 }
 
+# tar_stream APP: the decoded tar stream of APP's payload, read with the
+# standard tools as docs/FORMAT.md 4.3 says: the dictionary, when there is
+# one, cut out of its frame into $T/APP-NAME.dict for zstd -D.
+tar_stream() {
+	local off size dict=$T/$(basename "$1").dict
+	off=$("$FATPACK" info --json "$1" | jq .payload_offset) || return 1
+	if [ "$("$FATPACK" info --json "$1" | jq .dictionary_size)" = 0 ]; then
+		tail -c +$((off + 1)) "$1" | zstd -dc
+		return
+	fi
+	size=$(tail -c +$((off + 5)) "$1" | head -c 4 | od -An -tu4 | tr -d ' ')
+	tail -c +$((off + 9)) "$1" | head -c "$size" >"$dict"
+	tail -c +$((off + 1)) "$1" | zstd -D "$dict" -dc
+}
+
 # Ends a test script: exit status 1 when any check failed.
 done_testing() {
 	[ "$FAILED" -eq 0 ]

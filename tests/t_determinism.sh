@@ -3,7 +3,8 @@
 # of one tree, made in a different order with different mtimes on disk, built
 # with SOURCE_DATE_EPOCH set and a different number of threads, are identical
 # artifacts (copies of a content included, at --level 19 too); changing one
-# asset byte or one mode changes the artifact.
+# asset byte or one mode changes the artifact. The same for pages compressed
+# with a dictionary; --no-dictionary builds them without it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -67,12 +68,11 @@ differs() {
 check "build of copy one with -j 1" build b1 "$T/one" 1
 check "build of copy two with -j 8" build b2 "$T/two" 8
 check "cmp: the artifacts are identical" cmp "$T/b1/app" "$T/b2/app"
-off=$("$FATPACK" info --json "$T/b2/app" | jq .payload_offset)
 check_eq "the copies are hard links to the first" \
 	"docs/f150.txt link to docs/deep/copy.txt
 n.txt link to m1.txt
 zz-copy.txt link to docs/f1.txt" \
-	"$(tail -c +$((off + 1)) "$T/b2/app" | zstd -dc | tar -tv |
+	"$(tar_stream "$T/b2/app" | tar -tv |
 		sed -E 's/^([^ ]+ +){5}//' | grep ' link to ' | sort)"
 
 printf 'X' | dd of="$T/two/docs/f7.txt" bs=1 seek=3 conv=notrunc 2>/dev/null
@@ -106,5 +106,43 @@ mkdir -p "$T/c4/out"
 check "--level 19: tar and zstd extract the payload" \
 	sh -c "tail -c +$((off + 1)) '$T/c4/app' | zstd -dc | tar -x -C '$T/c4/out'"
 check "--level 19: the files come back" diff -r "$T/l19" "$T/c4/out"
+
+# pages DIR ORDER: 200 pages that share 3 KB of text, enough for a
+# dictionary that pays (bundler/dict.c), made in forward or reverse order
+pages() {
+	local i list
+	list=$(seq 0 199)
+	[ "$2" = reverse ] && list=$(seq 199 -1 0)
+	mkdir -p "$1"
+	for i in $list; do
+		{
+			printf '<html><head><title>Page %d</title></head><body><nav>\n' "$i"
+			head -c 3000 "$TOP/docs/FORMAT.md"
+			printf '</nav>\n'
+			seq "$i" $((i + 40)) | sed 's/.*/<p>Paragraph &.<\/p>/'
+		} >"$1/p$i.html"
+	done
+	# a copy with a name of a compressed type, first in path order: its
+	# frame is the same whichever copy a thread compresses first
+	cp "$1/p5.html" "$1/a-copy.png"
+}
+pages "$T/pages-one" forward
+pages "$T/pages-two" reverse
+touch -d '2025-06-07 08:09:10' "$T/pages-two"/*
+check "build of the pages, made forward, with -j 1" build b7 "$T/pages-one" 1
+check "build of the pages, made in reverse, with -j 8" build b8 "$T/pages-two" 8
+check "cmp: the pages' artifacts are identical" cmp "$T/b7/app" "$T/b8/app"
+check "the pages are compressed with a dictionary" \
+	test "$("$FATPACK" info --json "$T/b8/app" | jq .dictionary_size)" -gt 0
+
+mkdir -p "$T/b6"
+check "build with --no-dictionary" "$FATPACK" build --no-dictionary \
+	"$T/prog.c" -a "$T/pages-two" -o "$T/b6/app"
+check_eq "--no-dictionary: no dictionary" 0 \
+	"$("$FATPACK" info --json "$T/b6/app" | jq .dictionary_size)"
+off=$("$FATPACK" info --json "$T/b6/app" | jq .payload_offset)
+check_eq "--no-dictionary: zstd -dc without -D reads the payload" \
+	"$("$FATPACK" ls "$T/b6/app" | grep -c .)" \
+	"$(tail -c +$((off + 1)) "$T/b6/app" | zstd -dc | tar -t | grep -c .)"
 
 done_testing

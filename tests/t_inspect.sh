@@ -363,7 +363,7 @@ for a in hello app zero utf8app site; do
 	check_eq "$a: extract writes the same tree" "$(tree "$T/xb")" "$(tree "$T/xr")"
 done
 check_eq "the JSON keys are the documented ones" \
-	"architecture asset_count build_time build_time_iso compressed_size entries fatpack_version file format_version index_size meta name override override_state payload_offset payload_sha256 payload_size revision signature_key_id total_size version" \
+	"architecture asset_count build_time build_time_iso compressed_size dictionary_size entries fatpack_version file format_version index_size meta name override override_state payload_offset payload_sha256 payload_size revision signature_key_id total_size version" \
 	"$("$FATPACK" info --json "$T/app" | jq -r 'keys | join(" ")')"
 check_eq "extract keeps the bytes" "$(cd "$T/assets" && find . -type f -exec sha256sum {} + | sort)" \
 	"$(rm -rf "$T/x1" && "$FATPACK" extract "$T/app" "$T/x1" && cd "$T/x1" &&

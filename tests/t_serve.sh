@@ -18,6 +18,28 @@ if ! "$FATPACK" build --serve "$SITE" --cache-control 'public, max-age=60' \
 fi
 ok "build the site"
 
+# No dictionary for the server (docs/SERVER.md): it sends stored frames to
+# browsers, which do not have it. The same pages in a program do get one.
+mkdir -p "$T/pages"
+for ((i = 0; i < 200; i++)); do
+	{
+		printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
+		printf 'href="site.css"></head><body><nav>Home | Docs | FAQ</nav>\n'
+		seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
+		printf '</body></html>\n'
+	} >"$T/pages/p$i.html"
+done
+printf 'int main(void) { return 0; }\n' >"$T/prog.c"
+if "$FATPACK" build -q --serve "$T/pages" -o "$T/pages-serve" 2>"$T/.err" &&
+	"$FATPACK" build -q "$T/prog.c" -a "$T/pages" -o "$T/pages-prog" 2>>"$T/.err"; then
+	check_eq "a --serve build has no dictionary" 0 \
+		"$("$FATPACK" info --json "$T/pages-serve" | jq .dictionary_size)"
+	check "the same pages in a program have one" test \
+		"$("$FATPACK" info --json "$T/pages-prog" | jq .dictionary_size)" -gt 0
+else
+	not_ok "build the pages" "$(cat "$T/.err")"
+fi
+
 # A raw HTTP client: sends stdin, half-closes, prints all it gets back.
 RAW='
 import socket, sys

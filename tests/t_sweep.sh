@@ -8,6 +8,10 @@
 # output (bytes nothing reads); never wrong bytes, never a crash. Both verify
 # commands must refuse every change.
 #
+# A second artifact holds enough small pages for a dictionary (docs/FORMAT.md
+# 4.3): its payload is swept at a stride of DICT_STRIDE bytes (default 31;
+# 97 in the sanitizer build), the dictionary frame included.
+#
 # The normal build takes every byte. The sanitizer build, where each run is
 # ten times slower, takes every FATPACK_SWEEP_STRIDE-th byte (default 7, odd
 # so that it meets every byte lane of the 8-byte fields). FATPACK_SWEEP_JOBS
@@ -16,8 +20,10 @@
 
 if is_san_build; then
 	STRIDE=${FATPACK_SWEEP_STRIDE:-7}
+	DICT_STRIDE=97
 else
 	STRIDE=${FATPACK_SWEEP_STRIDE:-1}
+	DICT_STRIDE=31
 fi
 JOBS=${FATPACK_SWEEP_JOBS:-2}
 
@@ -233,4 +239,24 @@ PY
 
 python3 "$T/sweep.py" "$FATPACK" "$T/app" "$a" "$T/work" "$STRIDE" "$JOBS" ||
 	FAILED=$((FAILED + 1))
+
+# 64 pages of about 4 KB that share their head and navigation: enough
+# for a dictionary that pays for itself (bundler/dict.c)
+d=$T/pages
+mkdir -p "$d"
+for ((i = 0; i < 64; i++)); do
+	{
+		printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
+		printf 'href="site.css"></head><body><nav><ul>\n'
+		seq 1 40 | sed 's/.*/<li><a href="section-&.html">Section & of the manual<\/a><\/li>/'
+		printf '</ul></nav>\n'
+		seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
+		printf '</body></html>\n'
+	} >"$d/p$i.html"
+done
+fp_build "$T/dict-app" "$T/sweep.c" "$d" || done_testing
+check "the pages are compressed with a dictionary" test \
+	"$("$FATPACK" info --json "$T/dict-app" | jq .dictionary_size)" -gt 0
+python3 "$T/sweep.py" "$FATPACK" "$T/dict-app" "$d" "$T/work-dict" \
+	"$DICT_STRIDE" "$JOBS" || FAILED=$((FAILED + 1))
 done_testing

@@ -11,8 +11,9 @@
 
 /* Trailer flags: features a reader must know, or refuse the file. */
 #define FP_FLAG_ZINDEX 0x1u            /* the index data is one zstd frame */
+#define FP_FLAG_DICT 0x2u              /* a dictionary frame starts the payload */
 #define FP_FLAG_SIGNED 0x4u            /* a signature frame follows the index */
-#define FP_FLAGS_KNOWN (FP_FLAG_ZINDEX | FP_FLAG_SIGNED)
+#define FP_FLAGS_KNOWN (FP_FLAG_ZINDEX | FP_FLAG_DICT | FP_FLAG_SIGNED)
 
 #define FP_ALIGN 4096u                 /* payload_offset alignment */
 
@@ -28,6 +29,11 @@
 #define FP_ZINDEX_RATIO_MAX 64u        /* decoded size / compressed size */
 #define FP_SUM_LEN 8u                  /* an index or entry check */
 #define FP_SUMS_MINOR 3                /* from 1.3 the index holds them */
+
+#define FP_DICT_MAGIC 0x184D2A5Cu      /* zstd skippable frame */
+#define FP_ZDICT_MAGIC 0xEC30A437u     /* a zstd dictionary (RFC 8878 5) */
+#define FP_DICT_MIN 16u                /* frame header, dictionary magic, ID */
+#define FP_META_DICT_SHA "dictionary_sha256"
 
 #define FP_SIG_MAGIC 0x184D2A5Du       /* zstd skippable frame */
 #define FP_SIG_TAG "FPSIGN"            /* 8 bytes with its NULs */

@@ -404,17 +404,20 @@ load_index(struct fp_reader *a, char *detail,
 
 /* A frame we accept (FORMAT.md 3): one zstd data frame that is exactly
  * src_len bytes, declares the expected content size, carries a content
- * checksum, needs no dictionary and a window of at most 8 MiB. Content frames
- * go to browsers unchanged, and RFC 9659 lets them refuse a larger window. */
+ * checksum, needs no dictionary or the payload's (dict_id) and a window of
+ * at most 8 MiB. Content frames go to browsers unchanged, and RFC 9659 lets
+ * them refuse a larger window. */
 int
-fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size)
+fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size,
+    uint32_t dict_id)
 {
 	ZSTD_frameHeader h;
 
 	if (ZSTD_getFrameHeader(&h, src, src_len) != 0 ||
 	    h.frameType != ZSTD_frame)
 		return FATPACK_ECORRUPT;
-	if (!h.checksumFlag || h.dictID != 0 || h.frameContentSize != size)
+	if (!h.checksumFlag || (h.dictID != 0 && h.dictID != dict_id) ||
+	    h.frameContentSize != size)
 		return FATPACK_ECORRUPT;
 	if (h.windowSize > (1ull << FP_WINDOW_LOG_MAX))
 		return FATPACK_ECORRUPT;
@@ -447,17 +450,24 @@ dctx_give(ZSTD_DCtx *d)
 	ZSTD_freeDCtx(atomic_exchange(&spare_dctx, d));
 }
 
-/* Decodes src into out, exactly size bytes, zstd's own checksum checked. */
+/* Decodes src into out, exactly size bytes, zstd's own checksum checked;
+ * with the dictionary dd unless that is NULL. */
 static int
 decompress(unsigned char *out, size_t size, const unsigned char *src,
-    size_t src_len)
+    size_t src_len, const ZSTD_DDict *dd)
 {
 	ZSTD_DCtx *dctx = dctx_take();
 	size_t n;
 
 	if (dctx == NULL)
 		return FATPACK_ENOMEM;
+	if (dd != NULL)
+		ZSTD_DCtx_refDDict(dctx, dd);
 	n = ZSTD_decompressDCtx(dctx, out, size, src, src_len);
+	/* the dictionary is its reader's, which may be closed before the
+	 * context is taken again */
+	if (dd != NULL)
+		ZSTD_DCtx_refDDict(dctx, NULL);
 	dctx_give(dctx);
 	if (ZSTD_isError(n))
 		return ZSTD_getErrorCode(n) == ZSTD_error_checksum_wrong ?
@@ -665,7 +675,8 @@ check_entry(const struct fp_reader *a, uint32_t i, char *detail, size_t len)
 	if (size > 0 && fsize == 0)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u has content but no frame", i);
-	if (!add_ok(foff, fsize, &fend) || fend > a->index_offset)
+	if (!add_ok(foff, fsize, &fend) || fend > a->index_offset ||
+	    (fsize > 0 && foff < a->dict_size))
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: entry %u frame outside the tar stream", i);
 	if (size > SIZE_MAX - 1)
@@ -793,6 +804,145 @@ check_meta(const struct fp_reader *a, char *detail, size_t len)
 	return 0;
 }
 
+/* --- the dictionary (FORMAT.md 4.3) ----------------------------------------- */
+
+static int
+hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : -1;
+}
+
+/* Rule 22c: with flag bit 1, the payload starts with a skippable frame
+ * that holds a zstd dictionary with an ID, and fits before the index. Its
+ * size and ID are taken from here; rule 38c vouches for them. */
+static int
+check_dict_head(struct fp_reader *a, char *detail, size_t len)
+{
+	unsigned char h[FP_DICT_MIN];
+	uint64_t size;
+	int r;
+
+	if (!(a->flags & FP_FLAG_DICT))
+		return 0;
+	if (a->index_offset < FP_DICT_MIN)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: bad frame header");
+	if ((r = fp_read_at(a->fd, h, sizeof(h), a->payload_offset)) != 0)
+		return fail(r, detail, len, "reading the dictionary: %s",
+		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
+	size = fp_le32(h + 4) + (uint64_t)8;
+	if (fp_le32(h) != FP_DICT_MAGIC || size < FP_DICT_MIN ||
+	    size > a->index_offset || fp_le32(h + 8) != FP_ZDICT_MAGIC ||
+	    fp_le32(h + 12) == 0)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: bad frame header");
+	a->dict_size = size;
+	a->dict_id = fp_le32(h + 12);
+	return 0;
+}
+
+/* Rule 38b: with flag bit 1, the metadata holds the dictionary's SHA-256,
+ * 64 lower-case hex digits, which the index hash covers. */
+static int
+check_dict_meta(struct fp_reader *a, char *detail, size_t len)
+{
+	const char *v;
+	size_t n;
+
+	if (!(a->flags & FP_FLAG_DICT))
+		return 0;
+	v = fp_reader_meta(a, FP_META_DICT_SHA, &n);
+	if (v == NULL || n != 64)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "index: no dictionary_sha256 in the metadata");
+	for (size_t i = 0; i < 32; i++) {
+		int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return fail(FATPACK_ECORRUPT, detail, len,
+			    "index: no dictionary_sha256 in the metadata");
+		a->dict_sha256[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* The dictionary, the frame's data, checked: its SHA-256 (rule 38c), then
+ * that it still starts as rule 22c found it (rule 38d, with make_ddict). */
+static int
+read_dict(const struct fp_reader *a, unsigned char *buf, char *detail,
+    size_t len)
+{
+	unsigned char sum[32];
+	size_t n = a->dict_size - 8;
+	int r;
+
+	if ((r = fp_read_at(a->fd, buf, n, a->payload_offset + 8)) != 0)
+		return fail(r, detail, len, "reading the dictionary: %s",
+		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
+	sha256(buf, n, sum);
+	if (memcmp(sum, a->dict_sha256, 32) != 0)
+		return fail(FATPACK_ECHECKSUM, detail, len,
+		    "dictionary: checksum mismatch");
+	if (fp_le32(buf) != FP_ZDICT_MAGIC || fp_le32(buf + 4) != a->dict_id)
+		return fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: not a zstd dictionary with ID %u", a->dict_id);
+	return 0;
+}
+
+static int
+make_ddict(const struct fp_reader *a, ZSTD_DDict **dd, char *detail,
+    size_t len)
+{
+	unsigned char *buf = malloc(a->dict_size - 8);
+	int r;
+
+	if (buf == NULL)
+		return fail(FATPACK_ENOMEM, detail, len,
+		    "out of memory for the dictionary");
+	if ((r = read_dict(a, buf, detail, len)) == 0 &&
+	    (*dd = ZSTD_createDDict(buf, a->dict_size - 8)) == NULL)
+		r = fail(FATPACK_ECORRUPT, detail, len,
+		    "dictionary: not a zstd dictionary with ID %u", a->dict_id);
+	free(buf);
+	return r;
+}
+
+/* The decoding dictionary, made on first use; of threads that race to
+ * make it, the first keeps its own and the others free theirs. */
+static int
+ddict_of(const struct fp_reader *a, const ZSTD_DDict **out, char *detail,
+    size_t len)
+{
+	void *cur = atomic_load_explicit(a->ddict, memory_order_acquire);
+	ZSTD_DDict *mine;
+	int r;
+
+	if (cur == NULL) {
+		if ((r = make_ddict(a, &mine, detail, len)) != 0)
+			return r;
+		if (atomic_compare_exchange_strong_explicit(a->ddict, &cur,
+		    (void *)mine, memory_order_acq_rel, memory_order_acquire))
+			cur = mine;
+		else
+			ZSTD_freeDDict(mine);
+	}
+	*out = cur;
+	return 0;
+}
+
+/* A full open checks the dictionary at once; a lazy one when a frame first
+ * needs it. */
+static int
+check_dict(const struct fp_reader *a, char *detail, size_t len)
+{
+	const ZSTD_DDict *dd;
+
+	if (!(a->flags & FP_FLAG_DICT) || a->lazy)
+		return 0;
+	return ddict_of(a, &dd, detail, len);
+}
+
 /* Rules 23 to 32b on every entry, in the order of FORMAT.md 7.1. */
 static int
 check_entries(const struct fp_reader *a, char *detail, size_t len)
@@ -910,7 +1060,10 @@ alloc_slots(struct fp_reader *a, char *detail, size_t len)
 	a->names = fp_slots_alloc(a->count, sizeof(*a->names));
 	if (a->lazy)
 		a->checked = fp_slots_alloc(a->count, sizeof(*a->checked));
-	if (a->names == NULL || (a->lazy && a->checked == NULL))
+	if (a->flags & FP_FLAG_DICT)
+		a->ddict = calloc(1, sizeof(*a->ddict));
+	if (a->names == NULL || (a->lazy && a->checked == NULL) ||
+	    ((a->flags & FP_FLAG_DICT) && a->ddict == NULL))
 		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
 	return 0;
 }
@@ -936,12 +1089,12 @@ inflate_index(struct fp_reader *a, char *detail, size_t len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: corrupt compressed index (%llu bytes claimed from %zu)",
 		    n, a->index_len);
-	if (fp_frame_check(a->index, a->index_len, n) != 0)
+	if (fp_frame_check(a->index, a->index_len, n, 0) != 0)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: corrupt compressed index");
 	if ((out = malloc((size_t)n)) == NULL)
 		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
-	if ((r = decompress(out, (size_t)n, a->index, a->index_len)) != 0) {
+	if ((r = decompress(out, (size_t)n, a->index, a->index_len, NULL)) != 0) {
 		free(out);
 		if (r == FATPACK_ENOMEM)
 			return fail(r, detail, len, "out of memory for the index");
@@ -982,9 +1135,12 @@ open_reader(struct fp_reader *a, int fd, int lazy, char *detail, size_t len)
 	    ((a->flags & FP_FLAG_ZINDEX) &&
 	    (r = inflate_index(a, detail, len)) != 0) ||
 	    (r = check_header(a, detail, len)) != 0 ||
+	    (r = check_dict_head(a, detail, len)) != 0 ||
 	    (!lazy && (r = check_entries(a, detail, len)) != 0) ||
 	    (r = check_meta(a, detail, len)) != 0 ||
-	    (r = alloc_slots(a, detail, len)) != 0) {
+	    (r = check_dict_meta(a, detail, len)) != 0 ||
+	    (r = alloc_slots(a, detail, len)) != 0 ||
+	    (r = check_dict(a, detail, len)) != 0) {
 		fp_reader_close(a);
 		return r;
 	}
@@ -1011,11 +1167,15 @@ fp_reader_close(struct fp_reader *a)
 			free(atomic_load(&a->names[i]));
 	fp_slots_free(a->names, a->count, sizeof(*a->names));
 	fp_slots_free(a->checked, a->count, sizeof(*a->checked));
+	if (a->ddict != NULL)
+		ZSTD_freeDDict(atomic_load(a->ddict));
+	free(a->ddict);
 	free(a->index_mem);
 	if (a->map != NULL)
 		munmap(a->map, a->map_len);
 	a->names = NULL;
 	a->checked = NULL;
+	a->ddict = NULL;
 	a->index = a->index_mem = a->map = NULL;
 	a->entries = NULL;
 	a->strtab = a->meta = NULL;
@@ -1138,6 +1298,7 @@ decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
     unsigned char **out)
 {
 	uint64_t fsize = fp_le64(e + FP_E_FRAME_SIZE);
+	const ZSTD_DDict *dd = NULL;
 	unsigned char *src;
 	int r;
 
@@ -1148,10 +1309,12 @@ decode_frame(const struct fp_reader *a, const unsigned char *e, size_t size,
 	r = fp_read_at(a->fd, src, (size_t)fsize,
 	    a->payload_offset + fp_le64(e + FP_E_FRAME_OFF));
 	if (r == 0)
-		r = fp_frame_check(src, (size_t)fsize, size);
+		r = fp_frame_check(src, (size_t)fsize, size, a->dict_id);
+	if (r == 0 && ZSTD_getDictID_fromFrame(src, (size_t)fsize) != 0)
+		r = ddict_of(a, &dd, NULL, 0);
 	if (r == 0 && (*out = malloc(size + 1)) == NULL)
 		r = FATPACK_ENOMEM;
-	if (r == 0 && (r = decompress(*out, size, src, (size_t)fsize)) != 0)
+	if (r == 0 && (r = decompress(*out, size, src, (size_t)fsize, dd)) != 0)
 		free(*out);
 	free(src);
 	return r;

@@ -48,6 +48,13 @@ struct fp_reader {
 	 * it passed (lazy open only) and its path and MIME type as C strings. */
 	_Atomic unsigned char *checked;
 	_Atomic(char *) *names;
+	/* With FP_FLAG_DICT: the dictionary frame at payload offset 0, its
+	 * zstd dictionary ID and SHA-256 (FORMAT.md 4.3), and the decoding
+	 * dictionary (a ZSTD_DDict), made once on first use by any thread. */
+	uint32_t dict_id;
+	uint64_t dict_size;        /* the whole frame, its header included */
+	unsigned char dict_sha256[32];
+	_Atomic(void *) *ddict;
 };
 
 /* Reads and validates the trailer and the whole index of the file open on
@@ -149,10 +156,11 @@ const char *fp_machine_name(unsigned machine);
 int fp_elf_machine(int fd);
 
 /* Whether src[0..src_len) is one zstd frame as the format allows it
- * (FORMAT.md 3: content size size declared, content checksum, no
- * dictionary, window at most 8 MiB, nothing after it): 0 or
- * FATPACK_ECORRUPT. Nothing is decoded. */
-int fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size);
+ * (FORMAT.md 3: content size size declared, content checksum, a
+ * dictionary ID of 0 or dict_id (0: no dictionary allowed), window at most
+ * 8 MiB, nothing after it): 0 or FATPACK_ECORRUPT. Nothing is decoded. */
+int fp_frame_check(const unsigned char *src, size_t src_len, uint64_t size,
+    uint32_t dict_id);
 
 /* Reads exactly len bytes at off: 0, FATPACK_EIO (errno set) or
  * FATPACK_ETRUNC when the file ends first. */

@@ -128,7 +128,7 @@ read_frame(struct walk *w, const char *what, size_t *len)
 		    HEADER_MAX);
 	fsize = ZSTD_findFrameCompressedSize(w->in, n);
 	if (ZSTD_isError(fsize) ||
-	    fp_frame_check(w->in, fsize, h.frameContentSize) != 0)
+	    fp_frame_check(w->in, fsize, h.frameContentSize, 0) != 0)
 		return fail(w, FATPACK_ECORRUPT, "%s frame at payload offset %llu: "
 		    "corrupt, or not a frame the format allows", what, at);
 	got = ZSTD_decompressDCtx(w->dctx, w->out, (size_t)h.frameContentSize,
@@ -543,6 +543,7 @@ fp_tar_check(const struct fp_reader *r, char *detail, size_t len)
 	}
 	ZSTD_DCtx_setParameter(w->dctx, ZSTD_d_windowLogMax, FP_WINDOW_LOG_MAX);
 	w->r = r;
+	w->pos = r->dict_size;   /* the tar stream starts after the dictionary */
 	w->detail = detail;
 	w->len = len;
 	for (i = 0; rc == 0 && fp_reader_entry(r, i, &e) == 0; i++)

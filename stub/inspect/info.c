@@ -148,6 +148,8 @@ info_json(const struct fp_inspect *in, const struct totals *t)
 	json_u64("payload_size", r->payload_size);
 	json_meta(r, "payload_sha256");
 	json_u64("index_size", r->index_size);
+	json_u64("dictionary_size", r->flags & FP_FLAG_DICT ?
+	    r->dict_size - 8 : 0);
 	json_key("signature_key_id");
 	if ((signer = signer_of(r, id)) != NULL)
 		printf("\"%s\",\n", signer);
@@ -223,9 +225,19 @@ info_text(const struct fp_inspect *in, const struct totals *t)
 	label("architecture", 12);
 	puts(arch != NULL ? arch : "unknown");
 	label("payload offset", 14);
-	printf("%" PRIu64 "  (tail -c +%" PRIu64 " %s | zstd -dc | tar -tv)\n",
-	    r->payload_offset, r->payload_offset + 1, in->file);
+	if (r->flags & FP_FLAG_DICT)   /* zstd needs the dictionary: -D */
+		printf("%" PRIu64 "  (zstd -D: docs/FORMAT.md 4.3)\n",
+		    r->payload_offset);
+	else
+		printf("%" PRIu64 "  (tail -c +%" PRIu64 " %s | zstd -dc | "
+		    "tar -tv)\n", r->payload_offset, r->payload_offset + 1,
+		    in->file);
 	text_u64("payload size", r->payload_size);
+	if (r->flags & FP_FLAG_DICT) {
+		label("dictionary", 10);
+		printf("%" PRIu64 " bytes, ID %" PRIu32 "\n", r->dict_size - 8,
+		    r->dict_id);
+	}
 	text_u64("index size", r->index_size);
 	if ((signer = signer_of(r, id)) != NULL) {
 		label("signed by key", 13);

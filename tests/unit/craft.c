@@ -105,6 +105,9 @@ append_elf(struct buf *b, const char *section, int symtab)
 
 /* --- zstd frames ---------------------------------------------------------- */
 
+/* The dictionary build_dict compresses content frames with, or NULL. */
+static const struct buf *use_dict;
+
 size_t
 compress_frame(struct buf *b, const void *data, size_t len, int checksum,
     int content_size)
@@ -112,6 +115,8 @@ compress_frame(struct buf *b, const void *data, size_t len, int checksum,
 	ZSTD_CCtx *c = ZSTD_createCCtx();
 	size_t bound = ZSTD_compressBound(len), n;
 
+	if (use_dict != NULL)
+		ZSTD_CCtx_loadDictionary(c, use_dict->p, use_dict->len);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, checksum);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, content_size);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, FP_WINDOW_LOG_MAX);
@@ -217,7 +222,7 @@ put_entry(unsigned char *e, const struct tentry *te, struct art *t, size_t i,
 }
 
 static void
-put_trailer(struct art *t, size_t index_off)
+put_trailer(struct art *t, size_t index_off, uint32_t flags)
 {
 	unsigned char tr[FP_TRAILER_SIZE];
 
@@ -227,6 +232,7 @@ put_trailer(struct art *t, size_t index_off)
 	memcpy(tr + FP_T_SIG, FP_TRAILER_SIG, 8);
 	fp_put_le16(tr + FP_T_MAJOR, FP_VERSION_MAJOR);
 	fp_put_le16(tr + FP_T_MINOR, FP_VERSION_MINOR);
+	fp_put_le32(tr + FP_T_FLAGS, flags);
 	fp_put_le64(tr + FP_T_PAYLOAD_OFF, t->payload);
 	fp_put_le64(tr + FP_T_PAYLOAD_SIZE, t->b.len - t->payload);
 	fp_put_le64(tr + FP_T_INDEX_OFF, index_off);
@@ -234,6 +240,19 @@ put_trailer(struct art *t, size_t index_off)
 	t->trailer = t->b.len;
 	append(&t->b, tr, sizeof(tr));
 	reseal(t);
+}
+
+/* The dictionary frame at the payload's start (FORMAT.md 4.3). */
+static void
+put_dict(struct art *t, const struct buf *d)
+{
+	unsigned char h[8];
+
+	fp_put_le32(h, FP_DICT_MAGIC);
+	fp_put_le32(h + 4, (uint32_t)d->len);
+	t->dict = t->b.len;
+	append(&t->b, h, 8);
+	append(&t->b, d->p, d->len);
 }
 
 void
@@ -248,6 +267,8 @@ build(struct art *t, const struct tentry *te, size_t n, const char *meta,
 	append_elf(&t->b, FP_RUNTIME_SECTION, 0);
 	append_zero(&t->b, FP_ALIGN - t->b.len % FP_ALIGN);
 	t->payload = t->b.len;
+	if (use_dict != NULL)
+		put_dict(t, use_dict);
 	append_zero(&ents, n * FP_ENTRY_SIZE);
 	for (i = 0; i < n; i++) {
 		t->frame[i] = t->b.len;
@@ -271,9 +292,29 @@ build(struct art *t, const struct tentry *te, size_t n, const char *meta,
 	t->strtab = t->b.len;
 	append(&t->b, strtab.p, strtab.len);
 	append(&t->b, meta, meta_len);
-	put_trailer(t, index_off);
+	put_trailer(t, index_off, use_dict != NULL ? FP_FLAG_DICT : 0);
 	free(strtab.p);
 	free(ents.p);
+}
+
+void
+build_dict(struct art *t, const struct tentry *te, size_t n, const char *meta,
+    size_t meta_len, const struct buf *dict)
+{
+	unsigned char sum[32];
+	char hex[65];
+	struct buf m = { 0 };
+
+	sha256(dict->p, dict->len, sum);
+	sha256_hex(sum, hex);
+	append(&m, FP_META_DICT_SHA "=", strlen(FP_META_DICT_SHA) + 1);
+	append(&m, hex, 64);
+	append(&m, "\n", 1);
+	append(&m, meta, meta_len);
+	use_dict = dict;
+	build(t, te, n, (const char *)m.p, m.len, 1);
+	use_dict = NULL;
+	free(m.p);
 }
 
 void

@@ -55,6 +55,7 @@ struct art {
 	size_t entries;
 	size_t strtab;
 	size_t trailer;
+	size_t dict;           /* the dictionary frame, 0 if none */
 	size_t frame[16], frame_len[16];
 };
 
@@ -81,6 +82,12 @@ void reframe(struct buf *b, const unsigned char *src, size_t len,
  * Every frame is compressed with or without its checksum. */
 void build(struct art *t, const struct tentry *te, size_t n, const char *meta,
     size_t meta_len, int checksum);
+
+/* The same with a dictionary frame holding the zstd dictionary dict
+ * (FORMAT.md 4.3), flag bit 1, and every content frame compressed with
+ * it; meta must hold keys that sort after dictionary_sha256. */
+void build_dict(struct art *t, const struct tentry *te, size_t n,
+    const char *meta, size_t meta_len, const struct buf *dict);
 
 /* Recomputes the index's checks (a stored index of version 1.2 or later,
  * fp_index_seal), the index hash in the trailer and the trailer's own check. */

@@ -1,4 +1,4 @@
-/* test-sources: bundler/pack.c bundler/mime.c bundler/assets.c bundler/util.c bundler/temps.c stub/format/check.c stub/format/reader.c stub/format/sha256.c bundler/sign.c stub/format/signature.c; test-libs: -lzstd -larchive -lsodium */
+/* test-sources: bundler/pack.c bundler/dict.c bundler/mime.c bundler/assets.c bundler/util.c bundler/temps.c stub/format/check.c stub/format/reader.c stub/format/sha256.c bundler/sign.c stub/format/signature.c; test-libs: -lzstd -larchive -lsodium */
 /*
  * test_meta.c - the writer's last line of defence: pack_write refuses every
  * metadata value the reader would refuse (newline, not UTF-8), writing

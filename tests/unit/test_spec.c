@@ -19,9 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zdict.h>
+#include <zstd.h>
+
 #include "format/check.h"
 #include "format/format.h"
 #include "format/reader.h"
+#include "format/sha256.h"
 #include "craft.h"
 
 #define MAX_ROWS 128
@@ -445,7 +449,7 @@ r3(struct art *t)
 static void
 r4(struct art *t)
 {
-	std_trailer(t, FP_T_FLAGS, 2, 4);
+	std_trailer(t, FP_T_FLAGS, 8, 4);
 }
 
 static void
@@ -1150,6 +1154,153 @@ o36_38(struct art *t)
 	one(t, "f", "", S("b=1\nA=2\n"));
 }
 
+/* --- the dictionary (flag bit 1) ----------------------------------------- */
+
+static struct buf the_dict;
+
+/* A zstd dictionary trained on pages that share their head and navigation,
+ * as fatpack build trains one. */
+static void
+train_dict(void)
+{
+	static size_t sizes[400];
+	struct buf samples = { 0 };
+	char page[256];
+	size_t n;
+	unsigned i;
+
+	for (i = 0; i < 400; i++) {
+		n = (size_t)snprintf(page, sizeof(page), "<html><head><title>Page "
+		    "%u</title><link rel=stylesheet href=site.css></head><body><nav>"
+		    "home | docs | about</nav><p>number %u, value %u</p></body></html>\n",
+		    i, i * 7919 % 1000, i * i % 977);
+		append(&samples, page, n);
+		sizes[i] = n;
+	}
+	reserve(&the_dict, 4096);
+	n = ZDICT_trainFromBuffer(the_dict.p, 4096, samples.p, sizes, 400);
+	if (ZDICT_isError(n))
+		abort();
+	the_dict.len = n;
+	free(samples.p);
+}
+
+/* "f" holding text, its frame compressed with the dictionary, or frame. */
+static void
+dict_art(struct art *t, const struct buf *frame)
+{
+	struct tentry te = { "f", FP_TYPE_FILE, text, sizeof(text) - 1, "",
+	    0644, 0, frame ? frame->p : NULL, frame ? frame->len : 0 };
+
+	build_dict(t, &te, 1, meta, strlen(meta), &the_dict);
+}
+
+/* The dictionary frame's header, payload bytes off to off + 3, set to v. */
+static void
+dict_head(struct art *t, size_t off, uint32_t v)
+{
+	dict_art(t, NULL);
+	fp_put_le32(t->b.p + t->dict + off, v);
+}
+
+/* The frame's size past the index. */
+static void
+r22c(struct art *t)
+{
+	dict_art(t, NULL);
+	fp_put_le32(t->b.p + t->dict + 4,
+	    (uint32_t)fp_le64(trailer(t) + FP_T_INDEX_OFF) - 8 + 1);
+}
+
+static void
+r22c_small(struct art *t)
+{
+	dict_head(t, 4, FP_DICT_MIN - 8 - 1);
+}
+
+static void
+r22c_magic(struct art *t)
+{
+	dict_head(t, 0, FP_DICT_MAGIC ^ 1);
+}
+
+static void
+r22c_zmagic(struct art *t)
+{
+	dict_head(t, 8, FP_ZDICT_MAGIC ^ 1);
+}
+
+static void
+r22c_id(struct art *t)
+{
+	dict_head(t, 12, 0);
+}
+
+/* "f"'s frame laid over the dictionary frame. */
+static void
+r30_dict(struct art *t)
+{
+	dict_art(t, NULL);
+	fp_put_le64(t->b.p + t->entries + FP_E_FRAME_OFF, 0);
+	reseal(t);
+}
+
+/* "f"'s frame compressed without the dictionary, in a payload with one. */
+static void
+dict_art_plain(struct art *t)
+{
+	struct buf f = text_frame(NULL);
+
+	dict_art(t, &f);
+	free(f.p);
+}
+
+/* The metadata key renamed: the key is gone, the order kept. */
+static void
+r38b(struct art *t)
+{
+	dict_art(t, NULL);
+	t->b.p[t->strtab + 1 + strlen(FP_META_DICT_SHA) - 1] = 'x';
+	reseal(t);
+}
+
+/* A flipped byte of the dictionary, its frame unchanged. */
+static void
+r38c(struct art *t)
+{
+	dict_art(t, NULL);
+	t->b.p[t->dict + 8 + the_dict.len - 1] ^= 1;
+}
+
+/* A dictionary whose entropy tables are zeroed, with its SHA-256 in the
+ * metadata: it has the magic and the ID, but zstd refuses it. */
+static void
+r38d(struct art *t)
+{
+	unsigned char *d, sum[32];
+	char hex[65];
+
+	dict_art(t, NULL);
+	d = t->b.p + t->dict + 8;
+	memset(d + 8, 0, the_dict.len - 8);
+	sha256(d, the_dict.len, sum);
+	sha256_hex(sum, hex);
+	memcpy(t->b.p + t->strtab + 1 + strlen(FP_META_DICT_SHA) + 1, hex, 64);
+	reseal(t);
+}
+
+/* A content frame that names another dictionary than the payload's. */
+static void
+r41_dict(struct art *t)
+{
+	struct buf f = text_frame(&(struct zhead){ .checksum = 1, .has_size = 1,
+	    .content_size = sizeof(text) - 1,
+	    .dict_id = fp_le32(the_dict.p + 4) + 1 });
+
+	dict_art(t, &f);
+	free(f.p);
+}
+
 /* --- running the cases ---------------------------------------------------- */
 
 struct crafted {
@@ -1184,6 +1335,14 @@ static const struct crafted cases[] = {
 	{ "26", r26_unsorted, 0, "26" }, { "27", r27_frame, 0, "27" },
 	{ "30", r30_wrap, 0, "30" }, { "32", r32_file, 0, "32" },
 	{ "42", r42_other, 1, "42" },
+	{ "22c", r22c, 0, "22c" }, { "22c", r22c_small, 0, "22c" },
+	{ "22c", r22c_magic, 0, "22c" }, { "22c", r22c_zmagic, 0, "22c" },
+	{ "22c", r22c_id, 0, "22c" }, { "30", r30_dict, 0, "30" },
+	{ "38b", r38b, 1, "38b" },
+	/* a lazy reader checks the dictionary when a frame first needs it,
+	 * and decoding says only the code */
+	{ "38c", r38c, 1, "47" }, { "38d", r38d, 1, "41" },
+	{ "41", r41_dict, 1, "41" },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -1386,6 +1545,18 @@ controls(void)
 	    outcome(&t, 1, LAZY, detail) == 0,
 	    "control: a content frame with a rewritten header decodes");
 	free(t.b.p);
+	dict_art(&t, NULL);
+	check(fp_le32(t.b.p + t.frame[0]) == 0xFD2FB528u &&
+	    ZSTD_getDictID_fromFrame(t.b.p + t.frame[0], t.frame_len[0]) ==
+	    fp_le32(the_dict.p + 4) && outcome(&t, 1, FULL, detail) == 0 &&
+	    outcome(&t, 1, LAZY, detail) == 0,
+	    "control: a frame compressed with the dictionary decodes");
+	free(t.b.p);
+	dict_art_plain(&t);
+	check(outcome(&t, 1, FULL, detail) == 0 &&
+	    outcome(&t, 1, LAZY, detail) == 0,
+	    "control: a frame without the dictionary in a payload with one decodes");
+	free(t.b.p);
 	one(&t, "d", "", "k=caf\xc3\xa9\n", 8);
 	check(outcome(&t, 1, FULL, detail) == 0 &&
 	    outcome(&t, 1, LAZY, detail) == 0, "control: one file with metadata");
@@ -1456,6 +1627,7 @@ main(void)
 	memset(long_path, 'a', sizeof(long_path));
 	memset(long_mime, 'a', sizeof(long_mime));
 	parse_doc(doc);
+	train_dict();
 	scan_fails(reader);
 	scan_returns(reader, "meta_line_problem");
 	scan_returns(checks, "fp_check_path");
@@ -1481,6 +1653,7 @@ main(void)
 		free(formats[i]);
 	for (i = 0; i < nreasons; i++)
 		free(reasons[i]);
+	free(the_dict.p);
 	free(doc);
 	free(reader);
 	free(checks);

@@ -9,8 +9,11 @@
  *   fatpack build --program t --assets DIR -o t.fat      # or the equivalent
  *   ./t.fat                                              # the test
  *
- * The assets are a.bin .. h.bin; each one's size and bytes follow from its
- * name alone, so the test knows what every asset must hold. Output: one
+ * The assets are a.bin .. h.bin and 64 small pages, p0.html .. p63.html,
+ * that share their head, so that fatpack build compresses them with a
+ * dictionary (docs/FORMAT.md 4.3) that the threads first need at once; each
+ * one's size and bytes follow from its number alone, so the test knows what
+ * every asset must hold. Output: one
  * "ok - name" / "not ok - name" line per check; exit 1 if any failed.
  */
 #include <errno.h>
@@ -24,13 +27,13 @@
 #include "fatpack.h"
 #include "../../stub/format/sha256.h"
 
-#define NASSETS 8
+#define NBINS 8
+#define NPAGES 64
+#define NASSETS (NBINS + NPAGES)
 #define NTHREADS 8
 #define ROUNDS 4
 
-static const char *const names[NASSETS] = {
-	"a.bin", "b.bin", "c.bin", "d.bin", "e.bin", "f.bin", "g.bin", "h.bin",
-};
+static char names[NASSETS][16];
 
 static unsigned char *expected[NASSETS];
 static pthread_barrier_t start;
@@ -42,11 +45,51 @@ struct worker {
 	char why[256];
 };
 
-/* Sizes from 1 byte to about 7 MB: small ones race fast, big ones slowly. */
+static void
+name_assets(void)
+{
+	int k;
+
+	for (k = 0; k < NBINS; k++)
+		snprintf(names[k], sizeof(names[k]), "%c.bin", 'a' + k);
+	for (; k < NASSETS; k++)
+		snprintf(names[k], sizeof(names[k]), "p%d.html", k - NBINS);
+}
+
+/* Sizes from 1 byte to about 7 MB: small ones race fast, big ones slowly;
+ * pages of 2 to 6 KB. */
 static size_t
 asset_size(int k)
 {
+	if (k >= NBINS)
+		return 2000 + (size_t)(k - NBINS) * 64;
 	return k == 0 ? 1 : (size_t)k * k * 150001;
+}
+
+/* A page: the head and navigation every page has, then lines that name
+ * the page; what they share pays for a dictionary (bundler/dict.c). */
+static unsigned char *
+page(int k)
+{
+	static const char head[] = "<!DOCTYPE html>\n<html><head><meta "
+	    "charset=\"utf-8\"><link rel=\"stylesheet\" href=\"site.css\">"
+	    "</head><body><nav><a href=\"index.html\">Home</a> | <a href=\""
+	    "docs.html\">Documentation</a> | <a href=\"faq.html\">FAQ</a>"
+	    "</nav>\n";
+	size_t n = asset_size(k), i = 0;
+	unsigned char *p = malloc(n + 64);
+	int line = 0;
+
+	if (p == NULL)
+		abort();
+	memcpy(p, head, sizeof(head) - 1);
+	for (i = sizeof(head) - 1; i < n && line < 24; line++)
+		i += (size_t)sprintf((char *)p + i, "<li><a href=\"section-%d."
+		    "html\">Section %d of the manual</a></li>\n", line, line);
+	for (line = 0; i < n; line++)
+		i += (size_t)sprintf((char *)p + i, "<p>Page %d, line %d.</p>\n",
+		    k, line);
+	return p;
 }
 
 /* xorshift32 seeded from the name (FNV-1a), in 4-byte steps; the low bits
@@ -56,10 +99,12 @@ pattern(int k)
 {
 	size_t n = asset_size(k), i;
 	uint32_t x = 2166136261u;
-	unsigned char *p = malloc(n ? n : 1);
+	unsigned char *p;
 	const char *c;
 
-	if (p == NULL)
+	if (k >= NBINS)
+		return page(k);
+	if ((p = malloc(n ? n : 1)) == NULL)
 		abort();
 	for (c = names[k]; *c != '\0'; c++)
 		x = (x ^ (unsigned char)*c) * 16777619u;
@@ -164,8 +209,10 @@ run(void *arg)
 	int round, j;
 
 	pthread_barrier_wait(&start);
-	/* everyone on the same asset at once first, then each its own order */
-	fetch(w, NASSETS - 1);
+	/* everyone on a page of its own at once first, all needing the
+	 * dictionary; on the same asset then; then each its own order */
+	fetch(w, NBINS + w->id);
+	fetch(w, NBINS - 1);
 	for (round = 0; round < ROUNDS; round++)
 		for (j = 0; j < NASSETS; j++)
 			fetch(w, w->id % 2 ? (j + w->id) % NASSETS :
@@ -194,12 +241,16 @@ main(int argc, char **argv)
 	int i, k, same = 1, errors = 0;
 	const char *why = "";
 
+	name_assets();
 	if (argc == 3 && strcmp(argv[1], "gen") == 0)
 		return generate(argv[2]);
 	report(fatpack_status() == 0, "payload loaded",
 	    fatpack_strerror(fatpack_status()));
 	if (failed)
 		return 1;
+	report(fatpack_meta("dictionary_sha256") != NULL,
+	    "the pages are compressed with a dictionary",
+	    "no dictionary_sha256 in the metadata");
 	for (k = 0; k < NASSETS; k++)
 		expected[k] = pattern(k);
 	pthread_barrier_init(&start, NULL, NTHREADS);

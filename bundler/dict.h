@@ -1,0 +1,33 @@
+/*
+ * dict.h - the zstd dictionary of a payload (docs/FORMAT.md 4.3): which
+ * files use it, trained on a sample of them at build time.
+ */
+#ifndef FP_DICT_H
+#define FP_DICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zstd.h>
+
+#include "assets.h"
+
+struct dict {
+	unsigned char *data;     /* the dictionary, or NULL: none */
+	size_t len;
+	uint32_t id;
+	ZSTD_CDict *cd;          /* for the level of the build */
+};
+
+/* Trains the dictionary for l at level into d, or leaves d empty when it
+ * would not pay: too few small files that are not compressed already, or
+ * a dictionary that saves too little on its sample. -1 with a message on
+ * stderr when a sample file cannot be read. */
+int dict_plan(const struct asset_list *l, int level, struct dict *d);
+
+/* Whether asset a's content frame is compressed with d. */
+int dict_uses(const struct dict *d, const struct asset *a);
+
+void dict_free(struct dict *d);
+
+#endif
