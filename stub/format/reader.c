@@ -311,47 +311,68 @@ check_trailer(struct fp_reader *a, const unsigned char *t, char *detail,
 	return 0;
 }
 
-/* The index frame read into memory: its header into hdr, its data into
- * a->index. */
-static int
-read_index(struct fp_reader *a, unsigned char hdr[8], char *detail, size_t len)
-{
-	uint64_t off = a->payload_offset + a->index_offset;
-	int r;
+/* --- regions of the file ---------------------------------------------------- */
 
-	a->index_len = (size_t)(a->index_size - 8);
-	if ((a->index_mem = malloc(a->index_len)) == NULL)
-		return fail(FATPACK_ENOMEM, detail, len, "out of memory for the index");
-	a->index = a->index_mem;
-	if ((r = fp_read_at(a->fd, hdr, 8, off)) != 0 ||
-	    (r = fp_read_at(a->fd, a->index_mem, a->index_len, off + 8)) != 0)
-		return fail(r == FATPACK_EIO ? r : FATPACK_ETRUNC, detail, len,
-		    "reading the index: %s",
-		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
-	return 0;
+static void
+span_put(struct fp_span *s)
+{
+	if (s->mapped != 0)
+		munmap(s->base, s->mapped);
+	else
+		free(s->base);
+	s->base = s->p = NULL;
+	s->mapped = 0;
 }
 
-/* The index frame mapped where it lies: opening then costs a page fault per
- * page an entry is read from, not a copy of the whole index (bench/startup.sh
- * measures both). The trailer put the frame inside the file; the runtime maps
- * its own executable, which the kernel does not let anyone truncate while it
- * runs. A file that cannot be mapped is read. */
+/* n bytes at offset off of the file, mapped where they lie when map is set,
+ * else (or when the file cannot be mapped) read into memory. Mapping costs
+ * a page fault per page touched instead of a copy of the whole region
+ * (bench/startup.sh). Only lazy opens map: they open the runtime's own
+ * executable, which the kernel lets nobody write or truncate while it runs,
+ * so bytes checked once stay as they were; the caller has checked that the
+ * region lies inside the file. */
 static int
-map_index(struct fp_reader *a, unsigned char hdr[8], char *detail, size_t len)
+span_get(int fd, uint64_t off, size_t n, int map, struct fp_span *s)
 {
-	uint64_t off = a->payload_offset + a->index_offset;
 	uint64_t base = off & ~((uint64_t)getpagesize() - 1);
 	size_t skip = (size_t)(off - base);
 	void *m;
+	int r;
 
-	if (a->index_size > SIZE_MAX - skip || base > (uint64_t)INT64_MAX ||
-	    (m = mmap(NULL, skip + (size_t)a->index_size, PROT_READ, MAP_PRIVATE,
-	    a->fd, (off_t)base)) == MAP_FAILED)
-		return read_index(a, hdr, detail, len);
-	a->map = m;
-	a->map_len = skip + (size_t)a->index_size;
-	memcpy(hdr, (unsigned char *)m + skip, 8);
-	a->index = (unsigned char *)m + skip + 8;
+	if (map && n <= SIZE_MAX - skip && base <= (uint64_t)INT64_MAX &&
+	    (m = mmap(NULL, skip + n, PROT_READ, MAP_PRIVATE, fd,
+	    (off_t)base)) != MAP_FAILED) {
+		s->base = m;
+		s->mapped = skip + n;
+		s->p = (unsigned char *)m + skip;
+		return 0;
+	}
+	if ((s->base = malloc(n != 0 ? n : 1)) == NULL)
+		return FATPACK_ENOMEM;
+	s->mapped = 0;
+	s->p = s->base;
+	if ((r = fp_read_at(fd, s->p, n, off)) != 0)
+		span_put(s);
+	return r;
+}
+
+/* The index frame, mapped by a lazy open of a stored index, else read: its
+ * header into hdr, its data into a->index. */
+static int
+get_index(struct fp_reader *a, unsigned char hdr[8], int map, char *detail,
+    size_t len)
+{
+	int r = span_get(a->fd, a->payload_offset + a->index_offset,
+	    (size_t)a->index_size, map, &a->index_span);
+
+	if (r == FATPACK_ENOMEM)
+		return fail(r, detail, len, "out of memory for the index");
+	if (r != 0)
+		return fail(r == FATPACK_EIO ? r : FATPACK_ETRUNC, detail, len,
+		    "reading the index: %s",
+		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
+	memcpy(hdr, a->index_span.p, 8);
+	a->index = a->index_span.p + 8;
 	a->index_len = (size_t)(a->index_size - 8);
 	return 0;
 }
@@ -387,9 +408,7 @@ load_index(struct fp_reader *a, char *detail,
 	unsigned char hdr[8];
 	int zindex = (a->flags & FP_FLAG_ZINDEX) != 0, r;
 
-	r = a->lazy && !zindex ? map_index(a, hdr, detail, len) :
-	    read_index(a, hdr, detail, len);
-	if (r != 0)
+	if ((r = get_index(a, hdr, a->lazy && !zindex, detail, len)) != 0)
 		return r;
 	a->index_hashed = !a->lazy || zindex || !a->sums;
 	if (a->index_hashed && (r = check_index_sum(a, detail, len)) != 0)
@@ -867,44 +886,68 @@ check_dict_meta(struct fp_reader *a, char *detail, size_t len)
 	return 0;
 }
 
+/* The decoding dictionary: zstd's tables, made by reference over the
+ * dictionary's bytes, mapped by a lazy open (so a first read pays for the
+ * pages it touches, not for two copies of the dictionary), read by a full
+ * one. */
+struct ddict {
+	ZSTD_DDict *dd;
+	struct fp_span bytes;
+};
+
+static void
+ddict_free(struct ddict *d)
+{
+	if (d == NULL)
+		return;
+	ZSTD_freeDDict(d->dd);
+	span_put(&d->bytes);
+	free(d);
+}
+
 /* The dictionary, the frame's data, checked: its SHA-256 (rule 38c), then
- * that it still starts as rule 22c found it (rule 38d, with make_ddict). */
+ * that it still starts as rule 22c found it (rule 38d). */
 static int
-read_dict(const struct fp_reader *a, unsigned char *buf, char *detail,
-    size_t len)
+check_dict_bytes(const struct fp_reader *a, const unsigned char *p, size_t n,
+    char *detail, size_t len)
 {
 	unsigned char sum[32];
-	size_t n = a->dict_size - 8;
-	int r;
 
-	if ((r = fp_read_at(a->fd, buf, n, a->payload_offset + 8)) != 0)
-		return fail(r, detail, len, "reading the dictionary: %s",
-		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
-	sha256(buf, n, sum);
+	sha256(p, n, sum);
 	if (memcmp(sum, a->dict_sha256, 32) != 0)
 		return fail(FATPACK_ECHECKSUM, detail, len,
 		    "dictionary: checksum mismatch");
-	if (fp_le32(buf) != FP_ZDICT_MAGIC || fp_le32(buf + 4) != a->dict_id)
+	if (fp_le32(p) != FP_ZDICT_MAGIC || fp_le32(p + 4) != a->dict_id)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "dictionary: not a zstd dictionary with ID %u", a->dict_id);
 	return 0;
 }
 
 static int
-make_ddict(const struct fp_reader *a, ZSTD_DDict **dd, char *detail,
+load_dict(const struct fp_reader *a, struct ddict **out, char *detail,
     size_t len)
 {
-	unsigned char *buf = malloc(a->dict_size - 8);
+	size_t n = (size_t)(a->dict_size - 8);
+	struct ddict *d = calloc(1, sizeof(*d));
 	int r;
 
-	if (buf == NULL)
+	if (d == NULL)
 		return fail(FATPACK_ENOMEM, detail, len,
 		    "out of memory for the dictionary");
-	if ((r = read_dict(a, buf, detail, len)) == 0 &&
-	    (*dd = ZSTD_createDDict(buf, a->dict_size - 8)) == NULL)
+	r = span_get(a->fd, a->payload_offset + 8, n, a->lazy, &d->bytes);
+	if (r == FATPACK_ENOMEM)
+		r = fail(r, detail, len, "out of memory for the dictionary");
+	else if (r != 0)
+		r = fail(r, detail, len, "reading the dictionary: %s",
+		    r == FATPACK_EIO ? strerror(errno) : "file ends early");
+	else if ((r = check_dict_bytes(a, d->bytes.p, n, detail, len)) == 0 &&
+	    (d->dd = ZSTD_createDDict_byReference(d->bytes.p, n)) == NULL)
 		r = fail(FATPACK_ECORRUPT, detail, len,
 		    "dictionary: not a zstd dictionary with ID %u", a->dict_id);
-	free(buf);
+	if (r != 0)
+		ddict_free(d);
+	else
+		*out = d;
 	return r;
 }
 
@@ -915,19 +958,19 @@ ddict_of(const struct fp_reader *a, const ZSTD_DDict **out, char *detail,
     size_t len)
 {
 	void *cur = atomic_load_explicit(a->ddict, memory_order_acquire);
-	ZSTD_DDict *mine;
+	struct ddict *mine = NULL;
 	int r;
 
 	if (cur == NULL) {
-		if ((r = make_ddict(a, &mine, detail, len)) != 0)
+		if ((r = load_dict(a, &mine, detail, len)) != 0)
 			return r;
 		if (atomic_compare_exchange_strong_explicit(a->ddict, &cur,
 		    (void *)mine, memory_order_acq_rel, memory_order_acquire))
 			cur = mine;
 		else
-			ZSTD_freeDDict(mine);
+			ddict_free(mine);
 	}
-	*out = cur;
+	*out = ((struct ddict *)cur)->dd;
 	return 0;
 }
 
@@ -1101,8 +1144,9 @@ inflate_index(struct fp_reader *a, char *detail, size_t len)
 		return fail(FATPACK_ECORRUPT, detail, len,
 		    "index: corrupt compressed index");
 	}
-	free(a->index_mem);
-	a->index = a->index_mem = out;
+	span_put(&a->index_span);
+	a->index_span = (struct fp_span){ .p = out, .base = out };
+	a->index = out;
 	a->index_len = (size_t)n;
 	return 0;
 }
@@ -1168,15 +1212,13 @@ fp_reader_close(struct fp_reader *a)
 	fp_slots_free(a->names, a->count, sizeof(*a->names));
 	fp_slots_free(a->checked, a->count, sizeof(*a->checked));
 	if (a->ddict != NULL)
-		ZSTD_freeDDict(atomic_load(a->ddict));
+		ddict_free(atomic_load(a->ddict));
 	free(a->ddict);
-	free(a->index_mem);
-	if (a->map != NULL)
-		munmap(a->map, a->map_len);
+	span_put(&a->index_span);
 	a->names = NULL;
 	a->checked = NULL;
 	a->ddict = NULL;
-	a->index = a->index_mem = a->map = NULL;
+	a->index = NULL;
 	a->entries = NULL;
 	a->strtab = a->meta = NULL;
 	a->count = 0;

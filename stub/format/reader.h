@@ -19,6 +19,14 @@
 #include "fatpack.h"
 #include "format.h"
 
+/* n bytes of the file, mapped where they lie or read into memory
+ * (fp_span_get in reader.c). */
+struct fp_span {
+	unsigned char *p;          /* the bytes */
+	void *base;                /* what to unmap or free */
+	size_t mapped;             /* the mapping's length; 0 when read */
+};
+
 struct fp_reader {
 	int fd;                    /* not owned: the caller closes it */
 	int lazy;                  /* opened by fp_reader_open_lazy */
@@ -34,9 +42,7 @@ struct fp_reader {
 	unsigned char index_sha256[32]; /* the trailer's */
 	const unsigned char *index; /* index data (decoded if it was compressed) */
 	size_t index_len;
-	void *index_mem;           /* what index lies in when read, owned */
-	void *map;                 /* the mapping index lies in, or NULL */
-	size_t map_len;
+	struct fp_span index_span; /* what index lies in, owned */
 	uint32_t count;            /* entries */
 	uint32_t entry_size;
 	const unsigned char *entries;
@@ -50,7 +56,8 @@ struct fp_reader {
 	_Atomic(char *) *names;
 	/* With FP_FLAG_DICT: the dictionary frame at payload offset 0, its
 	 * zstd dictionary ID and SHA-256 (FORMAT.md 4.3), and the decoding
-	 * dictionary (a ZSTD_DDict), made once on first use by any thread. */
+	 * dictionary (struct ddict in reader.c: a ZSTD_DDict by reference to
+	 * the dictionary's bytes), made once on first use by any thread. */
 	uint32_t dict_id;
 	uint64_t dict_size;        /* the whole frame, its header included */
 	unsigned char dict_sha256[32];
