@@ -65,6 +65,8 @@ say "building the fat binaries"
 "$fatpack" build -q "$work/first.c" -a "$work/one" -o "$work/fp-one"
 "$fatpack" build -q "$work/first.c" -a "$work/20k" -o "$work/fp-20k"
 "$fatpack" build -q "$work/first.c" -a "$tree" -o "$work/fp-doc"
+# the same without the dictionary: what its first use costs
+"$fatpack" build -q --no-dictionary "$work/first.c" -a "$tree" -o "$work/fp-docnd"
 if [ -n "$before" ]; then
 	"$before/bin/fatpack" build -q "$work/first.c" -a "$work/20k" -o "$work/old-20k"
 	"$before/bin/fatpack" build -q "$work/first.c" -a "$tree" -o "$work/old-doc"
@@ -105,7 +107,7 @@ go_build go-20k "$work/20k"
 go_build go-doc "$tree"
 
 # name, program, asset: each row checked once, then timed
-progs=(fp-one fp-20k fp-doc go-20k go-doc)
+progs=(fp-one fp-20k fp-doc fp-docnd go-20k go-doc)
 [ -n "$before" ] && progs+=(old-20k old-doc)
 asset_of() {
 	case $1 in
@@ -125,6 +127,17 @@ median_ms() {
 		--output=null "$work/$1 $(asset_of "$1")" >/dev/null 2>&1
 	jq '.results[0].median * 1000' "$work/h.json"
 }
+# faults PROG: page faults of one run, which the machine's load does not
+# move (perf stat's mean of 50 runs, rounded); "-" without perf.
+faults() {
+	perf stat -x, -e page-faults -r 50 -o "$work/pf.csv" \
+		"$work/$1" "$(asset_of "$1")" >/dev/null 2>&1 &&
+		awk -F, '/page-faults/ { printf "%.0f", $1; found = 1 }
+			END { if (!found) printf "-" }' "$work/pf.csv" || printf -- '-'
+}
+declare -A pf
+for p in "${progs[@]}"; do pf[$p]=$(faults "$p"); done
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= rounds; r++)); do
 	say "round $r of $rounds"
 	for p in "${progs[@]}"; do
@@ -136,6 +149,11 @@ declare -A ms
 for p in "${progs[@]}"; do ms[$p]=$(med "$p"); done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 size() { stat -c %s "$work/$1"; }
+# row LABEL ENTRIES PROG: one line of the table.
+row() {
+	printf '| %s | %s | %s B | %.2f ms | %s | %s |\n' "$1" "$2" "$(size "$3")" \
+		"${ms[$3]}" "$(ratio "${ms[$3]}" "${ms[fp-one]}")" "${pf[$3]}"
+}
 
 cat <<EOF2
 ## Start-up
@@ -145,28 +163,32 @@ command line (one from the middle of the sorted index), writes it to stdout
 and exits; \`hyperfine -N\` ($(hyperfine --version)), warm page cache, the
 median of $rounds alternating rounds of the median of $runs runs. Go:
 $(go version | cut -d' ' -f3) with \`embed\`, \`CGO_ENABLED=0\`. The real
-tree is Debian's gnucash-docs (bench/doctree.sh): $ndoc files. The machine
-was shared with other builds and tests while this ran: read the ratios,
+tree is Debian's gnucash-docs (bench/doctree.sh): $ndoc files. Load
+average when the rounds began: $load0; on a loaded machine read the ratios,
 which come from the same rounds, more than the times.
 
-| program | entries | artifact | median | vs one asset |
-|---|---:|---:|---:|---:|
-| fatpack, one asset | 1 | $(size fp-one) B | $(printf '%.2f' "${ms[fp-one]}") ms | 1.00 |
-| fatpack, 20,000 small files | $n20k | $(size fp-20k) B | $(printf '%.2f' "${ms[fp-20k]}") ms | $(ratio "${ms[fp-20k]}" "${ms[fp-one]}") |
-| fatpack, real doc tree | $ndoc | $(size fp-doc) B | $(printf '%.2f' "${ms[fp-doc]}") ms | $(ratio "${ms[fp-doc]}" "${ms[fp-one]}") |
-| Go embed, 20,000 small files | $n20k | $(size go-20k) B | $(printf '%.2f' "${ms[go-20k]}") ms | $(ratio "${ms[go-20k]}" "${ms[fp-one]}") |
-| Go embed, real doc tree | $ndoc | $(size go-doc) B | $(printf '%.2f' "${ms[go-doc]}") ms | $(ratio "${ms[go-doc]}" "${ms[fp-one]}") |
+| program | entries | artifact | median | vs one asset | page faults |
+|---|---:|---:|---:|---:|---:|
+$(row "fatpack, one asset" 1 fp-one)
+$(row "fatpack, 20,000 small files" "$n20k" fp-20k)
+$(row "fatpack, real doc tree" "$ndoc" fp-doc)
+$(row "fatpack, real doc tree, \`--no-dictionary\`" "$ndoc" fp-docnd)
+$(row "Go embed, 20,000 small files" "$n20k" go-20k)
+$(row "Go embed, real doc tree" "$ndoc" go-doc)
 EOF2
 if [ -n "$before" ]; then
 	cat <<EOF2
-| before (\`$(basename "$(dirname "$before")")\`'s fatpack), 20,000 small files | $n20k | $(size old-20k) B | $(printf '%.2f' "${ms[old-20k]}") ms | $(ratio "${ms[old-20k]}" "${ms[fp-one]}") |
-| before, real doc tree | $ndoc | $(size old-doc) B | $(printf '%.2f' "${ms[old-doc]}") ms | $(ratio "${ms[old-doc]}" "${ms[fp-one]}") |
+$(row "before (\`$(basename "$(dirname "$before")")\`'s fatpack), 20,000 small files" "$n20k" old-20k)
+$(row "before, real doc tree" "$ndoc" old-doc)
 EOF2
 fi
 cat <<EOF2
 
 fatpack vs Go embed on the same tree: **$(ratio "${ms[fp-20k]}" "${ms[go-20k]}")x**
 for the 20,000 files, **$(ratio "${ms[fp-doc]}" "${ms[go-doc]}")x** for the doc
-tree. Goals (issue 9): at most 0.5 ms and 1.5x the one-asset artifact for
-20,000 entries and for the real tree; at most 0.4x Go embed's time.
+tree; the dictionary's first use: $(ratio "${ms[fp-doc]}" "${ms[fp-docnd]}")x the
+same tree without it. Page faults: perf stat's mean over 50 runs, which the
+machine's load does not move. Goals (issue 9): at most 0.5 ms and 1.5x
+the one-asset artifact for 20,000 entries and for the real tree; at most
+0.4x Go embed's time.
 EOF2
