@@ -3,11 +3,12 @@
 # headless Chromium loads examples/site from the fat binary; the page's own
 # script reports whether its CSS applied and its logo decoded, and the access
 # log shows that every response Chromium got was zstd-encoded.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
-	ok "browser test # SKIP chromium not installed (apt-get install chromium)"
+	not_ok "chromium is installed (scripts/setup.sh)"
 	done_testing
 fi
 
