@@ -544,6 +544,7 @@ fp_strerror(int err)
 	case FATPACK_ENOMEM:    return "out of memory";
 	case FATPACK_ERANGE:    return "index out of range";
 	case FATPACK_EJAIL:     return "the jail policy could not be applied";
+	case FATPACK_EDICT:     return "the frame needs the payload's zstd dictionary";
 	default:                return "unknown error";
 	}
 }
