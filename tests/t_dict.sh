@@ -73,6 +73,34 @@ check "pages that share their boilerplate get a dictionary" test "$size" -gt 0
 check_eq "the same pages named as PNG images get none" 0 "$(dict_size "$T/png")"
 check_eq "small files that do not compress get none" 0 "$(dict_size "$T/random")"
 
+# cpu_ms CMD...: the user CPU time CMD took, in milliseconds
+cpu_ms() {
+	local TIMEFORMAT=%3U t
+	t=$({ time "$@" >/dev/null 2>"$T/cpu.err"; } 2>&1) ||
+		{ cat "$T/cpu.err" >&2; return 1; }
+	echo $((10#${t/./}))
+}
+
+# Above level 5 a file is probed at level 5 first, and one compressed
+# already keeps that frame (bundler/pack.c). With the dictionary too: zstd
+# compresses at the level a dictionary was made for, so a probe with the
+# build's level-19 dictionary was a level-19 compression of every such
+# file of the dictionary's sizes (5x the time of the build without it).
+mkdir -p "$T/mixed"
+cp "$T"/html/*.html "$T/mixed/"
+for ((i = 0; i < 200; i++)); do
+	head -c 120000 /dev/urandom >"$T/mixed/r$i.png"
+done
+with=$(cpu_ms "$FATPACK" build -q -l 19 -j 1 "$T/prog.c" -a "$T/mixed" \
+	-o "$T/mixed.app")
+without=$(cpu_ms "$FATPACK" build -q -l 19 -j 1 --no-dictionary \
+	"$T/prog.c" -a "$T/mixed" -o "$T/mixed-nodict.app")
+printf "# level 19, CPU ms: %s with the dictionary, %s without\n" "$with" "$without"
+check_eq "the mixed tree has a dictionary" true \
+	"$("$FATPACK" info --json "$T/mixed.app" | jq '.dictionary_size > 0')"
+check "level 19: files compressed already are probed at level 5 with the dictionary too" \
+	test "${with:-999999}" -lt $((2 * ${without:-0} + 500))
+
 # A client has no dictionary: fatpack_frame_at refuses a frame made with
 # it, and gives one made without it (--no-dictionary), which plain zstd
 # decodes.
