@@ -60,11 +60,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "frame: %s\n", fatpack_strerror(rc));
 		return 1;
 	}
-	if ((buf = malloc(f.length + 1)) == NULL ||
-	    pread(f.fd, buf, f.length, (off_t)f.offset) != (ssize_t)f.length)
+	if ((buf = malloc(f.length + 1)) == NULL)
 		return 1;
-	fwrite(buf, 1, f.length, stdout);
-	return 0;
+	rc = pread(f.fd, buf, f.length, (off_t)f.offset) != (ssize_t)f.length;
+	if (rc == 0)
+		fwrite(buf, 1, f.length, stdout);
+	free(buf);
+	return rc;
 }
 EOF
 
