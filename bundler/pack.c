@@ -296,17 +296,21 @@ compress_frame(ZSTD_CCtx *cc, int level, const ZSTD_CDict *cd,
 #define PROBE_GAIN 128
 
 /* The content frame of a file of n bytes at src: at level, unless the
- * probe finds it compressed already. */
+ * probe finds it compressed already. With the dictionary cd unless it is
+ * NULL, and for the probe probe_cd, the same dictionary made for
+ * PROBE_LEVEL: zstd compresses with a CDict at the level the CDict was made
+ * for, whatever level the context is given, so a probe with cd would cost
+ * a whole compression at level. */
 static int
 file_frame(ZSTD_CCtx *cc, int level, const ZSTD_CDict *cd,
-    const char *name, const void *src, size_t n, unsigned char **out,
-    size_t *out_len, char *msg)
+    const ZSTD_CDict *probe_cd, const char *name, const void *src, size_t n,
+    unsigned char **out, size_t *out_len, char *msg)
 {
 	if (level <= PROBE_LEVEL)
 		return compress_frame(cc, level, cd, name, src, n, out, out_len,
 		    msg);
-	if (compress_frame(cc, PROBE_LEVEL, cd, name, src, n, out, out_len,
-	    msg) < 0)
+	if (compress_frame(cc, PROBE_LEVEL, probe_cd, name, src, n, out,
+	    out_len, msg) < 0)
 		return -1;
 	if (*out_len >= n - n / PROBE_GAIN)
 		return 0;
@@ -532,6 +536,8 @@ struct pool {
 	pthread_cond_t work, done;
 	const struct asset_list *l;
 	const struct dict *dict;
+	ZSTD_CDict *probe_cd;    /* the dictionary at PROBE_LEVEL, when the
+	                          * level is higher */
 	struct task *t;
 	struct job *j;
 	size_t n_jobs;
@@ -677,10 +683,13 @@ do_task(struct pool *p, ZSTD_CCtx *cc, size_t i, char *msg)
 	if (asset_load(a, &data, &own, msg, MSG_LEN) < 0)
 		return -1;
 	sha256(data, (size_t)a->size, t->sha);
-	if (a->size > 0 && (t->same = claim(p, i)) == 0)
-		rc = file_frame(cc, p->level,
-		    dict_uses(p->dict, a) ? p->dict->cd : NULL, asset_name(a),
-		    data, (size_t)a->size, &t->frame, &t->frame_len, msg);
+	if (a->size > 0 && (t->same = claim(p, i)) == 0) {
+		int with = dict_uses(p->dict, a);
+
+		rc = file_frame(cc, p->level, with ? p->dict->cd : NULL,
+		    with ? p->probe_cd : NULL, asset_name(a), data,
+		    (size_t)a->size, &t->frame, &t->frame_len, msg);
+	}
 	free(own);
 	return rc;
 }
@@ -982,6 +991,16 @@ pool_start(struct pool *p, const struct asset_list *l, int level,
 	p->level = level;
 	p->n_jobs = make_jobs(l, &p->j);
 	ctable_init(&p->claimed, l->n);
+	if (d->cd != NULL && level > PROBE_LEVEL)
+		p->probe_cd = ZSTD_createCDict(d->data, d->len, PROBE_LEVEL);
+}
+
+/* Whether the pool has what its probe needs (out of memory, if not). */
+static int
+pool_ready(const struct pool *p)
+{
+	return p->dict->cd == NULL || p->level <= PROBE_LEVEL ||
+	    p->probe_cd != NULL;
 }
 
 static void
@@ -994,6 +1013,7 @@ pool_free(struct pool *p)
 	free(p->t);
 	free(p->j);
 	free(p->claimed.v);
+	ZSTD_freeCDict(p->probe_cd);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
 	pthread_mutex_destroy(&p->mu);
@@ -1030,9 +1050,9 @@ write_stream(struct out *o, const struct asset_list *l,
 	for (; started < n; started++)
 		if (pthread_create(&th[started], NULL, worker, &p) != 0)
 			break;
-	if (started == 0 || w.cc == NULL) {
-		warnx(w.cc == NULL ? "out of memory" :
-		    "cannot start compression threads");
+	if (started == 0 || w.cc == NULL || !pool_ready(&p)) {
+		warnx(started == 0 ? "cannot start compression threads" :
+		    "out of memory");
 		rc = -1;
 	}
 	for (size_t k = 0; k < p.n_jobs && rc == 0; k++) {

@@ -40,6 +40,7 @@ extern "C" {
 #define FATPACK_ENOMEM     (-10) /* out of memory */
 #define FATPACK_ERANGE     (-11) /* index out of range */
 #define FATPACK_EJAIL      (-12) /* the jail policy could not be applied */
+#define FATPACK_EDICT      (-13) /* the frame needs the payload's zstd dictionary */
 
 /* Entry types. */
 #define FATPACK_FILE 0
@@ -100,8 +101,12 @@ int fatpack_get_at(size_t i, const void **data, size_t *size);
 FILE *fatpack_fopen(const char *path);
 
 /* The raw zstd frame of the entry at position i (see struct fatpack_frame).
- * Cheap: it reads only the index. Check the frame with fatpack_check_at
- * before sending it anywhere. */
+ * Cheap: it reads only the index, and with a dictionary the frame's header.
+ * FATPACK_EDICT when the frame was compressed with the payload's zstd
+ * dictionary (docs/FORMAT.md 4.3), which no client has: send the decoded
+ * content instead (fatpack_get, fatpack_memfd_at). `fatpack build
+ * --no-dictionary` and --serve builds write no such frame. Check the frame
+ * with fatpack_check_at before sending it anywhere. */
 int fatpack_frame_at(size_t i, struct fatpack_frame *out);
 
 /* Checks the content of the entry at position i (zstd checksum, size and

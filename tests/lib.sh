@@ -139,7 +139,8 @@ fp_build() {
 # standard tools as docs/FORMAT.md 4.3 says: the dictionary, when there is
 # one, cut out of its frame into $T/APP-NAME.dict for zstd -D.
 tar_stream() {
-	local off size dict=$T/$(basename "$1").dict
+	local off size dict
+	dict=$T/$(basename "$1").dict
 	off=$("$FATPACK" info --json "$1" | jq .payload_offset) || return 1
 	if [ "$("$FATPACK" info --json "$1" | jq .dictionary_size)" = 0 ]; then
 		tail -c +$((off + 1)) "$1" | zstd -dc

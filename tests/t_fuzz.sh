@@ -85,6 +85,17 @@ printf 'hello\n' >"$T/assets/hello.txt"
 printf 'body { margin: 0 }\n' >"$T/assets/sub/s.css"
 head -c 3000 /dev/urandom >"$T/assets/sub/noise.bin"
 printf 'int main(void) { return 0; }\n' >"$T/main.c"
+# Pages that share their head, enough for a dictionary (FORMAT.md 4.3:
+# fewer, or less alike, get none), so that its rules have a seed.
+mkdir -p "$T/pages"
+for ((i = 0; i < 200; i++)); do
+	{
+		printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
+		printf 'href="site.css"></head><body><nav>Home | Docs | FAQ</nav>\n'
+		seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
+		printf '</body></html>\n'
+	} >"$T/pages/p$i.html"
+done
 # Programs without a payload, for the reader's "what is this file" answers:
 # linked by cc (symbols), stripped (payload lost), with bytes after it (cut).
 printf '__attribute__((used, section(".fatpack"))) static const char m[] = "fatpack-runtime 1";\nvoid _start(void) { for (;;); }\n' \
@@ -99,13 +110,18 @@ else
 fi
 : >"$T/seed.err"
 if fp_build "$T/app" "$T/main.c" "$T/assets" &&
+	fp_build "$T/dict" "$T/main.c" "$T/pages" &&
+	[ "$("$FATPACK" info --json "$T/dict" | jq .dictionary_size)" -gt 0 ] &&
 	"$FATPACK" build -q --serve "$TOP/examples/site" -o "$T/site" 2>>"$T/seed.err" &&
 	python3 "$T/seed.py" "$T/app" "$seeds/app" 2>>"$T/seed.err" &&
 	python3 "$T/seed.py" "$T/app" "$seeds/app-plain-index" plain 2>>"$T/seed.err" &&
+	mkdir -p "$T/dict-corpus" &&
+	python3 "$T/seed.py" "$T/dict" "$T/dict-corpus/dict" 2>>"$T/seed.err" &&
 	python3 "$T/seed.py" "$T/site" "$seeds/site" 2>>"$T/seed.err" &&
-	opens app app-plain-index site; then
+	opens app app-plain-index site ../dict-corpus/dict; then
 	ok "seed artifacts"
-	echo "# seeds: $(cd "$seeds" && stat -c '%n %s' -- * | paste -sd ' ')"
+	echo "# seeds: $(cd "$seeds" && stat -c '%n %s' -- * | paste -sd ' ')," \
+		"$(cd "$T" && stat -c '%n %s' -- dict-corpus/dict)"
 else
 	not_ok "seed artifacts" "$(cat "$T/seed.err")"
 fi
@@ -113,5 +129,9 @@ fi
 if build fuzz_reader "$TOP/tests/fuzz/fuzz_reader.c" "$TOP/stub/format/reader.c" \
 	"$TOP/stub/format/check.c" "$TOP/stub/format/sha256.c" -lzstd; then
 	fuzz fuzz_reader "the format reader" reader-corpus
+	# A run of its own: the dictionary's seed is 69 KB, and in the same
+	# corpus it made libFuzzer try inputs that long, a tenth of the runs.
+	fuzz fuzz_reader "the format reader on a payload with a dictionary" \
+		dict-corpus
 fi
 done_testing

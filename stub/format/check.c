@@ -379,14 +379,20 @@ jail_path(const char *v)
 	return fp_check_path(v + 1, strlen(v + 1));
 }
 
-/* A user name as useradd(8) takes it, or a number. */
+/* A user name as useradd(8) takes it, or a number that is a uid: below
+ * 2^32 - 1, which setuid(2) takes as "no change" (the runtime would
+ * truncate a bigger one to another user's uid). */
 static const char *
 jail_user(const char *v)
 {
-	size_t n = strlen(v);
+	size_t n = strlen(v), digits = strspn(v, "0123456789");
+	unsigned long long uid = 0;
 
 	if (n == 0 || n > 32 || v[0] == '-')
 		return "user= is not a user name or number";
+	for (size_t i = 0; i < n && digits == n; i++)
+		if ((uid = uid * 10 + (unsigned)(v[i] - '0')) >= 0xffffffffULL)
+			return "user= is not a uid below 4294967295";
 	for (size_t i = 0; i < n; i++)
 		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
 		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
@@ -544,6 +550,7 @@ fp_strerror(int err)
 	case FATPACK_ENOMEM:    return "out of memory";
 	case FATPACK_ERANGE:    return "index out of range";
 	case FATPACK_EJAIL:     return "the jail policy could not be applied";
+	case FATPACK_EDICT:     return "the frame needs the payload's zstd dictionary";
 	default:                return "unknown error";
 	}
 }

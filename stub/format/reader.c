@@ -1331,6 +1331,20 @@ fp_reader_frame(const struct fp_reader *a, size_t i, struct fatpack_frame *f)
 	return 0;
 }
 
+int
+fp_reader_frame_dict(const struct fp_reader *a, const struct fatpack_frame *f)
+{
+	unsigned char h[ZSTD_FRAMEHEADERSIZE_MAX];
+	size_t n = f->length < sizeof(h) ? (size_t)f->length : sizeof(h);
+	int r;
+
+	if (!(a->flags & FP_FLAG_DICT) || n == 0)
+		return 0;
+	if ((r = fp_read_at(a->fd, h, n, f->offset)) != 0)
+		return r;
+	return ZSTD_getDictID_fromFrame(h, n) != 0;
+}
+
 /* --- decoding ------------------------------------------------------------- */
 
 /* Reads and checks entry e's frame before allocating anything of the size

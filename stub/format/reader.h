@@ -133,6 +133,13 @@ int fp_reader_lower_bound(const struct fp_reader *a, const char *path,
 /* Absolute frame location of entry i. */
 int fp_reader_frame(const struct fp_reader *a, size_t i, struct fatpack_frame *f);
 
+/* Whether frame f, from fp_reader_frame, names the payload's dictionary
+ * (FORMAT.md 4.3), so that only a fatpack reader decodes it: 1, 0, or
+ * FATPACK_EIO or FATPACK_ETRUNC when its header cannot be read. A header
+ * too broken to name a dictionary is 0: decoding it fails (rules 39 to 41). */
+int fp_reader_frame_dict(const struct fp_reader *a,
+    const struct fatpack_frame *f);
+
 /* Decodes entry i into a new malloc'd buffer of size+1 bytes (NUL-terminated),
  * checking the frame's zstd checksum, its decoded size and its SHA-256.
  * *out is set only on success. */

@@ -419,9 +419,12 @@ fatpack_frame_at(size_t i, struct fatpack_frame *out)
 {
 	int r;
 
-	if ((r = ready()) != 0)
+	if ((r = ready()) != 0 || (r = fp_reader_frame(&archive, i, out)) != 0)
 		return r;
-	return fp_reader_frame(&archive, i, out);
+	/* a client given it could not decode it (fatpack.h) */
+	if ((r = fp_reader_frame_dict(&archive, out)) != 0)
+		return r > 0 ? FATPACK_EDICT : r;
+	return 0;
 }
 
 int

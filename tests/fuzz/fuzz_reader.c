@@ -94,6 +94,9 @@ check_entries(const struct fp_reader *a, uint64_t file_size)
 		must(r == 0 && f.offset <= file_size &&
 		    f.length <= file_size - f.offset);
 		must(e.size == 0 || f.length > 0);
+		/* the frame lies inside the file: its header reads */
+		r = fp_reader_frame_dict(a, &f);
+		must(r == 0 || (r == 1 && (a->flags & FP_FLAG_DICT)));
 		if (e.size > DECODE_MAX)
 			continue;
 		r = fp_reader_decode(a, i, &buf, &n);

@@ -135,6 +135,13 @@ test_jail(void)
 	jail_bad("cpu=99999999999999999999999", "cpu=");
 	jail_bad("user=", "user=");
 	jail_bad("user=-x", "user=");
+	/* a uid_t is 32 bits, and (uid_t)-1 means "no change" to setuid: a
+	 * bigger number would become another user (2^32 + 1 is uid 1) */
+	jail_bad("user=4294967295", "user=");
+	jail_bad("user=4294967297", "user=");
+	jail_bad("user=99999999999999999999999999999999", "user=");
+	check(fp_parse_jail("user=4294967294", &j) == NULL,
+	    "jail user=4294967294, the largest uid");
 	jail_bad(" net", "one space");
 	jail_bad("net ", "one space");
 	for (int i = 0; i < 17; i++)
