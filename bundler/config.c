@@ -107,6 +107,19 @@ refuse(struct cfg *c, const char *key, const char *v, const char *why)
 	    sizeof(esc)), why);
 }
 
+/* A key whose value is kept as written once its rule (why) takes it; the
+ * value before it is a default or NULL. */
+static int
+set_checked(struct cfg *c, const char *key, const char *v, const char *why,
+    char **field)
+{
+	if (refuse(c, key, v, why) < 0)
+		return -1;
+	free(*field);
+	*field = xstrdup(v);
+	return 0;
+}
+
 static void
 push(char ***v, size_t *n, char *s)
 {
@@ -186,28 +199,21 @@ each_word(struct cfg *c, const char *v, int (*fn)(struct cfg *, const char *))
 static int
 set_name(struct cfg *c, const char *v)
 {
-	if (refuse(c, "name", v, fp_check_name(v)) < 0)
-		return -1;
-	c->o->name = xstrdup(v);
-	return 0;
+	return set_checked(c, "name", v, fp_check_name(v), &c->o->name);
 }
 
 static int
 set_version(struct cfg *c, const char *v)
 {
-	if (refuse(c, "version", v, fp_check_version(v)) < 0)
-		return -1;
-	c->o->version = xstrdup(v);
-	return 0;
+	return set_checked(c, "version", v,
+	    fp_check_version(v), &c->o->version);
 }
 
 static int
 set_revision(struct cfg *c, const char *v)
 {
-	if (refuse(c, "revision", v, fp_check_version(v)) < 0)
-		return -1;
-	c->o->revision = xstrdup(v);
-	return 0;
+	return set_checked(c, "revision", v,
+	    fp_check_version(v), &c->o->revision);
 }
 
 /* The placeholders cmd_build expands in an output name. */
@@ -535,31 +541,20 @@ set_asset_exclude(struct cfg *c, const char *v)
 static int
 set_mount(struct cfg *c, const char *v)
 {
-	if (refuse(c, "mount", v, build_check_mount(v)) < 0)
-		return -1;
-	free(c->o->mount);
-	c->o->mount = xstrdup(v);
-	return 0;
+	return set_checked(c, "mount", v, build_check_mount(v), &c->o->mount);
 }
 
 static int
 set_jail(struct cfg *c, const char *v)
 {
-	if (refuse(c, "jail", v, fp_check_jail(v)) < 0)
-		return -1;
-	free(c->o->jail);
-	c->o->jail = xstrdup(v);
-	return 0;
+	return set_checked(c, "jail", v, fp_check_jail(v), &c->o->jail);
 }
 
 static int
 set_override(struct cfg *c, const char *v)
 {
-	if (refuse(c, "override", v, fp_check_override(v)) < 0)
-		return -1;
-	free(c->o->override);
-	c->o->override = xstrdup(v);
-	return 0;
+	return set_checked(c, "override", v,
+	    fp_check_override(v), &c->o->override);
 }
 
 /* A file relative to the fatpack file, or env:NAME as it is. */
@@ -604,10 +599,7 @@ set_site(struct cfg *c, const char *v)
 static int
 set_listen(struct cfg *c, const char *v)
 {
-	if (refuse(c, "listen", v, fp_check_listen(v)) < 0)
-		return -1;
-	c->o->listen = xstrdup(v);
-	return 0;
+	return set_checked(c, "listen", v, fp_check_listen(v), &c->o->listen);
 }
 
 /* Whether it names a file of the site is known once the assets are
@@ -625,19 +617,15 @@ set_spa_fallback(struct cfg *c, const char *v)
 static int
 set_cache_control(struct cfg *c, const char *v)
 {
-	if (refuse(c, "cache_control", v, fp_check_cache_control(v)) < 0)
-		return -1;
-	c->o->cache_control = xstrdup(v);
-	return 0;
+	return set_checked(c, "cache_control", v,
+	    fp_check_cache_control(v), &c->o->cache_control);
 }
 
 static int
 set_identity_cache(struct cfg *c, const char *v)
 {
-	if (refuse(c, "identity_cache", v, fp_check_identity_cache(v)) < 0)
-		return -1;
-	c->o->identity_cache = xstrdup(v);
-	return 0;
+	return set_checked(c, "identity_cache", v,
+	    fp_check_identity_cache(v), &c->o->identity_cache);
 }
 
 /* --- the handler ---------------------------------------------------------- */

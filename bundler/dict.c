@@ -92,11 +92,19 @@ packed(const char *path)
 	    type);
 }
 
+/* The one statement of which files the dictionary is for: the training
+ * (small_file) and the frames (dict_uses) must agree on it. */
+static int
+in_dict_range(const struct asset *a)
+{
+	return a->type == FP_TYPE_FILE && a->size >= DICT_FILE_MIN &&
+	    a->size <= DICT_FILE_MAX;
+}
+
 static int
 small_file(const struct asset *a)
 {
-	return a->type == FP_TYPE_FILE && a->size >= DICT_FILE_MIN &&
-	    a->size <= DICT_FILE_MAX && !packed(a->path);
+	return in_dict_range(a) && !packed(a->path);
 }
 
 /* By size, not type: a content's frame is made for whichever of its copies
@@ -106,8 +114,7 @@ small_file(const struct asset *a)
 int
 dict_uses(const struct dict *d, const struct asset *a)
 {
-	return d->cd != NULL && a->type == FP_TYPE_FILE &&
-	    a->size >= DICT_FILE_MIN && a->size <= DICT_FILE_MAX;
+	return d->cd != NULL && in_dict_range(a);
 }
 
 /* Some of the small files, read into one buffer one after another. */

@@ -2,7 +2,8 @@
 # t_dict.sh BUILD_DIR - when `fatpack build` stores a dictionary
 # (docs/FORMAT.md 4.3, bundler/dict.c): for small pages that share their
 # boilerplate, not for the same bytes under a name of a compressed type,
-# and not for small files whose contents do not compress.
+# and not for small files whose contents do not compress; and which frames
+# use it: those of files from 64 bytes to 128 KiB, whatever their type.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -119,4 +120,71 @@ if "$FATPACK" build -q --no-dictionary "$T/frame.c" -a "$T/html" \
 else
 	not_ok "build with --no-dictionary" "$(cat "$T/build.err")"
 fi
+
+# The size range of the files whose frames use the dictionary (bundler/dict.c,
+# in_dict_range): 64 bytes to 128 KiB, ends included, whatever the type.
+# frames.c prints, for each path, "dict" when fatpack_frame_at refuses its
+# frame for needing the dictionary, else whether the frame header names a
+# dictionary anyway (the Dictionary_ID_flag, RFC 8878 3.1.1.1.1), which it
+# must not.
+cat >"$T/frames.c" <<'EOF2'
+#include <fatpack.h>
+#include <stdio.h>
+#include <unistd.h>
+
+int
+main(int argc, char **argv)
+{
+	for (int k = 1; k < argc; k++) {
+		struct fatpack_entry e;
+		struct fatpack_frame f;
+		unsigned char h[5];
+
+		int r;
+
+		if (fatpack_stat(argv[k], &e) != 0)
+			return 1;
+		if ((r = fatpack_frame_at(e.index, &f)) == FATPACK_EDICT) {
+			printf("%s dict\n", argv[k]);
+			continue;
+		}
+		if (r != 0 ||
+		    pread(f.fd, h, sizeof(h), (off_t)f.offset) != sizeof(h))
+			return 1;
+		printf("%s %s\n", argv[k], (h[4] & 3) != 0 ?
+		    "dictionary frame handed out" : "plain");
+	}
+	return 0;
+}
+EOF2
+# 1,000 pages that share a long navigation, so that the dictionary pays
+# with the two 128 KiB files among them
+mkdir -p "$T/edges"
+nav=$(seq 40 | sed 's|.*|<li><a href="/docs/s&.html">Section &</a></li>|' |
+	tr -d '\n')
+for ((i = 0; i < 1000; i++)); do
+	{
+		printf '<html><head><title>Page %d</title></head><body>' "$i"
+		printf '<nav><ul>%s</ul></nav><p>%d</p></body></html>\n' "$nav" "$i"
+	} >"$T/edges/p$i.html"
+done
+# sized FILE BYTES: that many bytes of the pages, unlike any other file's
+sized() {
+	{ echo "$1"; cat "$T"/edges/p*.html; } | head -c "$2" >"$T/edges/$1"
+}
+sized e63.txt 63
+sized e64.txt 64
+sized e64.png 64
+sized e128k.txt 131072
+sized e128k1.txt 131073
+check "build the range's ends with a dictionary" "$FATPACK" build -q \
+	"$T/frames.c" -a "$T/edges" -o "$T/edges.app"
+check_eq "frames with the dictionary: 64 bytes to 128 KiB, by size only" \
+	"e63.txt plain
+e64.txt dict
+e64.png dict
+e128k.txt dict
+e128k1.txt plain
+p7.html dict" \
+	"$("$T/edges.app" e63.txt e64.txt e64.png e128k.txt e128k1.txt p7.html)"
 done_testing

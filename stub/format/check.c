@@ -88,19 +88,26 @@ fp_check_path(const char *s, size_t n)
 	return NULL;
 }
 
+/* What a value must be to go into an HTTP header as it is. */
+static int
+printable_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* MIME types end up in HTTP headers: printable ASCII only, and short (RFC
  * 6838 caps type and subtype at 127 bytes each), which also bounds what a
  * reader's NUL-terminated copies cost whatever an index claims. */
 const char *
 fp_check_mime(const char *s, size_t n)
 {
-	size_t i;
-
 	if (n > FP_MIME_MAX)
 		return "MIME type longer than 255 bytes";
-	for (i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return "MIME type is not printable ASCII";
+	if (!printable_ascii(s, n))
+		return "MIME type is not printable ASCII";
 	return NULL;
 }
 
@@ -262,15 +269,14 @@ fp_serve_listen(const char *opt, const char *env, const char *meta,
 const char *
 fp_check_cache_control(const char *v)
 {
-	size_t n = strlen(v), i;
+	size_t n = strlen(v);
 
 	if (n == 0)
 		return "is empty";
 	if (n > FP_HEADER_VALUE_MAX)
 		return "is longer than 512 bytes";
-	for (i = 0; i < n; i++)
-		if (v[i] < 0x20 || v[i] > 0x7e)
-			return "holds a byte that is not printable ASCII";
+	if (!printable_ascii(v, n))
+		return "holds a byte that is not printable ASCII";
 	return NULL;
 }
 

@@ -1309,17 +1309,27 @@ fp_reader_lower_bound(const struct fp_reader *a, const char *path,
 	return r == FATPACK_ENOENT ? 0 : r;
 }
 
+/* Entry i as fp_reader_frame and fp_reader_decode take it: checked, and a
+ * file, since a folder has no frame. */
+static int
+file_entry(const struct fp_reader *a, size_t i, const unsigned char **e)
+{
+	int r;
+
+	if ((r = fp_reader_check_entry(a, i, NULL, 0)) != 0)
+		return r;
+	*e = entry_ptr(a, i);
+	return (*e)[FP_E_TYPE] == FP_TYPE_DIR ? FATPACK_EISDIR : 0;
+}
+
 int
 fp_reader_frame(const struct fp_reader *a, size_t i, struct fatpack_frame *f)
 {
 	const unsigned char *e;
 	int r;
 
-	if ((r = fp_reader_check_entry(a, i, NULL, 0)) != 0)
+	if ((r = file_entry(a, i, &e)) != 0)
 		return r;
-	e = entry_ptr(a, i);
-	if (e[FP_E_TYPE] == FP_TYPE_DIR)
-		return FATPACK_EISDIR;
 	f->fd = a->fd;
 	if (fp_le64(e + FP_E_SIZE) == 0) {
 		f->offset = a->payload_offset;
@@ -1384,11 +1394,8 @@ fp_reader_decode(const struct fp_reader *a, size_t i, void **out, size_t *size)
 	size_t n;
 	int r;
 
-	if ((r = fp_reader_check_entry(a, i, NULL, 0)) != 0)
+	if ((r = file_entry(a, i, &e)) != 0)
 		return r;
-	e = entry_ptr(a, i);
-	if (e[FP_E_TYPE] == FP_TYPE_DIR)
-		return FATPACK_EISDIR;
 	n = (size_t)fp_le64(e + FP_E_SIZE);   /* fits: rule 31 */
 	if (n > 0)
 		r = decode_frame(a, e, n, &buf);

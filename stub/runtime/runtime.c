@@ -192,6 +192,18 @@ fatpack_entry_at(size_t i, struct fatpack_entry *out)
 	return fp_reader_entry(&archive, i, out);
 }
 
+/* Entry i, when the program may ask for its bytes: the payload is open and
+ * i is a file, as fatpack_get_at and fatpack_check_at want it. */
+static int
+file_at(size_t i, struct fatpack_entry *e)
+{
+	int r;
+
+	if ((r = ready()) != 0 || (r = fp_reader_entry(&archive, i, e)) != 0)
+		return r;
+	return e->type == FATPACK_DIR ? FATPACK_EISDIR : 0;
+}
+
 int
 fatpack_get_at(size_t i, const void **data, size_t *size)
 {
@@ -200,10 +212,8 @@ fatpack_get_at(size_t i, const void **data, size_t *size)
 	size_t n;
 	int r;
 
-	if ((r = ready()) != 0 || (r = fp_reader_entry(&archive, i, &e)) != 0)
+	if ((r = file_at(i, &e)) != 0)
 		return r;
-	if (e.type == FATPACK_DIR)
-		return FATPACK_EISDIR;
 	seen = atomic_load_explicit(&cache[i], memory_order_acquire);
 	if (seen == NULL) {
 		if ((r = fp_reader_decode(&archive, i, &mine, &n)) != 0)
@@ -435,10 +445,8 @@ fatpack_check_at(size_t i)
 	size_t n;
 	int r;
 
-	if ((r = ready()) != 0 || (r = fp_reader_entry(&archive, i, &e)) != 0)
+	if ((r = file_at(i, &e)) != 0)
 		return r;
-	if (e.type == FATPACK_DIR)
-		return FATPACK_EISDIR;
 	if (atomic_load_explicit(&cache[i], memory_order_acquire) != NULL)
 		return 0;
 	if ((r = atomic_load_explicit(&checked[i], memory_order_acquire)) != 0)
