@@ -135,11 +135,49 @@ fp_build() {
 	fi
 }
 
+# asset_printer OUT.c ASSET: the source of a program that writes its asset
+# ASSET to stdout, or exits 1 when it has none.
+asset_printer() {
+	cat >"$1" <<CEOF
+#include <stdio.h>
+
+#include <fatpack.h>
+
+int
+main(void)
+{
+	const void *p;
+	size_t n;
+
+	if (fatpack_get("$2", &p, &n) != 0)
+		return 1;
+	fwrite(p, 1, n, stdout);
+	return 0;
+}
+CEOF
+}
+
+# similar_pages DIR EXT: 200 small pages named *.EXT that share their head
+# and navigation, as a site's do: what the payload's dictionary is for.
+similar_pages() {
+	local i
+	mkdir -p "$1" || return 1
+	for ((i = 0; i < 200; i++)); do
+		{
+			printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
+			printf 'href="site.css"></head><body><nav>Home | Docs | FAQ</nav>\n'
+			seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
+			printf '</body></html>\n'
+		} >"$1/p$i.$2"
+	done
+}
+
 # tar_stream APP: the decoded tar stream of APP's payload, read with the
 # standard tools as docs/FORMAT.md 4.3 says: the dictionary, when there is
 # one, cut out of its frame into $T/APP-NAME.dict for zstd -D.
 tar_stream() {
-	local off size dict=$T/$(basename "$1").dict
+	local off size dict
+	dict=$T/$(basename "$1").dict
 	off=$("$FATPACK" info --json "$1" | jq .payload_offset) || return 1
 	if [ "$("$FATPACK" info --json "$1" | jq .dictionary_size)" = 0 ]; then
 		tail -c +$((off + 1)) "$1" | zstd -dc
