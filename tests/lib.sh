@@ -211,6 +211,13 @@ runtime_sources() {
 	done
 }
 
+# listen_port LOG: the port of the first "listening on" line a server
+# listening on 127.0.0.1 wrote to LOG; nothing before it has written one.
+listen_port() {
+	sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$1" 2>/dev/null |
+		head -n 1
+}
+
 # serve_cmd NAME CMD...: runs CMD (a --serve artifact, or a command
 # running one) with --listen 127.0.0.1:0, its log in $T/NAME.log, and waits
 # for the address it prints; sets PID and PORT.
@@ -220,8 +227,7 @@ serve_cmd() {
 	"$@" --listen 127.0.0.1:0 2>"$T/$name.log" &
 	PID=$!
 	for _ in $(seq 100); do
-		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
-			"$T/$name.log" 2>/dev/null)
+		PORT=$(listen_port "$T/$name.log")
 		[ -n "$PORT" ] && return 0
 		sleep 0.1
 	done
