@@ -10,35 +10,13 @@
 # build to the same rounds, to compare a change with what it replaces.
 # Prints a Markdown section on stdout.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:?usage: bench/build.sh BUILD_DIR}" && pwd)
-fatpack=$build/bin/fatpack
-work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 ROUNDS=${ROUNDS:-3}
 # DOCTREE: where the tree is (or goes), as bench/doctree.sh takes it
 tree=$(bash "$top/bench/doctree.sh" ${DOCTREE:+"$DOCTREE"})
-
-for tool in mksquashfs makeself zstd jq; do
-	command -v "$tool" >/dev/null ||
-		{ echo "build.sh: $tool missing (scripts/setup.sh --bench)" >&2; exit 1; }
-done
-
-# time_ns CMD...: wall time of one run, in nanoseconds; a failed run stops
-# the benchmark with its last line of errors.
-time_ns() {
-	local t0
-	t0=$(date +%s%N)
-	"$@" >/dev/null 2>"$work/err" ||
-		{ echo "build.sh: $1 failed: $(tail -n 1 "$work/err")" >&2; exit 1; }
-	echo $(($(date +%s%N) - t0))
-}
-
-# median FILE: the median of the numbers in FILE, in seconds.
-median() {
-	sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] / 1e9 }'
-}
+need mksquashfs makeself zstd jq
 
 # Each command writes $work/out.NAME; sizes are of that file (for fatpack,
 # the payload and trailer, not the program).
@@ -55,6 +33,7 @@ c_before() { "$BEFORE/bin/fatpack" build -q "$work/prog" -a "$tree" -o "$work/ou
 
 names=(fp3 fp3nd fp19 fp19nd zst3 zst19 sq sq19 mks)
 [ -n "${BEFORE:-}" ] && names=(before "${names[@]}")
+# shellcheck disable=SC2016 # Markdown code spans, not commands
 declare -A label=(
 	[fp3]='`fatpack build PROGRAM -a DIR`'
 	[fp19]='`fatpack build --level 19 PROGRAM -a DIR`'
@@ -73,7 +52,7 @@ printf 'int main(void) { return 0; }\n' >"$work/prog.c"
 bytes=$(du -sb "$tree" | cut -f1)
 files=$(find "$tree" -type f | wc -l)
 
-echo "build: timing $ROUNDS rounds" >&2
+say "timing $ROUNDS rounds"
 for _ in $(seq "$ROUNDS"); do
 	for n in "${names[@]}"; do
 		time_ns "c_$n" >>"$work/t_$n"
@@ -88,10 +67,9 @@ size_of() {
 }
 declare -A t s
 for n in "${names[@]}"; do
-	t[$n]=$(median "$work/t_$n")
+	t[$n]=$(ns_to_s "$(median "$work/t_$n")")
 	s[$n]=$(size_of "$n")
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 cat <<EOF2
 ## Build

@@ -18,19 +18,12 @@
 #   ROUNDS=3 DOCTREE=<bench/doctree.sh's folder> WRK_RUNS=3 WRK_DURATION=5s \
 #   bench/dict.sh build
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:?usage: bench/dict.sh BUILD_DIR}" && pwd)
-fatpack=$build/bin/fatpack
-work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 ROUNDS=${ROUNDS:-3}
 tree=$(bash "$top/bench/doctree.sh" ${DOCTREE:+"$DOCTREE"})
-
-for tool in zstd jq; do
-	command -v "$tool" >/dev/null ||
-		{ echo "dict.sh: $tool missing (scripts/setup.sh --bench)" >&2; exit 1; }
-done
+need zstd jq
 
 # copies, never links: the shared tree stays as it is
 mkdir "$work/html"
@@ -39,17 +32,8 @@ mkdir "$work/html"
 printf 'int main(void) { return 0; }\n' >"$work/prog.c"
 "$fatpack" cc -o "$work/prog" "$work/prog.c"
 
-time_ns() {
-	local t0
-	t0=$(date +%s%N)
-	"$@" >/dev/null 2>"$work/err" ||
-		{ echo "dict.sh: $* failed: $(tail -n 1 "$work/err")" >&2; exit 1; }
-	echo $(($(date +%s%N) - t0))
-}
-median() {
-	sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] / 1e9 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+# the dictionary's gains are a few per cent: three decimals
+ratio3() { ratio "$1" "$2" 3; }
 
 declare -A src=([doc]=$tree [html]=$work/html)
 declare -A opts=([d3]="" [n3]="--no-dictionary" [d19]="--level 19"
@@ -62,7 +46,7 @@ build() {
 		-o "$work/$1.$2"
 }
 
-echo "dict: timing $ROUNDS rounds" >&2
+say "timing $ROUNDS rounds"
 for _ in $(seq "$ROUNDS"); do
 	for tr in doc html; do
 		for b in "${builds[@]}"; do
@@ -77,8 +61,8 @@ dsize() { "$fatpack" info --json "$1" | jq .dictionary_size; }
 cat <<EOF
 ### The dictionary (issue 9 part 2): does it pay
 
-\`bench/dict.sh\`, $(date -u +%Y-%m-%d), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), load
-average $(cut -d ' ' -f 1-3 /proc/loadavg) at the end: the machine was shared with
+\`bench/dict.sh\`, $(date -u +%Y-%m-%d), $(machine), load
+average $(load_avg) at the end: the machine was shared with
 other engineers' builds and tests while this ran, so times compare within a
 row pair, not with other runs. Median of $ROUNDS rounds, every build once per
 round in turn. The doc tree: $(find "$tree" -type f | wc -l) files, $(du -sb "$tree" | cut -f1) bytes; its
@@ -90,8 +74,9 @@ EOF
 for tr in doc html; do
 	for lv in 3 19; do
 		w=$work/$tr.d$lv n=$work/$tr.n$lv
-		tw=$(median "$work/t.$tr.d$lv") tn=$(median "$work/t.$tr.n$lv")
-		echo "| $tr | $lv | $(dsize "$w") B | $tw s / $tn s | $(payload "$w") / $(payload "$n") | $(ratio "$(payload "$w")" "$(payload "$n")") | $(ratio "$tw" "$tn") |"
+		tw=$(ns_to_s "$(median "$work/t.$tr.d$lv")")
+		tn=$(ns_to_s "$(median "$work/t.$tr.n$lv")")
+		echo "| $tr | $lv | $(dsize "$w") B | $tw s / $tn s | $(payload "$w") / $(payload "$n") | $(ratio3 "$(payload "$w")" "$(payload "$n")") | $(ratio3 "$tw" "$tn") |"
 	done
 done
 
@@ -129,8 +114,8 @@ them, and what a client would be sent:
 | frames | bytes | ratio to plain zstd |
 |---|---:|---:|
 | plain zstd (a zstd client today) | $plain | 1 |
-| with the default build's dictionary, $(stat -c %s "$work/dict") B, plus dcz's 40-byte header (a dcz client) | $withd | $(ratio "$withd" "$plain") |
-| identity (a client without the dictionary, frames decoded) | $ident | $(ratio "$ident" "$plain") |
+| with the default build's dictionary, $(stat -c %s "$work/dict") B, plus dcz's 40-byte header (a dcz client) | $withd | $(ratio3 "$withd" "$plain") |
+| identity (a client without the dictionary, frames decoded) | $ident | $(ratio3 "$ident" "$plain") |
 
 A dcz client first fetches the dictionary itself ($(stat -c %s "$work/dict") bytes, once): at
 $(((plain - withd) / n)) bytes saved per page on average, it pays for itself after about
@@ -141,7 +126,7 @@ $c_plain MB/s without the dictionary, $c_dict MB/s with it; decompression
 $d_plain MB/s without, $d_dict MB/s with. Per response, re-compressing a
 page without the dictionary for a zstd client would cost about
 $(us "$c_plain") µs of CPU, decoding it for identity about $(us "$d_dict") µs (then
-$(ratio "$ident" "$plain")x the bytes), where sending the stored frame costs neither.
+$(ratio3 "$ident" "$plain")x the bytes), where sending the stored frame costs neither.
 EOF
 
 # What the server does today with the median page of a --serve build of the
@@ -150,7 +135,7 @@ EOF
 # alternating, WRK_RUNS runs of WRK_DURATION each, median.
 if command -v wrk >/dev/null; then
 	"$fatpack" build -q --serve "$work/html" -o "$work/site"
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	"$work/site" --listen "127.0.0.1:$port" --workers "$(nproc)" \
 		--no-access-log 2>"$work/site.log" &
 	site_pid=$!
@@ -165,13 +150,13 @@ if command -v wrk >/dev/null; then
 		rate -H 'Accept-Encoding: zstd' >>"$work/r.zstd"
 		rate >>"$work/r.identity"
 	done
-	rz=$(sort -n "$work/r.zstd" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	ri=$(sort -n "$work/r.identity" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	rz=$(median "$work/r.zstd")
+	ri=$(median "$work/r.identity")
 	cat <<EOF2
 
 Served by a \`--serve\` build of the pages (no dictionary), the median page
 with wrk -t1 -c50 (loaded machine, median of ${WRK_RUNS:-3} runs of ${WRK_DURATION:-5s}, alternating):
 the stored zstd frame $rz requests/s, the decoded bytes from the identity
-cache $ri requests/s ($(ratio "$ri" "$rz")x).
+cache $ri requests/s ($(ratio3 "$ri" "$rz")x).
 EOF2
 fi

@@ -11,11 +11,9 @@
 #    comes through fopen on the mount.
 # Five alternating rounds; medians and ratios. Prints a Markdown section.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:?usage: bench/mount.sh BUILD_DIR}" && pwd)
-fatpack=$build/bin/fatpack
-work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 rounds=5
 iters=200000
 
@@ -129,40 +127,31 @@ musl-gcc -O2 -static "$work/loop.c" -o "$work/loop.nomount"
 "$fatpack" build -q "$work/first.c" -a "$work/assets" --mount none -o "$work/first.none"
 cat "$work/real.bin" >/dev/null
 
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
 for round in $(seq 1 "$rounds"); do
-	echo "mount: round $round" >&2
+	say "round $round"
 	"$work/loop" path "$iters" /fatpack/page.bin >>"$work/mount.txt"
 	"$work/loop" get "$iters" page.bin >>"$work/get.txt"
 	"$work/loop" path "$iters" "$work/real.bin" >>"$work/file.txt"
 	"$work/loop.nomount" path "$iters" "$work/real.bin" >>"$work/nomount.txt"
 done
-mount=$(median <"$work/mount.txt")
-get=$(median <"$work/get.txt")
-file=$(median <"$work/file.txt")
-nomount=$(median <"$work/nomount.txt")
+mount=$(median "$work/mount.txt")
+get=$(median "$work/get.txt")
+file=$(median "$work/file.txt")
+nomount=$(median "$work/nomount.txt")
 
 # start-up: hyperfine's median per command, alternating rounds
-startup_ms() {
-	hyperfine -N --warmup 10 --runs 30 --export-json "$work/h.json" \
-		--output=null "$@" >&2
-	jq -r '.results[] | .median * 1000' "$work/h.json"
-}
 if command -v hyperfine >/dev/null; then
 	for round in 1 2 3; do
-		echo "mount: start-up round $round" >&2
-		startup_ms "$work/first" "$work/first.none" "$work/first fopen" >"$work/s.txt"
+		say "start-up round $round"
+		hyperfine_ms 30 10 "$work/first" "$work/first.none" "$work/first fopen" >"$work/s.txt"
 		sed -n 1p "$work/s.txt" >>"$work/s_get.txt"
 		sed -n 2p "$work/s.txt" >>"$work/s_none.txt"
 		sed -n 3p "$work/s.txt" >>"$work/s_fopen.txt"
 	done
-	s_get=$(median <"$work/s_get.txt")
-	s_none=$(median <"$work/s_none.txt")
-	s_fopen=$(median <"$work/s_fopen.txt")
+	s_get=$(median "$work/s_get.txt")
+	s_none=$(median "$work/s_none.txt")
+	s_fopen=$(median "$work/s_fopen.txt")
 fi
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 cat <<EOF2
 ## The mount: opening an asset by path

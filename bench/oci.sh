@@ -7,28 +7,12 @@
 # rounds, medians, the ratio. DOCTREE names an unpacked tree (default: what
 # bench/doctree.sh prints). Prints a Markdown section on stdout.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:?usage: bench/oci.sh BUILD_DIR}" && pwd)
-top=$(cd "$(dirname "$0")/.." && pwd)
-fatpack=$build/bin/fatpack
-work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 rounds=5
 doctree=${DOCTREE:-$(bash "$top/bench/doctree.sh")}
 export SOURCE_DATE_EPOCH=1700000000
-
-# seconds CMD...: wall time of one run
-seconds() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@" >/dev/null 2>&1
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
-}
-
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
 
 # row NAME SITE: one line of the table
 row() {
@@ -42,15 +26,15 @@ row() {
 		gzip -n -6 | wc -c)
 	: >"$work/v" && : >"$work/o"
 	for _ in $(seq "$rounds"); do
-		seconds "$fatpack" verify "$app" >>"$work/v"
-		seconds "$fatpack" oci "$app" -o "$work/$name.tar" >>"$work/o"
+		time_ns "$fatpack" verify "$app" >>"$work/v"
+		time_ns "$fatpack" oci "$app" -o "$work/$name.tar" >>"$work/o"
 	done
-	v=$(median <"$work/v")
-	o=$(median <"$work/o")
+	v=$(ns_to_s "$(median "$work/v")" 3)
+	o=$(ns_to_s "$(median "$work/o")" 3)
 	printf '| %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n' "$name" "$size" \
 		"$image" "$layer" "$gz" \
 		"$(awk -v a="$layer" -v b="$gz" 'BEGIN { printf "%+.1f%%", 100 * (b - a) / a }')" \
-		"$v" "$o" "$(awk -v a="$v" -v b="$o" 'BEGIN { printf "%.2f", b / a }')"
+		"$v" "$o" "$(ratio "$o" "$v")"
 }
 
 cat <<EOF2

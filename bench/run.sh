@@ -3,16 +3,13 @@
 # Markdown each prints, with a description of the machine, to docs/BENCH.md.
 # A benchmark that fails is noted there and makes the exit status 1.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:?usage: bench/run.sh BUILD_DIR}
 out=$top/docs/BENCH.md
-tmp=$(mktemp)
-trap 'rm -f "$tmp" "$tmp.part"' EXIT
-
+tmp=$work/BENCH.md
 failed=0
 debian=$(cat /etc/debian_version 2>/dev/null || echo unknown)
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 
 {
 	cat <<EOF2
@@ -22,13 +19,15 @@ Measured by \`make bench\` (bench/run.sh), which rewrites this file. Numbers fro
 one machine, to compare fatpack with what a user would use instead; rerun them
 on yours.
 
-Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM,
-Linux $(uname -r), Debian $debian, $("$build/bin/fatpack" --version | head -n 1).
+Machine: $(machine), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM,
+Linux $(uname -r), Debian $debian, $("$fatpack" --version | head -n 1).
 Date: $(date -u +%Y-%m-%d).
 
 EOF2
 	for b in "$top"/bench/*.sh; do
-		[ "$(basename "$b")" = run.sh ] && continue
+		case $(basename "$b") in
+		run.sh | lib.sh) continue ;;
+		esac
 		echo "bench: $(basename "$b")" >&2
 		if bash "$b" "$build" >"$tmp.part"; then
 			# a section of its own, even when the script prints no heading

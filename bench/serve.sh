@@ -13,17 +13,15 @@
 #   BENCH_ASSETS="a4k.css a14k.css a100k.css" \
 #   BENCH_ENCODINGS="identity zstd" bench/serve.sh build
 set -eu
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:?usage: bench/serve.sh BUILD_DIR}" && pwd)
 dur=${BENCH_DURATION:-10s}
 runs=${BENCH_RUNS:-3}
 workers=${BENCH_WORKERS:-$(nproc)}
-for tool in wrk nginx zstd python3; do
-	command -v "$tool" >/dev/null || { echo "serve.sh: $tool not found" >&2; exit 1; }
-done
+need wrk nginx zstd python3
 
-w=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-chmod 755 "$w"   # nginx workers may run as nobody
+chmod 755 "$work"   # nginx workers may run as nobody
 nginx_pid=
 app_pid=
 off_pid=
@@ -32,13 +30,13 @@ cleanup() {
 	[ -n "$off_pid" ] && kill "$off_pid" 2>/dev/null
 	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
 	wait 2>/dev/null
-	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$w"
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
 # Text assets, as a site's CSS and JS are: compressible but not trivially.
-mkdir -p "$w/site" "$w/zst"
-python3 - "$w/site" <<'PY'
+mkdir -p "$work/site" "$work/zst"
+python3 - "$work/site" <<'PY'
 import random, sys
 random.seed(1)
 words = ("margin padding color border font width height display flex grid "
@@ -58,32 +56,28 @@ open(sys.argv[1] + "/a14k.css", "w").write(text(14336))
 open(sys.argv[1] + "/a100k.css", "w").write(text(102400))
 PY
 for f in a4k.css a14k.css a100k.css; do
-	zstd -q -3 "$w/site/$f" -o "$w/zst/$f.zst"
+	zstd -q -3 "$work/site/$f" -o "$work/zst/$f.zst"
 done
 
-"$build/bin/fatpack" build --serve "$w/site" -o "$w/app" -q
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
+"$fatpack" build --serve "$work/site" -o "$work/app" -q
 app_port=$(free_port)
-"$w/app" --listen "127.0.0.1:$app_port" --workers "$workers" --no-access-log \
-	2>"$w/app.log" &
+"$work/app" --listen "127.0.0.1:$app_port" --workers "$workers" --no-access-log \
+	2>"$work/app.log" &
 app_pid=$!
 # the same binary without its identity cache: the path before it, for the
 # 100 KB identity row
 off_port=$(free_port)
-"$w/app" --listen "127.0.0.1:$off_port" --workers "$workers" --no-access-log \
-	--identity-cache 0 2>"$w/off.log" &
+"$work/app" --listen "127.0.0.1:$off_port" --workers "$workers" --no-access-log \
+	--identity-cache 0 2>"$work/off.log" &
 off_pid=$!
 
 nginx_port=$(free_port)
-mkdir -p "$w/nginx/logs"
-cat >"$w/nginx/nginx.conf" <<CONF
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes $workers;
 daemon off;
-pid $w/nginx/nginx.pid;
-error_log $w/nginx/logs/error.log;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
 events { worker_connections 4096; }
 http {
 	access_log off;
@@ -93,17 +87,17 @@ http {
 	keepalive_requests 1000000;
 	open_file_cache max=1000 inactive=60s;
 	open_file_cache_valid 60s;
-	client_body_temp_path $w/nginx/tmp;
-	proxy_temp_path $w/nginx/tmp;
-	fastcgi_temp_path $w/nginx/tmp;
-	uwsgi_temp_path $w/nginx/tmp;
-	scgi_temp_path $w/nginx/tmp;
+	client_body_temp_path $work/nginx/tmp;
+	proxy_temp_path $work/nginx/tmp;
+	fastcgi_temp_path $work/nginx/tmp;
+	uwsgi_temp_path $work/nginx/tmp;
+	scgi_temp_path $work/nginx/tmp;
 	types { text/css css; }
 	server {
 		listen 127.0.0.1:$nginx_port;
-		root $w/site;
+		root $work/site;
 		location /z/ {
-			alias $w/zst/;
+			alias $work/zst/;
 			default_type "text/css";
 			add_header Content-Encoding zstd;
 			add_header Vary Accept-Encoding;
@@ -111,10 +105,10 @@ http {
 	}
 }
 CONF
-nginx -p "$w/nginx/" -c "$w/nginx/nginx.conf" 2>"$w/nginx/logs/stderr" &
+nginx -p "$work/nginx/" -c "$work/nginx/nginx.conf" 2>"$work/nginx/logs/stderr" &
 nginx_pid=$!
 sleep 1
-cat "$w/nginx/logs/stderr" "$w/nginx/logs/error.log" >&2 2>/dev/null || true
+cat "$work/nginx/logs/stderr" "$work/nginx/logs/error.log" >&2 2>/dev/null || true
 
 # one URL [HEADER]: "REQUESTS/S REQUESTS" of one wrk run.
 one() {
@@ -146,8 +140,9 @@ timed() {
 	echo "$r $(($(cpu_ticks "${pids[@]}") - t0))" >>"$out"
 }
 
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
+# whole: the number on stdin without its fraction (requests/s)
+whole() {
+	awk '{ printf "%.0f", $1 }'
 }
 
 # us_per_req RUNS: the server's CPU microseconds per request over all runs.
@@ -162,17 +157,17 @@ us_per_req() {
 row() {
 	local app_url=$1 nginx_url=$2
 	shift 2
-	: >"$w/a.runs"
-	: >"$w/n.runs"
+	: >"$work/a.runs"
+	: >"$work/n.runs"
 	for _ in $(seq "$runs"); do
-		timed "$w/a.runs" "$app_pid" -- "$app_url" "$@"
+		timed "$work/a.runs" "$app_pid" -- "$app_url" "$@"
 		# shellcheck disable=SC2086
-		timed "$w/n.runs" $nginx_all -- "$nginx_url" "$@"
+		timed "$work/n.runs" $nginx_all -- "$nginx_url" "$@"
 	done
-	a=$(cut -d' ' -f1 "$w/a.runs" | median)
-	n=$(cut -d' ' -f1 "$w/n.runs" | median)
-	ac=$(us_per_req "$w/a.runs")
-	nc=$(us_per_req "$w/n.runs")
+	a=$(median "$work/a.runs" | whole)
+	n=$(median "$work/n.runs" | whole)
+	ac=$(us_per_req "$work/a.runs")
+	nc=$(us_per_req "$work/n.runs")
 }
 
 # Both servers must answer as expected before they are timed.
@@ -185,10 +180,9 @@ nginx_all="$nginx_pid $(ps -o pid= --ppid "$nginx_pid" | tr '\n' ' ')"
 echo "## Serving"
 echo
 echo "wrk -t1 -c50 -d$dur on loopback, median of $runs runs, the servers"
-echo "alternating run by run; $workers workers each; $(nproc) CPUs"
-echo "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1),"
-echo "$(uname -srm); $(nginx -v 2>&1 | sed 's/.*: //')), load average"
-echo "$(cut -d' ' -f1-3 </proc/loadavg) at the start: the machine is shared"
+echo "alternating run by run; $workers workers each; $(machine),"
+echo "$(uname -srm), $(nginx -v 2>&1 | sed 's/.*: //'); load average"
+echo "$(load_avg) at the start: the machine is shared"
 echo "with other work, which moves absolute numbers between runs. The CPU"
 echo "columns are the server's own user + system time per request over all"
 echo "its runs (all nginx processes), which such load moves less."
@@ -201,13 +195,13 @@ for f in ${BENCH_ASSETS:-a4k.css a14k.css a100k.css}; do
 			row "http://127.0.0.1:$app_port/$f" \
 				"http://127.0.0.1:$nginx_port/z/$f.zst" \
 				-H 'Accept-Encoding: zstd'
-			size=$(wc -c <"$w/zst/$f.zst")
+			size=$(wc -c <"$work/zst/$f.zst")
 		else
 			row "http://127.0.0.1:$app_port/$f" \
 				"http://127.0.0.1:$nginx_port/$f"
-			size=$(wc -c <"$w/site/$f")
+			size=$(wc -c <"$work/site/$f")
 		fi
-		echo "| $f | $enc | $size | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') | $ac | $nc |"
+		echo "| $f | $enc | $size | $a | $n | $(ratio "$a" "$n") | $ac | $nc |"
 		case $f.$enc in
 		a100k.css.identity) nginx_identity=$n ;;
 		a100k.css.zstd) app_zstd=$a ;;
@@ -220,7 +214,7 @@ if [ -z "${BENCH_ASSETS:-}" ]; then
 	row "http://127.0.0.1:$off_port/a100k.css" \
 		"http://127.0.0.1:$nginx_port/a100k.css"
 	app_pid=$save
-	echo "| a100k.css | identity, --identity-cache 0 | 102400 | $a | $n | $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }') | $ac | $nc |"
+	echo "| a100k.css | identity, --identity-cache 0 | 102400 | $a | $n | $(ratio "$a" "$n") | $ac | $nc |"
 fi
 
 # status_kb PID FIELD: a field of /proc/PID/status in kB.
@@ -262,7 +256,7 @@ echo "| nginx (master + $workers workers) | $nginx_hwm | $nginx_shmem | - (page 
 if [ -n "${nginx_identity:-}" ] && [ -n "${app_zstd:-}" ]; then
 	echo
 	echo "zstd responses of the 100 KB file against nginx's identity responses"
-	echo "of it: $(awk -v a="$app_zstd" -v n="$nginx_identity" 'BEGIN { printf "%.2f", a / n }')x."
+	echo "of it: $(ratio "$app_zstd" "$nginx_identity")x."
 fi
 if [ -z "${BENCH_ASSETS:-}" ]; then
 	echo
@@ -271,5 +265,5 @@ if [ -z "${BENCH_ASSETS:-}" ]; then
 	echo "before the identity cache, measured in the same rounds."
 fi
 echo
-echo "The fat binary's own report at stop: $(sed -n 's/.*finishing responses; //p' "$w/app.log")."
-echo "Fat binary: $(wc -c <"$w/app") bytes."
+echo "The fat binary's own report at stop: $(sed -n 's/.*finishing responses; //p' "$work/app.log")."
+echo "Fat binary: $(wc -c <"$work/app") bytes."

@@ -8,13 +8,10 @@
 # payload. Prints a Markdown section on stdout: medians of 9 alternating
 # rounds, each the median of 40 runs (hyperfine -N).
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:?usage: bench/sign.sh BUILD_DIR [DOCTREE]}" && pwd)
-top=$(cd "$(dirname "$0")/.." && pwd)
-fatpack=$build/bin/fatpack
 tree=${2:-$(bash "$top/bench/doctree.sh")}
-work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 runs=40
 rounds=9
 
@@ -32,7 +29,7 @@ mkdir "$work/small"
 printf 'first\n' >"$work/small/first.txt"
 "$fatpack" keygen -o "$work/k" >/dev/null
 
-echo "sign: building" >&2
+say building
 for size in small large; do
 	assets=$work/small
 	[ "$size" = large ] && assets=$tree
@@ -41,25 +38,16 @@ for size in small large; do
 		--sign "$work/k.key" --require-signature
 done
 
-# median_ms APP: hyperfine's median of $runs runs, in milliseconds.
-median_ms() {
-	hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" \
-		--output=null "$1" >/dev/null 2>&1
-	jq '.results[0].median * 1000' "$work/h.json"
-}
-
 # Alternating rounds, so that a burst of load from the other users of the
 # machine does not land on one artifact only.
 for ((r = 1; r <= rounds; r++)); do
-	echo "sign: round $r" >&2
+	say "round $r"
 	for a in plain-small req-small plain-large req-large; do
-		median_ms "$work/$a" >>"$work/$a.txt"
+		hyperfine_ms "$runs" 5 "$work/$a" >>"$work/$a.txt"
 	done
 done
-med() { sort -g "$work/$1.txt" | sed -n "$(((rounds + 1) / 2))p"; }
-ps=$(med plain-small) rs=$(med req-small) pl=$(med plain-large) rl=$(med req-large)
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+ps=$(median "$work/plain-small.txt") rs=$(median "$work/req-small.txt")
+pl=$(median "$work/plain-large.txt") rl=$(median "$work/req-large.txt")
 
 cat <<EOF2
 ## Signature check at start-up (--require-signature)
@@ -68,8 +56,8 @@ exec to exit of a program that prints one line; "plain" is built without
 a signature, "checked" with \`--sign KEY --require-signature\`, whose
 runtime hashes its ELF image and trailer and verifies Ed25519 before
 \`main\`. Median of $rounds alternating rounds, each the median of $runs
-runs ($(hyperfine --version), warm page cache), on $(nproc) cores of
-$cpu, shared with other engineers' builds and tests while it ran: compare
+runs ($(hyperfine --version), warm page cache), on $(machine),
+shared with other engineers' builds and tests while it ran: compare
 the ratios, not the absolute times.
 
 | payload | plain: size | checked: size | plain | checked | checked / plain |

@@ -7,12 +7,9 @@
 # Sizes are bytes, not times: the machine's load does not change them.
 # Prints a Markdown section on stdout.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:?usage: bench/size.sh BUILD_DIR}" && pwd)
-top=$(cd "$(dirname "$0")/.." && pwd)
-fatpack=$build/bin/fatpack
-work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 goal=102400     # 100 KiB
 
 # sizes PROGRAM.c ASSETS-ARGS...: "x86_64-bytes aarch64-bytes" of one build

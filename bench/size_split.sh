@@ -16,11 +16,9 @@
 # Sizes are bytes, not times: the machine's load does not change them.
 # Prints a Markdown section on stdout. Needs the source tree beside it.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:?usage: bench/size_split.sh BUILD_DIR}" && pwd)
-top=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 page=4096
 
 # The flags cut off: a copy of the installed tree whose libfatpack.a has an
@@ -35,7 +33,7 @@ EOF
 )
 	mkdir -p "$work/hot/bin" "$work/hot/lib"
 	cp -R "$build/include" "$work/hot/"
-	cp "$build/bin/fatpack" "$work/hot/bin/"
+	cp "$fatpack" "$work/hot/bin/"
 	cp -R "$build/lib/fatpack" "$work/hot/lib/"
 	sed 's/rc = run_flag(prog, argc, argv);/rc = 2; (void)run_flag;/' \
 		"$top/stub/runtime/entry.c" >"$work/entry.c"
@@ -119,20 +117,20 @@ FILE *f = fdopen(c, v[1]); if (fgets(v[2], c, f) == 0) return 1'
 hot_tree
 printf 'int main(void) { return 0; }\n' >"$work/nothing.c"
 hello=$top/examples/hello
-full_none=$(elf "$build/bin/fatpack" "$work/nothing.c" "$work/full-none" -s)
-full_hello=$(elf "$build/bin/fatpack" "$hello/hello.c" "$work/full-hello" -s)
+full_none=$(elf "$fatpack" "$work/nothing.c" "$work/full-none" -s)
+full_hello=$(elf "$fatpack" "$hello/hello.c" "$work/full-hello" -s)
 hot_none=$(elf "$work/hot/bin/fatpack" "$work/nothing.c" "$work/hot-none" -s)
 hot_hello=$(elf "$work/hot/bin/fatpack" "$hello/hello.c" "$work/hot-hello" -s)
 nr="-Wl,-z,norelro"
 hot_none_nr=$(elf "$work/hot/bin/fatpack" "$work/nothing.c" "$work/h3" -s "$nr")
 hot_hello_nr=$(elf "$work/hot/bin/fatpack" "$hello/hello.c" "$work/h4" -s "$nr")
-art_full_none=$(artifact "$build/bin/fatpack" "$work/nothing.c" "$work/a1")
-art_full_hello=$(artifact "$build/bin/fatpack" "$hello/hello.c" "$work/a2" \
+art_full_none=$(artifact "$fatpack" "$work/nothing.c" "$work/a1")
+art_full_hello=$(artifact "$fatpack" "$hello/hello.c" "$work/a2" \
 	-a "$hello/assets")
 art_hot_none=$(artifact "$work/hot/bin/fatpack" "$work/nothing.c" "$work/a3")
 art_hot_hello=$(artifact "$work/hot/bin/fatpack" "$hello/hello.c" \
 	"$work/a4" -a "$hello/assets")
-"$build/bin/fatpack" cc "$work/nothing.c" -o "$work/full-sym" >/dev/null
+"$fatpack" cc "$work/nothing.c" -o "$work/full-sym" >/dev/null
 "$work/hot/bin/fatpack" cc "$work/nothing.c" -o "$work/hot-sym" >/dev/null
 cold=$(cold_bytes "$work/full-sym" "$work/hot-sym" "$work/cold.bin")
 zstd -19 -q "$work/cold.bin" -o "$work/cold.zst"

@@ -12,18 +12,13 @@
 # unset). BEFORE_BUILD: another build folder (e.g. main's) whose fatpack
 # also builds the two large trees, for a before/after in the same run.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:?usage: bench/startup.sh BUILD_DIR}" && pwd)
-fatpack=$build/bin/fatpack
 before=${BEFORE_BUILD:+$(cd "$BEFORE_BUILD" && pwd)}
 tree=$(bash "$top/bench/doctree.sh" ${DOCTREE_DEST:+"$DOCTREE_DEST"})
-work=$(mktemp -d "${TMPDIR:-/tmp}/fatpack-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 rounds=5
 runs=30
-
-say() { printf 'startup: %s\n' "$*" >&2; }
 
 cat >"$work/first.c" <<'CEOF'
 #include <stdio.h>
@@ -121,15 +116,12 @@ asset_of() {
 	esac
 }
 for p in "${progs[@]}"; do
-	"$work/$p" "$(asset_of "$p")" >/dev/null ||
-		{ echo "startup.sh: $p does not read its asset" >&2; exit 1; }
+	"$work/$p" "$(asset_of "$p")" >/dev/null || die "$p does not read its asset"
 done
 
 # median_ms PROG: hyperfine's median of $runs runs, in milliseconds.
 median_ms() {
-	hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" \
-		--output=null "$work/$1 $(asset_of "$1")" >/dev/null 2>&1
-	jq '.results[0].median * 1000' "$work/h.json"
+	hyperfine_ms "$runs" 5 "$work/$1 $(asset_of "$1")"
 }
 # faults PROG: page faults of one run, which the machine's load does not
 # move (perf stat's mean of 50 runs, rounded); "-" without perf.
@@ -141,17 +133,15 @@ faults() {
 }
 declare -A pf
 for p in "${progs[@]}"; do pf[$p]=$(faults "$p"); done
-load0=$(cut -d' ' -f1-3 /proc/loadavg)
+load0=$(load_avg)
 for ((r = 1; r <= rounds; r++)); do
 	say "round $r of $rounds"
 	for p in "${progs[@]}"; do
 		median_ms "$p" >>"$work/$p.ms"
 	done
 done
-med() { LC_ALL=C sort -g "$work/$1.ms" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 declare -A ms
-for p in "${progs[@]}"; do ms[$p]=$(med "$p"); done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+for p in "${progs[@]}"; do ms[$p]=$(median "$work/$p.ms"); done
 size() { stat -c %s "$work/$1"; }
 # row LABEL ENTRIES PROG: one line of the table.
 row() {

@@ -135,6 +135,43 @@ fp_build() {
 	fi
 }
 
+# asset_printer OUT.c ASSET: the source of a program that writes its asset
+# ASSET to stdout, or exits 1 when it has none.
+asset_printer() {
+	cat >"$1" <<CEOF
+#include <stdio.h>
+
+#include <fatpack.h>
+
+int
+main(void)
+{
+	const void *p;
+	size_t n;
+
+	if (fatpack_get("$2", &p, &n) != 0)
+		return 1;
+	fwrite(p, 1, n, stdout);
+	return 0;
+}
+CEOF
+}
+
+# similar_pages DIR EXT: 200 small pages named *.EXT that share their head
+# and navigation, as a site's do: what the payload's dictionary is for.
+similar_pages() {
+	local i
+	mkdir -p "$1" || return 1
+	for ((i = 0; i < 200; i++)); do
+		{
+			printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
+			printf 'href="site.css"></head><body><nav>Home | Docs | FAQ</nav>\n'
+			seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
+			printf '</body></html>\n'
+		} >"$1/p$i.$2"
+	done
+}
+
 # tar_stream APP: the decoded tar stream of APP's payload, read with the
 # standard tools as docs/FORMAT.md 4.3 says: the dictionary, when there is
 # one, cut out of its frame into $T/APP-NAME.dict for zstd -D.
@@ -174,6 +211,13 @@ runtime_sources() {
 	done
 }
 
+# listen_port LOG: the port of the first "listening on" line a server
+# listening on 127.0.0.1 wrote to LOG; nothing before it has written one.
+listen_port() {
+	sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$1" 2>/dev/null |
+		head -n 1
+}
+
 # serve_cmd NAME CMD...: runs CMD (a --serve artifact, or a command
 # running one) with --listen 127.0.0.1:0, its log in $T/NAME.log, and waits
 # for the address it prints; sets PID and PORT.
@@ -183,8 +227,7 @@ serve_cmd() {
 	"$@" --listen 127.0.0.1:0 2>"$T/$name.log" &
 	PID=$!
 	for _ in $(seq 100); do
-		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
-			"$T/$name.log" 2>/dev/null)
+		PORT=$(listen_port "$T/$name.log")
 		[ -n "$PORT" ] && return 0
 		sleep 0.1
 	done

@@ -11,7 +11,7 @@
 # flag bit 0 the index data is a zstd frame (section 4.1): it is decoded with
 # the zstd CLI to read it, and encoded again after a patch.
 cat >"$T/fp.py" <<'PY'
-import hashlib, struct, subprocess, sys
+import hashlib, struct, sys
 import fpindex
 
 def trailer(d):
@@ -20,10 +20,6 @@ def trailer(d):
 def zindex(d):
     return struct.unpack_from('<I', d, len(d) - 96 + 20)[0] & 1
 
-def zstd(args, b):
-    return subprocess.run(['zstd', '-q'] + args, input=b, check=True,
-                          capture_output=True).stdout
-
 def index_start(d):
     po, _, io, _ = trailer(d)
     return po + io
@@ -31,7 +27,7 @@ def index_start(d):
 def index_data(d):
     po, _, io, isz = trailer(d)
     idx = bytes(d[po + io + 8:po + io + isz])
-    return zstd(['-dc'], idx) if zindex(d) else idx
+    return fpindex.decompress(idx) if zindex(d) else idx
 
 # The artifact d with index data idx (encoded as d's flags say), every
 # size and checksum after the tar stream fixed, the index's own (1.3) too.
@@ -39,7 +35,7 @@ def with_index(d, idx):
     po, _, io, _ = trailer(d)
     idx = fpindex.seal(idx, fpindex.minor(d))
     if zindex(d):
-        idx = zstd(['-c', '--check', '--stream-size=%d' % len(idx)], idx)
+        idx = fpindex.compress(idx)
     tr = bytearray(d[len(d) - 96:])
     struct.pack_into('<QQQQ', tr, 24, po, io + 8 + len(idx), io, 8 + len(idx))
     tr[56:88] = hashlib.sha256(idx).digest()
@@ -331,24 +327,8 @@ cat >"$T/setid.py" <<'PY'
 # (WHERE=tar) or in its tar header and its index entry (WHERE=both), then
 # re-lays the payload so that every checksum and payload_sha256 hold. A
 # compressed index (trailer flag bit 0) is decoded and encoded again.
-import hashlib, struct, subprocess, sys
+import hashlib, struct, sys
 import fpindex
-
-def frame_len(b, o):
-    if struct.unpack_from('<I', b, o)[0] != 0xFD2FB528:
-        return 8 + struct.unpack_from('<I', b, o + 4)[0]
-    fhd, p = b[o + 4], o + 5
-    p += (0 if fhd & 0x20 else 1) + [0, 1, 2, 4][fhd & 3]
-    p += [1 if fhd & 0x20 else 0, 2, 4, 8][fhd >> 6]
-    while True:
-        h = int.from_bytes(b[p:p + 3], 'little')
-        p += 3 + (1 if (h >> 1) & 3 == 1 else h >> 3)
-        if h & 1:
-            return p - o + (4 if fhd & 4 else 0)
-
-def zstd(args, b):
-    return subprocess.run(['zstd', '-q'] + args, input=b, check=True,
-                          capture_output=True).stdout
 
 src, dst, path, mode, where = sys.argv[1:6]
 mode = int(mode, 8)
@@ -357,7 +337,7 @@ t = len(d) - 96
 po, _, io, isz = struct.unpack_from('<QQQQ', d, t + 24)
 zindex = struct.unpack_from('<I', d, t + 20)[0] & 1
 idx = d[po + io + 8:po + io + isz]
-idx = bytearray(zstd(['-dc'], idx) if zindex else idx)
+idx = bytearray(fpindex.decompress(idx) if zindex else idx)
 count, esz, strsz, _ = struct.unpack_from('<IIII', idx, 8)
 strtab = bytes(idx[32 + count * esz:32 + count * esz + strsz])
 offs = {}
@@ -370,26 +350,25 @@ for i in range(count):
         offs[struct.unpack_from('<Q', idx, e)[0]] = e
 pay, o, new = d[po:po + io], 0, b''
 while o < len(pay):
-    n = frame_len(pay, o)
+    n = fpindex.frame_len(pay, o)
     f = pay[o:o + n]
     if o in offs:
         struct.pack_into('<QQ', idx, offs[o], len(new), n)
     else:
-        raw = bytearray(zstd(['-dc'], f))
+        raw = bytearray(fpindex.decompress(f))
         h = len(raw) - 512
         if raw[h:h + len(path)] + b'\0' == path.encode() + b'\0':
             raw[h + 100:h + 108] = b'%07o\0' % mode
             raw[h + 148:h + 156] = b' ' * 8
             raw[h + 148:h + 156] = b'%06o\0 ' % sum(raw[h:h + 512])
-            f = zstd(['-c', '--check', '--stream-size=%d' % len(raw)],
-                     bytes(raw))
+            f = fpindex.compress(bytes(raw))
     new += f
     o += n
 old, hexnew = hashlib.sha256(pay).hexdigest(), hashlib.sha256(new).hexdigest()
 idx = bytes(idx).replace(old.encode(), hexnew.encode())
 idx = fpindex.seal(idx, fpindex.minor(d))
 if zindex:
-    idx = zstd(['-c', '--check', '--stream-size=%d' % len(idx)], idx)
+    idx = fpindex.compress(idx)
 tr = bytearray(d[t:])
 iframe = struct.pack('<II', 0x184D2A5E, len(idx)) + idx
 struct.pack_into('<QQQQ', tr, 24, po, len(new) + len(iframe), len(new), len(iframe))

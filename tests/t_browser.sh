@@ -20,14 +20,7 @@ if ! "$FATPACK" build --serve "$TOP/examples/site" -o "$APP" -q \
 fi
 ok "build examples/site"
 
-"$APP" --listen 127.0.0.1:0 2>"$T/server.log" &
-PID=$!
-for _ in $(seq 50); do
-	PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
-		"$T/server.log" 2>/dev/null)
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
+serve_cmd server "$APP"
 URL=http://127.0.0.1:$PORT/
 
 # The flags keep Chromium from the network and from the profile of anyone.

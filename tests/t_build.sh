@@ -17,23 +17,7 @@ $(head -n 5 "$T/.err")"
 	fi
 }
 
-cat >"$T/which.c" <<'CEOF'
-#include <stdio.h>
-
-#include <fatpack.h>
-
-int
-main(void)
-{
-	const void *p;
-	size_t n;
-
-	if (fatpack_get("which.txt", &p, &n) != 0)
-		return 1;
-	fwrite(p, 1, n, stdout);
-	return 0;
-}
-CEOF
+asset_printer "$T/which.c" which.txt
 mkdir -p "$T/a/only-a" "$T/b"
 printf 'A\n' >"$T/a/which.txt"
 head -c 100000 /dev/urandom >"$T/a/only-a/big.bin"

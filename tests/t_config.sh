@@ -2,25 +2,12 @@
 # t_config.sh BUILD_DIR - the fatpack file (docs/CONFIG.md) and `fatpack init`:
 # the starter file builds as written, and every bad file gives exactly one
 # line "fatpack.ini:LINE: reason" and a non-zero exit.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 P=$T/proj
 mkdir -p "$P/public/css"
-cat >"$P/main.c" <<'EOF'
-#include <fatpack.h>
-#include <stdio.h>
-
-int main(void)
-{
-	const void *d;
-	size_t n;
-
-	if (fatpack_get("index.html", &d, &n) != 0)
-		return 1;
-	fwrite(d, 1, n, stdout);
-	return 0;
-}
-EOF
+asset_printer "$P/main.c" index.html
 echo '<h1>hi</h1>' >"$P/public/index.html"
 echo 'body{}' >"$P/public/css/site.css"
 echo '{}' >"$P/public/css/site.css.map"

@@ -7,19 +7,6 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# pages DIR EXT: 200 pages with the same head and navigation, named *.EXT
-pages() {
-	mkdir -p "$1" || return 1
-	for ((i = 0; i < 200; i++)); do
-		{
-			printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
-			printf 'href="site.css"></head><body><nav>Home | Docs | FAQ</nav>\n'
-			seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
-			printf '</body></html>\n'
-		} >"$1/p$i.$2"
-	done
-}
-
 # dict_size DIR: the dictionary frame's size of DIR's files packed with
 # a do-nothing program
 dict_size() {
@@ -31,8 +18,8 @@ dict_size() {
 }
 
 printf 'int main(void) { return 0; }\n' >"$T/prog.c"
-pages "$T/html" html
-pages "$T/png" png
+similar_pages "$T/html" html
+similar_pages "$T/png" png
 mkdir -p "$T/random"
 for ((i = 0; i < 200; i++)); do
 	head -c 3000 /dev/urandom >"$T/random/r$i.dat"

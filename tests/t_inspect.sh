@@ -30,28 +30,9 @@
 #                               runtime section's name), header, content,
 #                               index, trailer
 cat >"$T/craft.py" <<'PY'
-import hashlib, struct, subprocess, sys
+import hashlib, struct, sys
 import fpindex
-
-def zstd(args, b):
-    return subprocess.run(['zstd', '-q'] + args, input=b, check=True,
-                          capture_output=True).stdout
-
-def compress(raw):
-    return zstd(['-c', '--check', '--stream-size=%d' % len(raw)], raw)
-
-def frame_len(b, o):
-    magic = struct.unpack_from('<I', b, o)[0]
-    if magic & 0xFFFFFFF0 == 0x184D2A50:
-        return 8 + struct.unpack_from('<I', b, o + 4)[0]
-    fhd = b[o + 4]
-    p = o + 5 + (0 if fhd & 0x20 else 1) + [0, 1, 2, 4][fhd & 3]
-    p += [1 if fhd & 0x20 else 0, 2, 4, 8][fhd >> 6]
-    while True:
-        h = int.from_bytes(b[p:p + 3], 'little')
-        p += 3 + (1 if (h >> 1) & 3 == 1 else h >> 3)
-        if h & 1:
-            return p - o + (4 if fhd & 4 else 0)
+from fpindex import compress, decompress, frame_len
 
 def pad(n):
     return (512 - n % 512) % 512
@@ -85,7 +66,7 @@ class Artifact:
         self.z = struct.unpack_from('<I', d, t + 20)[0] & 1
         self.elf = bytes(d[:po])
         raw = bytes(d[po + io + 8:po + io + isz])
-        self.idx = bytearray(zstd(['-dc'], raw) if self.z else raw)
+        self.idx = bytearray(decompress(raw) if self.z else raw)
         self.count, self.esz, strsz, _ = struct.unpack_from('<IIII', self.idx, 8)
         self.str0 = 32 + self.count * self.esz
         stream = bytes(d[po:po + io])
@@ -125,7 +106,7 @@ class Artifact:
     # decoded header frame of entry i, edited by fn(bytearray) -> bytearray
     def edit_header(self, i, fn):
         it = self.item('header', i)
-        raw = fn(bytearray(zstd(['-dc'], it['f'])))
+        raw = fn(bytearray(decompress(it['f'])))
         it['f'] = compress(bytes(raw))
         return raw
 
@@ -185,7 +166,7 @@ def own_header(a, path):
 # that byte changed and the header blocks' checksums made right again
 def sweep(a, path, prefix, step):
     it = a.item('header', a.find(path))
-    orig, raw = it['f'], bytearray(zstd(['-dc'], it['f']))
+    orig, raw = it['f'], bytearray(decompress(it['f']))
     start = len(raw) % 512
     for n, off in enumerate(range(start, len(raw), int(step))):
         b = bytearray(raw)

@@ -162,42 +162,37 @@ fi
 	not_ok "build the site" "$(cat "$T/site.build")"
 "$T/site" --fatpack-info >"$T/site.info"
 check_grep "--serve artifacts have jail = on" '^  jail +on$' "$T/site.info"
-"$T/site" --listen 127.0.0.1:0 2>"$T/site.log" &
-SPID=$!
-for _ in $(seq 50); do grep -q '^listening on' "$T/site.log" && break; sleep 0.1; done
-PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$T/site.log")
+serve_cmd site "$T/site"
 check_eq "the jailed server serves" 200 \
 	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")"
 check_eq "/proc/PID/status: NoNewPrivs 1, Seccomp 2" "1 2" \
 	"$(awk '/^NoNewPrivs:/ { n = $2 } /^Seccomp:/ { s = $2 } END { print n, s }' \
-		"/proc/$SPID/status")"
+		"/proc/$PID/status")"
 check_eq "/proc/PID/status: the server runs as uid $JAIL_UID" "$JAIL_UID" \
-	"$(awk '/^Uid:/ { print $2 }' "/proc/$SPID/status")"
-"$T/site" --fatpack-jail "$SPID" >"$T/shown" 2>&1
+	"$(awk '/^Uid:/ { print $2 }' "/proc/$PID/status")"
+"$T/site" --fatpack-jail "$PID" >"$T/shown" 2>&1
 check_eq "--fatpack-jail PID: the policy, the program, NoNewPrivs, Seccomp" \
-	"jail policy: on|process $SPID: runs this artifact|NoNewPrivs: 1|Seccomp: 2" \
+	"jail policy: on|process $PID: runs this artifact|NoNewPrivs: 1|Seccomp: 2" \
 	"$(grep -E '^jail policy|^process|NoNewPrivs|Seccomp:' "$T/shown" |
 		sed 's/^  //; s/\t/ /g; s/  */ /g' | paste -sd'|')"
-check_output "--fatpack-jail PID: the limits" "Max open files" "$T/site" --fatpack-jail "$SPID"
+check_output "--fatpack-jail PID: the limits" "Max open files" "$T/site" --fatpack-jail "$PID"
 check_output "--fatpack-jail PID of another program says so" "runs another program" \
 	"$T/site" --fatpack-jail "$$"
 check_fails "--fatpack-jail: not a number" "not a process number: 12x" \
 	"$T/site" --fatpack-jail 12x
 check_fails "--fatpack-jail: no such process" "/proc/999999999/status: No such file" \
 	"$T/site" --fatpack-jail 999999999
-kill -TERM "$SPID"
+kill -TERM "$PID"
 rc=0
-wait "$SPID" || rc=$?
+wait "$PID" || rc=$?
 check_eq "the jailed server stops cleanly" 0 "$rc"
 
 "$FATPACK" build --serve "$TOP/examples/site" --jail=off -o "$T/site-off" \
 	>"$T/site-off.build" 2>&1 || not_ok "build --jail=off" "$(cat "$T/site-off.build")"
-"$T/site-off" --listen 127.0.0.1:0 2>"$T/site-off.log" &
-SPID=$!
-for _ in $(seq 50); do grep -q '^listening on' "$T/site-off.log" && break; sleep 0.1; done
-check_eq "--jail=off: no filter" 0 "$(awk '/^Seccomp:/ { print $2 }' "/proc/$SPID/status")"
-kill -TERM "$SPID"
-wait "$SPID"
+serve_cmd site-off "$T/site-off"
+check_eq "--jail=off: no filter" 0 "$(awk '/^Seccomp:/ { print $2 }' "/proc/$PID/status")"
+kill -TERM "$PID"
+wait "$PID"
 
 # --- bad policies: refused at build time ------------------------------------------------
 bad() {

@@ -2,6 +2,7 @@
 # t_serve.sh BUILD_DIR - the built-in static file server, end to end: a copy of
 # examples/site (plus an empty, a large compressible and a large random file)
 # built with `fatpack build --serve`, driven with curl and raw sockets.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 SITE=$T/site
@@ -20,15 +21,7 @@ ok "build the site"
 
 # No dictionary for the server (docs/SERVER.md): it sends stored frames to
 # browsers, which do not have it. The same pages in a program do get one.
-mkdir -p "$T/pages"
-for ((i = 0; i < 200; i++)); do
-	{
-		printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
-		printf 'href="site.css"></head><body><nav>Home | Docs | FAQ</nav>\n'
-		seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
-		printf '</body></html>\n'
-	} >"$T/pages/p$i.html"
-done
+similar_pages "$T/pages" html
 printf 'int main(void) { return 0; }\n' >"$T/prog.c"
 if "$FATPACK" build -q --serve "$T/pages" -o "$T/pages-serve" 2>"$T/.err" &&
 	"$FATPACK" build -q "$T/prog.c" -a "$T/pages" -o "$T/pages-prog" 2>>"$T/.err"; then

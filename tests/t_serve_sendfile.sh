@@ -4,6 +4,7 @@
 # bytes are exact whole and in ranges, for large files and many clients at
 # once; the budget (bytes and descriptors) falls back to sending from
 # memory, still exact; HEAD, 304 and keep-alive; bad budgets are refused.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 SITE=$T/site
@@ -142,14 +143,9 @@ done
 "$FATPACK" build -q --serve "$T/many" -o "$T/many-app"
 APP=$T/many-app
 SITE=$T/many
-( ulimit -n 64 && exec "$APP" --listen 127.0.0.1:0 --workers 1 \
-	--max-connections 40 2>"$T/fds.log" ) &
-PID=$!
-for _ in $(seq 50); do
-	PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$T/fds.log")
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
+# shellcheck disable=SC2016 # the inner shell expands them
+serve_cmd fds bash -c 'ulimit -n 64 && exec "$0" "$@"' "$APP" --workers 1 \
+	--max-connections 40
 for i in $(seq 10); do
 	same "few descriptors: f$i.bin exact" "f$i.bin"
 done

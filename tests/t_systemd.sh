@@ -42,11 +42,6 @@ $(cat "$3" 2>/dev/null)"
 	return 1
 }
 
-# port_of LOG: the port of the server's "listening on" line.
-port_of() {
-	sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$1" | head -n 1
-}
-
 status_of() {
 	curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true
 }
@@ -64,7 +59,7 @@ NOTIFY_SOCKET=$T/srv.sock "$APP" --listen 127.0.0.1:0 2>"$T/srv.log" &
 PID=$!
 if wait_for "READY=1 from the server" '	READY=1$' "$T/srv.n"; then
 	# READY comes after the sockets listen: the port answers at once
-	PORT=$(port_of "$T/srv.log")
+	PORT=$(listen_port "$T/srv.log")
 	check_eq "the port answers when READY=1 arrives" 200 \
 		"$(status_of "http://127.0.0.1:$PORT/")"
 	check_grep "STATUS= names the address" \
@@ -287,7 +282,7 @@ journal_run() {
 	JOURNAL_STREAM=$stream "$APP" --listen 127.0.0.1:0 2>>"$T/$name.log" &
 	PID=$!
 	wait_for "$name starts" '^listening on' "$T/$name.log" || return
-	status_of "http://127.0.0.1:$(port_of "$T/$name.log")/" >/dev/null
+	status_of "http://127.0.0.1:$(listen_port "$T/$name.log")/" >/dev/null
 	kill -TERM "$PID"
 	wait "$PID"
 }
@@ -344,7 +339,7 @@ if unshare "${NS[@]}" true 2>/dev/null; then
 	check_eq "it is PID 1 in its namespace" 1 \
 		"$(awk '/^NSpid:/ { print $NF }' "/proc/$SRV/status" 2>/dev/null)"
 	check_eq "PID 1 serves" 200 \
-		"$(status_of "http://127.0.0.1:$(port_of "$T/pid1.log")/")"
+		"$(status_of "http://127.0.0.1:$(listen_port "$T/pid1.log")/")"
 	check_eq "PID 1 has adopted two children" 2 "$(pid1_children "$SRV")"
 	poke "$T/fifo1"
 	for _ in $(seq 50); do

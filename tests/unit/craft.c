@@ -17,16 +17,6 @@
 #include "format/sha256.h"
 #include "craft.h"
 
-int failures;
-
-void
-check(int cond, const char *name)
-{
-	printf("%sok - %s\n", cond ? "" : "not ", name);
-	if (!cond)
-		failures++;
-}
-
 /* --- little-endian writers ------------------------------------------------ */
 
 /* --- a growable byte buffer ----------------------------------------------- */

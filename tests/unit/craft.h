@@ -12,12 +12,7 @@
 #include <stdint.h>
 
 #include "format/bytes.h"   /* fp_le64, fp_put_le16/32/64 */
-
-extern int failures;
-
-/* Prints "ok - name" or "not ok - name"; counts failures. */
-void check(int cond, const char *name);
-
+#include "tap.h"                /* check, failures */
 
 /* A growable byte buffer; aborts when memory runs out. */
 struct buf {

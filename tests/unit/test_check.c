@@ -1,4 +1,4 @@
-/* test-sources: stub/format/check.c */
+/* test-sources: stub/format/check.c tests/unit/tap.c */
 /*
  * test_check.c - unit tests of the value rules in stub/format/check.c that
  * fatpack build, fatpack.ini and the built-in server share: listen
@@ -12,16 +12,7 @@
 
 #include "format/bytes.h"
 #include "format/check.h"
-
-static int failed;
-
-static void
-check(int cond, const char *name)
-{
-	printf("%sok - %s\n", cond ? "" : "not ", name);
-	if (!cond)
-		failed = 1;
-}
+#include "tap.h"
 
 /* v parses to host and port. */
 static void
@@ -324,5 +315,5 @@ main(void)
 	test_identity_cache();
 	test_escape();
 	test_bytes();
-	return failed;
+	return failures != 0;
 }

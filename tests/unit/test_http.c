@@ -1,4 +1,4 @@
-/* test-sources: stub/server/http.c */
+/* test-sources: stub/server/http.c tests/unit/tap.c */
 /*
  * test_http.c - unit tests of the server's request parser (stub/server/http.c), run
  * by tests/run.sh. Prints one "ok - name" / "not ok - name" line per check;
@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "server/http.h"
-
-static int failed;
-
-static void
-check(int cond, const char *name)
-{
-	printf("%sok - %s\n", cond ? "" : "not ", name);
-	if (!cond)
-		failed = 1;
-}
+#include "tap.h"
 
 static int
 span_eq(struct http_span s, const char *lit)
@@ -300,5 +291,5 @@ main(void)
 	test_ranges();
 	test_values();
 	test_escape();
-	return failed ? 1 : 0;
+	return failures != 0;
 }

@@ -1,4 +1,4 @@
-/* test-sources: bundler/pack.c bundler/dict.c bundler/mime.c bundler/assets.c bundler/util.c bundler/temps.c stub/format/check.c stub/format/reader.c stub/format/sha256.c bundler/sign.c stub/format/signature.c; test-libs: -lzstd -larchive -lsodium */
+/* test-sources: bundler/pack.c bundler/dict.c bundler/mime.c bundler/assets.c bundler/util.c bundler/temps.c stub/format/check.c stub/format/reader.c stub/format/sha256.c bundler/sign.c stub/format/signature.c tests/unit/tap.c; test-libs: -lzstd -larchive -lsodium */
 /*
  * test_meta.c - the writer's last line of defence: pack_write refuses every
  * metadata value the reader would refuse (newline, not UTF-8), writing
@@ -15,17 +15,9 @@
 
 #include "format/reader.h"
 #include "pack.h"
+#include "tap.h"
 
-static int failed;
 static char path[4096];
-
-static void
-check(int cond, const char *name)
-{
-	printf("%sok - %s\n", cond ? "" : "not ", name);
-	if (!cond)
-		failed = 1;
-}
 
 /* pack_write of an empty site with m into a new file; its result. */
 static int
@@ -107,5 +99,5 @@ main(int argc, char **argv)
 	m.cache_control = "max-age=\xff";
 	refused("serve.cache_control not UTF-8 refused", m);
 	unlink(path);
-	return failed;
+	return failures != 0;
 }

@@ -1,4 +1,4 @@
-/* test-sources: stub/format/check.c tests/unit/craft.c; test-libs: -lzstd */
+/* test-sources: stub/format/check.c tests/unit/craft.c tests/unit/tap.c; test-libs: -lzstd */
 /*
  * test_runtime.c - unit tests of the format reader (stub/format/reader.c),
  * on artifacts crafted in memory (SHA-256 itself: test_sha256.c).
@@ -8,7 +8,8 @@
  * reach, and the artifacts come from craft.c:
  *
  *   gcc -std=c11 -D_GNU_SOURCE -Iinclude -iquote stub tests/unit/test_runtime.c \
- *       stub/format/check.c tests/unit/craft.c -lzstd -o test_runtime
+ *       stub/format/check.c tests/unit/craft.c tests/unit/tap.c -lzstd \
+ *       -o test_runtime
  *
  * Prints one "ok - name" or "not ok - name" line per check; exits 1 if any
  * check failed.

@@ -1,4 +1,4 @@
-/* test-sources: stub/format/sha256.c */
+/* test-sources: stub/format/sha256.c tests/unit/tap.c */
 /*
  * test_sha256.c - unit tests of stub/format/sha256.c: the FIPS 180-4 example
  * vectors, and the SHA-extension block function against the portable one on
@@ -10,19 +10,21 @@
 #include <string.h>
 
 #include "format/sha256.h"
+#include "tap.h"
 
 #define MAX_LEN 10000
 #define ROUNDS	400
 
-static int failed;
 static const char *mode = "";	/* appended to the names of checks */
 
+/* check, with the block function in use (mode) after the name. */
 static void
-check(int cond, const char *name)
+mcheck(int cond, const char *name)
 {
-	printf("%sok - %s%s\n", cond ? "" : "not ", name, mode);
-	if (!cond)
-		failed = 1;
+	char full[256];
+
+	snprintf(full, sizeof(full), "%s%s", name, mode);
+	check(cond, full);
 }
 
 /* xorshift64: the same "random" messages on every run and host. */
@@ -57,16 +59,16 @@ test_vectors(void)
 	char hex[65];
 
 	hex_of("", 0, hex);
-	check(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+	mcheck(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb924"
 	    "27ae41e4649b934ca495991b7852b855") == 0, "empty message");
 	hex_of("abc", 3, hex);
-	check(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223"
+	mcheck(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad") == 0, "abc");
 	hex_of(two_blocks, strlen(two_blocks), hex);
-	check(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039"
+	mcheck(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039"
 	    "a33ce45964ff2167f6ecedd419db06c1") == 0, "448-bit message");
 	hex_of(four_blocks, strlen(four_blocks), hex);
-	check(strcmp(hex, "cf5b16a778af8380036ce59e7b049237"
+	mcheck(strcmp(hex, "cf5b16a778af8380036ce59e7b049237"
 	    "0b249b11e8f07a51afac45037afee9d1") == 0, "896-bit message");
 }
 
@@ -82,19 +84,19 @@ test_million_a(void)
 
 	a = malloc(1000000);
 	if (a == NULL) {
-		check(0, "million a: out of memory");
+		mcheck(0, "million a: out of memory");
 		return;
 	}
 	memset(a, 'a', 1000000);
 	hex_of(a, 1000000, hex);
-	check(strcmp(hex, want) == 0, "1,000,000 x 'a' at once");
+	mcheck(strcmp(hex, want) == 0, "1,000,000 x 'a' at once");
 	/* 1000 is not a multiple of 64: the buffer is used on most calls */
 	sha256_init(&s);
 	for (i = 0; i < 1000; i++)
 		sha256_update(&s, a + 1000 * i, 1000);
 	sha256_final(&s, d);
 	sha256_hex(d, hex);
-	check(strcmp(hex, want) == 0, "1,000,000 x 'a' in pieces of 1000");
+	mcheck(strcmp(hex, want) == 0, "1,000,000 x 'a' in pieces of 1000");
 	free(a);
 }
 
@@ -143,7 +145,8 @@ test_random(int accel)
 		if (!same)
 			printf("# length %zu at offset %zu differs\n", len, off);
 	}
-	check(same, accel ? "SHA extensions equal portable, random input" :
+	mcheck(same, accel ?
+	    "SHA extensions equal portable, random input" :
 	    "portable at once equals in pieces (no SHA extensions here)");
 }
 
@@ -161,13 +164,13 @@ test_detection(void)
 	if (f != NULL)
 		fclose(f);
 	used = sha256_force_portable(0);
-	check(!sha256_force_portable(1), "force portable turns them off");
+	mcheck(!sha256_force_portable(1), "force portable turns them off");
 	sha256_force_portable(0);
 	if (f == NULL)
 		printf("ok - SHA extensions used: %d # SKIP no /proc/cpuinfo\n",
 		    used);
 	else
-		check(used == listed, listed ? "SHA extensions used" :
+		mcheck(used == listed, listed ? "SHA extensions used" :
 		    "SHA extensions not used (cpu has none)");
 	return used;
 }
@@ -189,5 +192,5 @@ main(void)
 	}
 	mode = "";
 	test_random(accel);
-	return failed;
+	return failures != 0;
 }

@@ -1,4 +1,4 @@
-/* test-sources: stub/format/reader.c stub/format/check.c stub/format/sha256.c tests/unit/craft.c; test-libs: -lzstd */
+/* test-sources: stub/format/reader.c stub/format/check.c stub/format/sha256.c tests/unit/craft.c tests/unit/tap.c; test-libs: -lzstd */
 /*
  * test_spec.c - docs/FORMAT.md section 7 ("What a reader refuses") against
  * the reader (stub/format/reader.c) and the value rules (check.c).

@@ -1,4 +1,4 @@
-/* test-sources: bundler/util.c bundler/temps.c */
+/* test-sources: bundler/util.c bundler/temps.c tests/unit/tap.c */
 /*
  * test_util.c - unit tests of bundler/util.c, run by tests/run.sh as
  * `test_util SCRATCH_DIR` (without an argument it makes its own folder).
@@ -12,16 +12,7 @@
 #include <unistd.h>
 
 #include "util.h"
-
-static int failed;
-
-static void
-check(int cond, const char *name)
-{
-	printf("%sok - %s\n", cond ? "" : "not ", name);
-	if (!cond)
-		failed = 1;
-}
+#include "tap.h"
 
 static void
 test_duration(void)
@@ -124,5 +115,5 @@ main(int argc, char **argv)
 	test_mkdir_parents(dir);
 	if (argc < 2)
 		rmdir(dir);
-	return failed;
+	return failures != 0;
 }
