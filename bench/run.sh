@@ -26,7 +26,7 @@ Date: $(date -u +%Y-%m-%d).
 EOF2
 	for b in "$top"/bench/*.sh; do
 		case $(basename "$b") in
-		run.sh | lib.sh) continue ;;
+		run.sh | lib.sh | doctree.sh) continue ;;   # not benchmarks
 		esac
 		echo "bench: $(basename "$b")" >&2
 		if bash "$b" "$build" >"$tmp.part"; then
