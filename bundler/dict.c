@@ -33,9 +33,11 @@
 /* Every SAMPLE_EVERY-th of them is the sample, as in that measurement. */
 #define SAMPLE_EVERY 4u
 /* Training takes time in proportion to the sample: a quarter of the doc
- * tree's small files, 28 MB, added 1.7 s to a 1.4 s build; this bound
- * keeps it to about 0.6 s (docs/BENCH.md, "Build"). */
-#define SAMPLE_MAX (4u << 20)
+ * tree's small files, 28 MB, added 1.7 s to a 1.4 s build. With 4 MiB the
+ * training and the probe took 0.12-0.17 s of a 0.9 s build, with 2 MiB
+ * 0.07-0.12 s, and the payload came out 15 kB smaller (docs/BENCH.md,
+ * "Build"). */
+#define SAMPLE_MAX (2u << 20)
 /* zstd --train's default size, and the least worth storing. */
 #define DICT_MAX (110u << 10)
 #define DICT_MIN (4u << 10)
