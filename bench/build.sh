@@ -8,6 +8,8 @@
 # The program is linked once beforehand, so only packing is timed.
 # BEFORE=DIR, another build folder (e.g. one of main), adds its default
 # build to the same rounds, to compare a change with what it replaces.
+# ONLY="NAME ...", a subset of the commands (names as in the script), for a
+# quicker look at a few rows.
 # Prints a Markdown section on stdout.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -33,6 +35,8 @@ c_before() { "$BEFORE/bin/fatpack" build -q "$work/prog" -a "$tree" -o "$work/ou
 
 names=(fp3 fp3nd fp19 fp19nd zst3 zst19 sq sq19 mks)
 [ -n "${BEFORE:-}" ] && names=(before "${names[@]}")
+# ONLY="fp3 zst3 ...": those commands alone (the table then has only them)
+[ -n "${ONLY:-}" ] && read -r -a names <<<"$ONLY"
 # shellcheck disable=SC2016 # Markdown code spans, not commands
 declare -A label=(
 	[fp3]='`fatpack build PROGRAM -a DIR`'
@@ -53,6 +57,7 @@ bytes=$(du -sb "$tree" | cut -f1)
 files=$(find "$tree" -type f | wc -l)
 
 say "timing $ROUNDS rounds"
+load0=$(load_avg)
 for _ in $(seq "$ROUNDS"); do
 	for n in "${names[@]}"; do
 		time_ns "c_$n" >>"$work/t_$n"
@@ -77,8 +82,8 @@ cat <<EOF2
 Debian's gnucash-docs (bench/doctree.sh): $files files, $bytes bytes (HTML
 pages, PNG screenshots repeated across languages, XML). Median of $ROUNDS
 rounds in which every command runs once, in turn; warm page cache, all
-cores. The machine was shared with other work while this ran: the times are
-comparable with each other, not with another run.
+cores; load average when the rounds began: $load0 (on a loaded machine
+the times are comparable with each other, not with another run).
 
 | command | time | output bytes | time / tar\|zstd -3 | bytes / tar\|zstd -3 |
 |---|---:|---:|---:|---:|
@@ -86,6 +91,8 @@ EOF2
 for n in "${names[@]}"; do
 	echo "| ${label[$n]} | ${t[$n]} s | ${s[$n]} | $(ratio "${t[$n]}" "${t[zst3]}") | $(ratio "${s[$n]}" "${s[zst3]}") |"
 done
+# the summary needs every row
+[ -n "${ONLY:-}" ] && exit 0
 cat <<EOF2
 
 Goals (issue 9): the default build at most tar|zstd -3's bytes
