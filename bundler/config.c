@@ -567,6 +567,18 @@ set_sign(struct cfg *c, const char *v)
 	return 0;
 }
 
+/* The payload's dictionary (FORMAT.md 4.3): on unless a program sends
+ * stored frames itself (fatpack_frame_at), which no client can read
+ * without it. */
+static int
+set_dictionary(struct cfg *c, const char *v)
+{
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+		return fail(c, "dictionary '%s': yes or no", v);
+	c->o->no_dictionary = strcmp(v, "no") == 0;
+	return 0;
+}
+
 static int
 set_require_signature(struct cfg *c, const char *v)
 {
@@ -638,6 +650,7 @@ static const struct key keys[] = {
 	{ "app",    "link",          set_link,          0 },
 	{ "app",    "level",         set_level,         0 },
 	{ "app",    "jobs",          set_jobs,          0 },
+	{ "app",    "dictionary",    set_dictionary,    0 },
 	{ "app",    "jail",          set_jail,          0 },
 	{ "app",    "sign",          set_sign,          0 },
 	{ "app",    "require_signature", set_require_signature, 0 },
@@ -1021,6 +1034,9 @@ write_app(FILE *f, const char *name)
 	    "; zstd level 1..19, and compression threads (0: one per core)\n"
 	    "level = 3\n"
 	    "jobs = 0\n"
+	    "; a zstd dictionary for small files when it pays; no if the program\n"
+	    "; sends stored frames itself (fatpack_frame_at)\n"
+	    "dictionary = yes\n"
 	    "\n", name);
 }
 

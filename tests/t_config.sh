@@ -147,6 +147,10 @@ bad "level out of range" 2 'level must be 1..19, got 42' <<'EOF'
 [app]
 level = 42
 EOF
+bad "dictionary neither yes nor no" 2 "dictionary 'off': yes or no" <<'EOF'
+[app]
+dictionary = off
+EOF
 bad "jobs not a number" 2 'jobs must be 0..1024, got many' <<'EOF'
 [app]
 jobs = many
@@ -188,5 +192,26 @@ site = nosite
 EOF
 bad "line too long" 2 'line longer than 65536 bytes' \
 	< <(printf '[build]\ncflags = %s\n' "$(printf -- '-DX=1 %.0s' $(seq 12000))")
+
+# --- dictionary = yes / no, as --no-dictionary ---------------------------------
+D=$T/dict
+similar_pages "$D/pages" html
+asset_printer "$D/main.c" p1.html
+# dict_size DICTIONARY: the dictionary's size in the build made with the
+# fatpack file's dictionary key set so (or without the key when empty)
+dict_size() {
+	{
+		printf '[app]\nname = d\noutput = out/d\n'
+		[ -n "$1" ] && printf 'dictionary = %s\n' "$1"
+		printf '[build]\nsources = main.c\n[assets]\ndir = pages\n'
+	} >"$D/fatpack.ini"
+	run_in "$D" "$FATPACK" build &&
+		"$FATPACK" info --json "$D/out/d" | jq .dictionary_size
+}
+check "the pages get a dictionary by default" test "$(dict_size "")" -gt 0
+check "and with dictionary = yes" test "$(dict_size yes)" -gt 0
+check_eq "none with dictionary = no" 0 "$(dict_size no)"
+check_eq "the key is in the starter file" "dictionary = yes" \
+	"$(cd "$T" && "$FATPACK" init --force "$D" >/dev/null && grep '^dictionary' "$D/fatpack.ini")"
 
 done_testing
