@@ -4,10 +4,12 @@
 # requests) and of the format reader (tests/fuzz/fuzz_reader.c, seeded with
 # artifacts built here). FATPACK_FUZZ_SECONDS sets the length of each run
 # (default 30). A crashing input is kept in BUILD_DIR/fuzz-crashes/.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 SECS=${FATPACK_FUZZ_SECONDS:-30}
 CRASHES=$BUILD/fuzz-crashes
+# shellcheck disable=SC2054 # -fsanitize takes a comma-separated list
 FUZZ_CC=(clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=all -iquote "$TOP/stub" -I"$TOP/include")
 
@@ -87,15 +89,7 @@ head -c 3000 /dev/urandom >"$T/assets/sub/noise.bin"
 printf 'int main(void) { return 0; }\n' >"$T/main.c"
 # Pages that share their head, enough for a dictionary (FORMAT.md 4.3:
 # fewer, or less alike, get none), so that its rules have a seed.
-mkdir -p "$T/pages"
-for ((i = 0; i < 200; i++)); do
-	{
-		printf '<html><head><title>Page %d</title><link rel="stylesheet" ' "$i"
-		printf 'href="site.css"></head><body><nav>Home | Docs | FAQ</nav>\n'
-		seq "$i" $((i + 60)) | sed 's/.*/<p>Paragraph &.<\/p>/'
-		printf '</body></html>\n'
-	} >"$T/pages/p$i.html"
-done
+similar_pages "$T/pages" html
 # Programs without a payload, for the reader's "what is this file" answers:
 # linked by cc (symbols), stripped (payload lost), with bytes after it (cut).
 printf '__attribute__((used, section(".fatpack"))) static const char m[] = "fatpack-runtime 1";\nvoid _start(void) { for (;;); }\n' \
