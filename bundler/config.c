@@ -180,6 +180,16 @@ parse_int(struct cfg *c, const char *key, const char *v, int lo, int hi, int *ou
 	return 0;
 }
 
+/* v, which must be yes or no, as 1 or 0. */
+static int
+parse_yes_no(struct cfg *c, const char *key, const char *v, int *out)
+{
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+		return fail(c, "%s '%s': yes or no", key, v);
+	*out = strcmp(v, "yes") == 0;
+	return 0;
+}
+
 /* Calls fn on each whitespace-separated word of v. */
 static int
 each_word(struct cfg *c, const char *v, int (*fn)(struct cfg *, const char *))
@@ -573,19 +583,19 @@ set_sign(struct cfg *c, const char *v)
 static int
 set_dictionary(struct cfg *c, const char *v)
 {
-	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
-		return fail(c, "dictionary '%s': yes or no", v);
-	c->o->no_dictionary = strcmp(v, "no") == 0;
+	int yes = 1;
+
+	if (parse_yes_no(c, "dictionary", v, &yes) < 0)
+		return -1;
+	c->o->no_dictionary = !yes;
 	return 0;
 }
 
 static int
 set_require_signature(struct cfg *c, const char *v)
 {
-	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
-		return fail(c, "require_signature '%s': yes or no", v);
-	c->o->require_signature = strcmp(v, "yes") == 0;
-	return 0;
+	return parse_yes_no(c, "require_signature", v,
+	    &c->o->require_signature);
 }
 
 /* --- [serve] -------------------------------------------------------------- */
