@@ -224,6 +224,16 @@ sample_packed(ZSTD_CCtx *cc, const ZSTD_CDict *cd, int level,
 	return total;
 }
 
+/* A zstd object just made, or an exit as xmalloc's: a build that went on
+ * without the dictionary would write other bytes for the same inputs. */
+static void *
+zstd_object(void *p)
+{
+	if (p == NULL)
+		errx(1, "out of memory");
+	return p;
+}
+
 /* Whether d saves KEEP_RATIO times its size over the small files, which
  * hold bytes bytes, estimated from what it saves on probe at level lv:
  * files it was not trained on, since on its own sample it finds its own
@@ -232,16 +242,14 @@ static int
 pays(const struct dict *d, const struct sample *probe, uint64_t bytes,
     int lv)
 {
-	ZSTD_CCtx *cc = ZSTD_createCCtx();
-	ZSTD_CDict *cd = ZSTD_createCDict(d->data, d->len, lv);
+	ZSTD_CCtx *cc = zstd_object(ZSTD_createCCtx());
+	ZSTD_CDict *cd = zstd_object(ZSTD_createCDict(d->data, d->len, lv));
 	size_t cap = ZSTD_compressBound(DICT_FILE_MAX);
 	unsigned char *dst = xmalloc(cap);
-	uint64_t without = 0, with = 0;
+	uint64_t without, with;
 
-	if (cc != NULL && cd != NULL) {
-		without = sample_packed(cc, NULL, lv, probe, dst, cap);
-		with = sample_packed(cc, cd, lv, probe, dst, cap);
-	}
+	without = sample_packed(cc, NULL, lv, probe, dst, cap);
+	with = sample_packed(cc, cd, lv, probe, dst, cap);
 	free(dst);
 	ZSTD_freeCDict(cd);
 	ZSTD_freeCCtx(cc);
@@ -268,7 +276,8 @@ make_dict(const struct sample *sample, const struct sample *probe,
 	if (!ZDICT_isError(r) && (d->id = ZDICT_getDictID(d->data, r)) != 0) {
 		d->len = r;
 		if (pays(d, probe, bytes, fast))
-			d->cd = ZSTD_createCDict(d->data, d->len, level);
+			d->cd = zstd_object(ZSTD_createCDict(d->data, d->len,
+			    level));
 	}
 	if (d->cd == NULL)   /* training failed or no gain: none */
 		dict_free(d);
