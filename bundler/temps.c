@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,10 +102,13 @@ free_slot(const char *path)
 	errx(1, "%s: too many temporary files", path);
 }
 
+/* The path is whole before the handler, on any thread, can see the slot
+ * in use: this thread holds the signals, another one may not. */
 static void
 track(int slot, const char *path)
 {
 	strcpy(temp_path[slot], path);
+	atomic_thread_fence(memory_order_release);
 	temp_used[slot] = 1;
 }
 
