@@ -262,7 +262,7 @@ pays(const struct dict *d, const struct sample *probe, uint64_t bytes,
 /* Trains d on the sample, and keeps it when it pays on the probe. */
 static void
 make_dict(const struct sample *sample, const struct sample *probe,
-    uint64_t bytes, int level, struct dict *d)
+    uint64_t bytes, int level, int probe_level, struct dict *d)
 {
 	int fast = level < FAST_LEVEL ? level : FAST_LEVEL;
 	size_t cap, r;
@@ -278,6 +278,9 @@ make_dict(const struct sample *sample, const struct sample *probe,
 		if (pays(d, probe, bytes, fast))
 			d->cd = zstd_object(ZSTD_createCDict(d->data, d->len,
 			    level));
+		if (d->cd != NULL && level > probe_level)
+			d->probe_cd = zstd_object(ZSTD_createCDict(d->data,
+			    d->len, probe_level));
 	}
 	if (d->cd == NULL)   /* training failed or no gain: none */
 		dict_free(d);
@@ -289,7 +292,8 @@ make_dict(const struct sample *sample, const struct sample *probe,
  * The probe is as many files, each halfway between two of the sample's.
  */
 int
-dict_plan(const struct asset_list *l, int level, struct dict *d)
+dict_plan(const struct asset_list *l, int level, int probe_level,
+    struct dict *d)
 {
 	struct sample sample = { 0 }, probe = { 0 };
 	uint64_t files = 0, bytes = 0, stride;
@@ -309,7 +313,7 @@ dict_plan(const struct asset_list *l, int level, struct dict *d)
 	if (rc == 0)
 		rc = read_sample(l, stride, stride / 2, &probe);
 	if (rc == 0)
-		make_dict(&sample, &probe, bytes, level, d);
+		make_dict(&sample, &probe, bytes, level, probe_level, d);
 	sample_free(&sample);
 	sample_free(&probe);
 	return rc;
@@ -319,6 +323,7 @@ void
 dict_free(struct dict *d)
 {
 	ZSTD_freeCDict(d->cd);
+	ZSTD_freeCDict(d->probe_cd);
 	free(d->data);
 	memset(d, 0, sizeof(*d));
 }

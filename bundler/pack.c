@@ -298,9 +298,7 @@ compress_frame(ZSTD_CCtx *cc, int level, const ZSTD_CDict *cd,
 /* The content frame of a file of n bytes at src: at level, unless the
  * probe finds it compressed already. With the dictionary cd unless it is
  * NULL, and for the probe probe_cd, the same dictionary made for
- * PROBE_LEVEL: zstd compresses with a CDict at the level the CDict was made
- * for, whatever level the context is given, so a probe with cd would cost
- * a whole compression at level. */
+ * PROBE_LEVEL (dict.h says why). */
 static int
 file_frame(ZSTD_CCtx *cc, int level, const ZSTD_CDict *cd,
     const ZSTD_CDict *probe_cd, const char *name, const void *src, size_t n,
@@ -536,8 +534,6 @@ struct pool {
 	pthread_cond_t work, done;
 	const struct asset_list *l;
 	const struct dict *dict;
-	ZSTD_CDict *probe_cd;    /* the dictionary at PROBE_LEVEL, when the
-	                          * level is higher */
 	struct task *t;
 	struct job *j;
 	size_t n_jobs;
@@ -687,7 +683,7 @@ do_task(struct pool *p, ZSTD_CCtx *cc, size_t i, char *msg)
 		int with = dict_uses(p->dict, a);
 
 		rc = file_frame(cc, p->level, with ? p->dict->cd : NULL,
-		    with ? p->probe_cd : NULL, asset_name(a), data,
+		    with ? p->dict->probe_cd : NULL, asset_name(a), data,
 		    (size_t)a->size, &t->frame, &t->frame_len, msg);
 	}
 	free(own);
@@ -991,16 +987,6 @@ pool_start(struct pool *p, const struct asset_list *l, int level,
 	p->level = level;
 	p->n_jobs = make_jobs(l, &p->j);
 	ctable_init(&p->claimed, l->n);
-	if (d->cd != NULL && level > PROBE_LEVEL)
-		p->probe_cd = ZSTD_createCDict(d->data, d->len, PROBE_LEVEL);
-}
-
-/* Whether the pool has what its probe needs (out of memory, if not). */
-static int
-pool_ready(const struct pool *p)
-{
-	return p->dict->cd == NULL || p->level <= PROBE_LEVEL ||
-	    p->probe_cd != NULL;
 }
 
 static void
@@ -1013,7 +999,6 @@ pool_free(struct pool *p)
 	free(p->t);
 	free(p->j);
 	free(p->claimed.v);
-	ZSTD_freeCDict(p->probe_cd);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
 	pthread_mutex_destroy(&p->mu);
@@ -1050,9 +1035,9 @@ write_stream(struct out *o, const struct asset_list *l,
 	for (; started < n; started++)
 		if (pthread_create(&th[started], NULL, worker, &p) != 0)
 			break;
-	if (started == 0 || w.cc == NULL || !pool_ready(&p)) {
-		warnx(started == 0 ? "cannot start compression threads" :
-		    "out of memory");
+	if (started == 0 || w.cc == NULL) {
+		warnx(w.cc == NULL ? "out of memory" :
+		    "cannot start compression threads");
 		rc = -1;
 	}
 	for (size_t k = 0; k < p.n_jobs && rc == 0; k++) {
@@ -1300,7 +1285,7 @@ pack_write(int fd, uint64_t payload_offset, const struct asset_list *l,
 	sha256_init(&o.sha);
 	for (size_t i = 0; i < l->n; i++)
 		files += l->v[i].type == FP_TYPE_FILE;
-	rc = po->dict ? dict_plan(l, po->level, &d) : 0;
+	rc = po->dict ? dict_plan(l, po->level, PROBE_LEVEL, &d) : 0;
 	if (rc == 0)
 		rc = write_stream(&o, l, po, &d, pl);
 	if (rc == 0) {
