@@ -396,9 +396,11 @@ jail_user(const char *v)
 
 	if (n == 0 || n > 32 || v[0] == '-')
 		return "user= is not a user name or number";
-	for (size_t i = 0; i < n && digits == n; i++)
-		if ((uid = uid * 10 + (unsigned)(v[i] - '0')) >= 0xffffffffULL)
-			return "user= is not a uid below 4294967295";
+	if (digits == n)
+		for (size_t i = 0; i < n; i++)
+			if ((uid = uid * 10 + (unsigned)(v[i] - '0')) >=
+			    0xffffffffULL)
+				return "user= is not a uid below 4294967295";
 	for (size_t i = 0; i < n; i++)
 		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
 		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
